@@ -1,0 +1,47 @@
+package io.dagy.gateway.settings;
+
+import io.dagy.tables.DagyTable;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Dagy's settings as bound from {@code application.yml}, where each one is mapped from its {@code DAGY_*}
+ * environment variable. Values are raw here: {@link DagyResources} resolves and validates them per profile.
+ *
+ * @param environment    {@code DAGY_ENVIRONMENT}: suffix of the default resource names in the local profile
+ * @param tables         table names by table, from {@code DAGY_FLOWS}, {@code DAGY_RUNS}, … (blank when unset)
+ * @param artifactBucket {@code DAGY_ARTIFACT_BUCKET}
+ * @param eventsQueueUrl {@code DAGY_EVENTS_QUEUE_URL}
+ * @param local          the embedded stack of the local profile
+ */
+@ConfigurationProperties("dagy")
+public record DagyProperties(
+        @DefaultValue("local") String environment,
+        Map<DagyTable, String> tables,
+        String artifactBucket,
+        String eventsQueueUrl,
+        @DefaultValue Local local) {
+
+    public DagyProperties {
+        tables = tables == null ? Map.of() : Map.copyOf(tables);
+    }
+
+    /**
+     * The embedded AWS stack of the local profile.
+     *
+     * @param dataDirectory {@code DAGY_LOCAL_DATA_DIR}: where DynamoDB Local and S3Proxy keep their files
+     * @param inMemory      {@code DAGY_LOCAL_IN_MEMORY}: keep nothing on disk (throwaway runs)
+     * @param sharedStack   reuse the one stack of this JVM instead of starting one per application (tests)
+     */
+    public record Local(
+            @DefaultValue(".dagy") Path dataDirectory,
+            @DefaultValue("false") boolean inMemory,
+            @DefaultValue("8000") int dynamoDbPort,
+            @DefaultValue("9324") int sqsPort,
+            @DefaultValue("9090") int s3Port,
+            @DefaultValue("false") boolean sharedStack) {
+    }
+}

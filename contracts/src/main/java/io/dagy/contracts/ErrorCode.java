@@ -1,0 +1,39 @@
+package io.dagy.contracts;
+
+/**
+ * Stable error codes. Every problem response carries one as its {@code code} property; clients branch on the code,
+ * never on the human-readable text. A code, once published, is never renamed or reused.
+ */
+public enum ErrorCode {
+    /** The request line or body could not be read (malformed JSON, wrong types). */
+    MALFORMED_REQUEST("malformed_request"),
+    /** The request was readable but its values are invalid; the problem lists every field error. */
+    VALIDATION_FAILED("validation_failed"),
+    /** No route matches the path. */
+    ROUTE_NOT_FOUND("route_not_found"),
+    /** The route exists but not for this HTTP method. */
+    METHOD_NOT_ALLOWED("method_not_allowed"),
+    /** The response cannot be produced in a media type the client accepts. */
+    NOT_ACCEPTABLE("not_acceptable"),
+    /** The request body's media type is not supported by the route. */
+    UNSUPPORTED_MEDIA_TYPE("unsupported_media_type"),
+    /** The request body is larger than the server accepts. */
+    PAYLOAD_TOO_LARGE("payload_too_large"),
+    /** A dependency (DynamoDB, S3, SQS) is unavailable. */
+    SERVICE_UNAVAILABLE("service_unavailable"),
+    /** Any other client error that has no more precise code. */
+    BAD_REQUEST("bad_request"),
+    /** An unexpected server-side failure; the details are in the server log under the problem's instance id. */
+    INTERNAL_ERROR("internal_error");
+
+    private final String code;
+
+    ErrorCode(String code) {
+        this.code = code;
+    }
+
+    /** The wire form, e.g. {@code route_not_found}. */
+    public String code() {
+        return code;
+    }
+}
