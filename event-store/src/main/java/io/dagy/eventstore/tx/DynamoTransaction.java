@@ -1,0 +1,140 @@
+package io.dagy.eventstore.tx;
+
+import org.axonframework.common.transaction.Transaction;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
+import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Writes collected on one thread and committed atomically. Each item may be written once per transaction (a
+ * DynamoDB rule): a second write of the same item replaces the first, so a store that changes an item twice in one
+ * unit of work must build the combined write itself (see {@link #pending(ItemKey)}).
+ */
+public final class DynamoTransaction implements Transaction {
+
+    /** DynamoDB's limit of actions in one {@code TransactWriteItems}. */
+    public static final int MAX_ITEMS = 100;
+
+    private final DynamoDbClient dynamoDb;
+    private final Runnable unbind;
+    private final Map<ItemKey, PendingWrite> writes = new LinkedHashMap<>();
+    private final List<Runnable> afterCommit = new ArrayList<>();
+    private boolean rollbackOnly;
+    private boolean completed;
+
+    DynamoTransaction(DynamoDbClient dynamoDb, Runnable unbind) {
+        this.dynamoDb = dynamoDb;
+        this.unbind = unbind;
+    }
+
+    /**
+     * Adds a write. {@code onConditionFailed} turns a failed condition of this very write into the exception the
+     * store's callers expect (for example Axon's {@code UnableToClaimTokenException}).
+     */
+    public void write(ItemKey key, TransactWriteItem item, Function<String, RuntimeException> onConditionFailed) {
+        requireOpen();
+        writes.put(key, new PendingWrite(key, item, onConditionFailed));
+    }
+
+    /** The write already collected for this item, so a store can combine a second change with it. */
+    public Optional<PendingWrite> pending(ItemKey key) {
+        return Optional.ofNullable(writes.get(key));
+    }
+
+    /** Runs after a successful commit (for example to forget a saga's loaded version). */
+    public void afterCommit(Runnable action) {
+        requireOpen();
+        afterCommit.add(action);
+    }
+
+    /** A handle for a nested unit of work: joins this transaction, commits nothing itself. */
+    Transaction joined() {
+        return new Transaction() {
+            @Override
+            public void commit() {
+                // the outermost transaction commits
+            }
+
+            @Override
+            public void rollback() {
+                rollbackOnly = true;
+            }
+        };
+    }
+
+    @Override
+    public void commit() {
+        requireOpen();
+        completed = true;
+        unbind.run();
+        if (rollbackOnly) {
+            throw new DynamoTransactionException("a nested unit of work rolled back; nothing was written", null);
+        }
+        if (writes.isEmpty()) {
+            afterCommit.forEach(Runnable::run);
+            return;
+        }
+        if (writes.size() > MAX_ITEMS) {
+            throw new TransactionTooLargeException("a unit of work tried to write " + writes.size()
+                    + " items; one DynamoDB transaction holds at most " + MAX_ITEMS + ". Nothing was written.");
+        }
+        List<PendingWrite> ordered = List.copyOf(writes.values());
+        try {
+            dynamoDb.transactWriteItems(b -> b.transactItems(ordered.stream().map(PendingWrite::item).toList()));
+        } catch (TransactionCanceledException cancelled) {
+            throw translate(cancelled, ordered);
+        }
+        afterCommit.forEach(Runnable::run);
+    }
+
+    @Override
+    public void rollback() {
+        if (!completed) {
+            completed = true;
+            unbind.run();
+        }
+        writes.clear();
+        afterCommit.clear();
+    }
+
+    private static RuntimeException translate(TransactionCanceledException cancelled, List<PendingWrite> ordered) {
+        List<CancellationReason> reasons = cancelled.cancellationReasons();
+        for (int i = 0; i < reasons.size() && i < ordered.size(); i++) {
+            if ("ConditionalCheckFailed".equals(reasons.get(i).code())) {
+                RuntimeException translated = ordered.get(i).onConditionFailed().apply(
+                        "condition failed on " + ordered.get(i).key());
+                translated.addSuppressed(cancelled);
+                return translated;
+            }
+        }
+        return new DynamoTransactionException("DynamoDB cancelled the transaction: " + cancelled.getMessage(), cancelled);
+    }
+
+    private void requireOpen() {
+        if (completed) {
+            throw new IllegalStateException("the transaction is already completed");
+        }
+    }
+
+    /**
+     * The identity of one item: table and key attributes.
+     */
+    public record ItemKey(String table, Map<String, AttributeValue> key) {
+        public ItemKey {
+            key = Map.copyOf(key);
+        }
+    }
+
+    /** A collected write and how to explain its failed condition. */
+    public record PendingWrite(ItemKey key, TransactWriteItem item, Function<String, RuntimeException> onConditionFailed) {
+    }
+}

@@ -1,0 +1,42 @@
+package io.dagy.eventstore.tx;
+
+import org.axonframework.common.transaction.Transaction;
+import org.axonframework.common.transaction.TransactionManager;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+
+import java.util.Optional;
+
+/**
+ * Axon's {@link TransactionManager} for DynamoDB: a transaction collects the writes that stores make while it is open
+ * on this thread (a processor's token, saga state, deadlines) and commits them in one {@code TransactWriteItems} at
+ * the end, so a unit of work's effects and its token are written together or not at all.
+ *
+ * <p>A transaction started while another is open on the same thread joins it: only the outermost commits. Stores ask
+ * {@link #current()} whether to join or to write at once.
+ */
+public final class DynamoTransactionManager implements TransactionManager {
+
+    private static final ThreadLocal<DynamoTransaction> CURRENT = new ThreadLocal<>();
+
+    private final DynamoDbClient dynamoDb;
+
+    public DynamoTransactionManager(DynamoDbClient dynamoDb) {
+        this.dynamoDb = dynamoDb;
+    }
+
+    @Override
+    public Transaction startTransaction() {
+        DynamoTransaction outer = CURRENT.get();
+        if (outer != null) {
+            return outer.joined();
+        }
+        DynamoTransaction transaction = new DynamoTransaction(dynamoDb, CURRENT::remove);
+        CURRENT.set(transaction);
+        return transaction;
+    }
+
+    /** The transaction open on this thread, if any. */
+    public static Optional<DynamoTransaction> current() {
+        return Optional.ofNullable(CURRENT.get());
+    }
+}
