@@ -1,0 +1,638 @@
+package io.dagy.eventstore.events;
+
+import org.axonframework.eventhandling.DomainEventData;
+import org.axonframework.eventhandling.DomainEventMessage;
+import org.axonframework.eventhandling.EventMessage;
+import org.axonframework.eventhandling.TrackedDomainEventData;
+import org.axonframework.eventhandling.TrackedEventData;
+import org.axonframework.eventhandling.TrackingToken;
+import org.axonframework.eventsourcing.eventstore.AbstractEventStorageEngine;
+import org.axonframework.eventsourcing.eventstore.EventStoreException;
+import org.axonframework.modelling.command.AggregateStreamCreationException;
+import org.axonframework.modelling.command.ConcurrencyException;
+import org.axonframework.serialization.Serializer;
+import org.axonframework.serialization.upcasting.event.EventUpcaster;
+import org.axonframework.eventsourcing.snapshotting.SnapshotFilter;
+import org.axonframework.common.jdbc.PersistenceExceptionResolver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.Put;
+import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
+import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
+import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
+import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
+
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+
+import static io.dagy.eventstore.events.EventItems.COUNTER;
+import static io.dagy.eventstore.events.EventItems.FENCE;
+import static io.dagy.eventstore.events.EventItems.PK;
+import static io.dagy.eventstore.events.EventItems.POSITION;
+import static io.dagy.eventstore.events.EventItems.SEQUENCE;
+import static io.dagy.eventstore.events.EventItems.SHARD;
+import static io.dagy.eventstore.events.EventItems.SK;
+import static io.dagy.eventstore.events.EventItems.TIMESTAMP;
+import static io.dagy.eventstore.events.EventItems.longOf;
+import static io.dagy.eventstore.events.EventItems.n;
+import static io.dagy.eventstore.events.EventItems.s;
+
+/**
+ * Axon's event storage on DynamoDB. {@code docs/event-store.md} explains the design; in short:
+ * <ul>
+ *   <li>Events live in {@code shards} position streams. An append reserves positions from its shard's counter
+ *       ({@code ADD}, no conflicts), then writes, in one transaction, a stream item per event at its position and an
+ *       aggregate item per domain event at its sequence number, each only if absent. The aggregate item gives
+ *       optimistic concurrency and aggregate loading; the stream item gives the tracking order.</li>
+ *   <li>A reader delivers a shard's positions strictly in order. A reserved position that is still empty after
+ *       {@code gapTimeout} is fenced: the reader writes a fence item there, only if absent. Either the event was there
+ *       (the reader reads it) or the fence is, and then the late append fails and retries at new positions. So a
+ *       reader never passes a position that can still receive an event: no acknowledged event is ever skipped, and
+ *       tokens need no gap lists.</li>
+ * </ul>
+ */
+public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
+
+    private static final Logger log = LoggerFactory.getLogger(DynamoEventStorageEngine.class);
+    private static final int MAX_TRANSACTION_ITEMS = 100;
+    private static final long MAX_TRANSACTION_BYTES = 4L * 1024 * 1024;
+    /** Largest range of positions a reader marks as seen-missing at once; beyond it, the rest waits its turn. */
+    private static final int MAX_GAP_RANGE = 10_000;
+    private static final int MAX_TRACKED_GAPS = 100_000;
+
+    private final DynamoDbClient dynamoDb;
+    private final String eventsTable;
+    private final String snapshotsTable;
+    private final EventStoreSettings settings;
+    private final AppendHook appendHook;
+    private final Snapshots snapshots;
+    /** When each missing position was first seen, by shard and position, for the gap timeout. */
+    private final Map<Long, Map<Long, Long>> gapsFirstSeen = new ConcurrentHashMap<>();
+
+    protected DynamoEventStorageEngine(Builder builder) {
+        super(builder);
+        this.dynamoDb = builder.dynamoDb;
+        this.eventsTable = builder.eventsTable;
+        this.snapshotsTable = builder.snapshotsTable;
+        this.settings = builder.settings;
+        this.appendHook = builder.appendHook;
+        this.snapshots = new Snapshots(dynamoDb, snapshotsTable, settings.compressionThreshold());
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public EventStoreSettings settings() {
+        return settings;
+    }
+
+    // ---------------------------------------------------------------- appending
+
+    @Override
+    protected void appendEvents(List<? extends EventMessage<?>> events, Serializer serializer) {
+        if (events.isEmpty()) {
+            return;
+        }
+        List<PendingEvent> pending = events.stream().map(e -> pending(e, serializer)).toList();
+        checkLimits(pending);
+        Map<Integer, List<PendingEvent>> byShard = new LinkedHashMap<>();
+        pending.forEach(e -> byShard.computeIfAbsent(e.shard(), k -> new ArrayList<>()).add(e));
+
+        for (int attempt = 1; ; attempt++) {
+            Map<Integer, Long> firstPositions = reserve(byShard);
+            appendHook.reserved(firstPositions, byShard.entrySet().stream()
+                    .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> e.getValue().size())));
+            List<TransactWriteItem> items = new ArrayList<>();
+            List<PendingEvent> itemEvents = new ArrayList<>();
+            List<Boolean> isAggregateItem = new ArrayList<>();
+            byShard.forEach((shard, shardEvents) -> {
+                long position = firstPositions.get(shard);
+                for (PendingEvent event : shardEvents) {
+                    items.add(putIfAbsent(streamItem(event, position)));
+                    itemEvents.add(event);
+                    isAggregateItem.add(false);
+                    if (event.aggregateId() != null) {
+                        items.add(putIfAbsent(aggregateItem(event, position)));
+                        itemEvents.add(event);
+                        isAggregateItem.add(true);
+                    }
+                    position++;
+                }
+            });
+            try {
+                dynamoDb.transactWriteItems(b -> b.transactItems(items));
+                return;
+            } catch (TransactionCanceledException cancelled) {
+                // Nothing of the transaction was written: close our reserved positions so readers need not wait.
+                fenceReserved(firstPositions, byShard);
+                List<CancellationReason> reasons = cancelled.cancellationReasons();
+                for (int i = 0; i < reasons.size(); i++) {
+                    if ("ConditionalCheckFailed".equals(reasons.get(i).code()) && isAggregateItem.get(i)) {
+                        throw concurrencyConflict(itemEvents.get(i), cancelled);
+                    }
+                }
+                if (attempt >= settings.appendAttempts()) {
+                    throw new EventStoreException("could not append " + events.size() + " events after " + attempt
+                            + " attempts (positions fenced by readers or conflicting transactions)", cancelled);
+                }
+                log.debug("Append attempt {} cancelled ({}), retrying at new positions", attempt, reasons);
+                backOff(attempt);
+            }
+        }
+    }
+
+    private PendingEvent pending(EventMessage<?> event, Serializer serializer) {
+        Map<String, AttributeValue> attributes = EventItems.attributes(event, serializer, settings.compressionThreshold());
+        String aggregateId = null;
+        long sequence = 0;
+        if (event instanceof DomainEventMessage<?> domain && domain.getAggregateIdentifier() != null) {
+            aggregateId = domain.getAggregateIdentifier();
+            sequence = domain.getSequenceNumber();
+        }
+        String shardKey = aggregateId != null ? aggregateId : event.getIdentifier();
+        return new PendingEvent(event, aggregateId, sequence, shardOf(shardKey), attributes);
+    }
+
+    /** The shard of an aggregate (or of a plain event, by its id). {@code String.hashCode} is fixed by the JLS. */
+    int shardOf(String key) {
+        return Math.floorMod(key.hashCode(), settings.shards());
+    }
+
+    private void checkLimits(List<PendingEvent> events) {
+        long items = 0;
+        long bytes = 0;
+        for (PendingEvent event : events) {
+            int size = EventItems.dataSize(event.attributes()) + EventItems.ITEM_OVERHEAD;
+            if (size > EventItems.MAX_ITEM_BYTES) {
+                throw new EventTooLargeException("event " + event.message().getIdentifier() + " of type "
+                        + event.message().getPayloadType().getName() + " takes " + size
+                        + " bytes after compression; a DynamoDB item holds at most " + EventItems.MAX_ITEM_BYTES
+                        + ". Store large data in S3 and put its key in the event. Nothing was written.");
+            }
+            int copies = event.aggregateId() == null ? 1 : 2;
+            items += copies;
+            bytes += (long) copies * size;
+        }
+        if (items > MAX_TRANSACTION_ITEMS || bytes > MAX_TRANSACTION_BYTES) {
+            throw new EventTooLargeException("one unit of work appends " + events.size() + " events (" + items
+                    + " items, about " + bytes + " bytes); one DynamoDB transaction holds at most "
+                    + MAX_TRANSACTION_ITEMS + " items and 4 MB, that is 50 domain events. Nothing was written.");
+        }
+    }
+
+    private Map<Integer, Long> reserve(Map<Integer, List<PendingEvent>> byShard) {
+        Map<Integer, Long> first = new HashMap<>();
+        byShard.forEach((shard, events) -> {
+            var response = dynamoDb.updateItem(b -> b.tableName(eventsTable)
+                    .key(counterKey(shard))
+                    .updateExpression("ADD #next :count")
+                    .expressionAttributeNames(Map.of("#next", COUNTER))
+                    .expressionAttributeValues(Map.of(":count", n(events.size())))
+                    .returnValues(ReturnValue.UPDATED_NEW));
+            long last = longOf(response.attributes(), COUNTER);
+            first.put(shard, last - events.size() + 1);
+        });
+        return first;
+    }
+
+    private Map<String, AttributeValue> streamItem(PendingEvent event, long position) {
+        Map<String, AttributeValue> item = new HashMap<>(event.attributes());
+        item.put(PK, s(streamKey(event.shard(), position)));
+        item.put(SK, n(position));
+        return item;
+    }
+
+    private Map<String, AttributeValue> aggregateItem(PendingEvent event, long position) {
+        Map<String, AttributeValue> item = new HashMap<>(event.attributes());
+        item.put(PK, s(aggregateKey(event.aggregateId())));
+        item.put(SK, n(event.sequence()));
+        item.put(SHARD, n(event.shard()));
+        item.put(POSITION, n(position));
+        return item;
+    }
+
+    private TransactWriteItem putIfAbsent(Map<String, AttributeValue> item) {
+        return TransactWriteItem.builder().put(Put.builder().tableName(eventsTable).item(item)
+                .conditionExpression("attribute_not_exists(pk)").build()).build();
+    }
+
+    private void fenceReserved(Map<Integer, Long> firstPositions, Map<Integer, List<PendingEvent>> byShard) {
+        firstPositions.forEach((shard, first) -> {
+            for (long p = first; p < first + byShard.get(shard).size(); p++) {
+                fence(shard, p);
+            }
+        });
+    }
+
+    /** Writes a fence at a position unless something is there. Returns whether the fence was written. */
+    private boolean fence(int shard, long position) {
+        try {
+            dynamoDb.putItem(b -> b.tableName(eventsTable)
+                    .item(Map.of(PK, s(streamKey(shard, position)), SK, n(position), FENCE, AttributeValue.fromBool(true)))
+                    .conditionExpression("attribute_not_exists(pk)"));
+            return true;
+        } catch (ConditionalCheckFailedException occupied) {
+            return false;
+        }
+    }
+
+    private RuntimeException concurrencyConflict(PendingEvent event, Exception cause) {
+        String message = "aggregate " + event.aggregateId() + " already has an event with sequence number "
+                + event.sequence();
+        return event.sequence() == 0 ? new AggregateStreamCreationException(message, cause)
+                : new ConcurrencyException(message, cause);
+    }
+
+    private static void backOff(int attempt) {
+        try {
+            Thread.sleep(ThreadLocalRandom.current().nextLong(1, 5L * Math.min(attempt, 10)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EventStoreException("interrupted while retrying an append", e);
+        }
+    }
+
+    // ---------------------------------------------------------------- tracking reads
+
+    @Override
+    protected Stream<? extends TrackedEventData<?>> readEventData(TrackingToken trackingToken, boolean mayBlock) {
+        DynamoTrackingToken start = trackingToken == null ? DynamoTrackingToken.tail(settings.shards())
+                : asDynamoToken(trackingToken);
+        return StreamSupport.stream(new TrackedSpliterator(start), false);
+    }
+
+    private static DynamoTrackingToken asDynamoToken(TrackingToken token) {
+        if (token instanceof DynamoTrackingToken dynamo) {
+            return dynamo;
+        }
+        throw new IllegalArgumentException("this event store reads from DynamoTrackingTokens, not " + token);
+    }
+
+    /**
+     * Reads batch after batch. When a batch comes back empty the stream reports no element, but a later
+     * {@code tryAdvance} queries again: Axon's event store relies on this to tail the stream.
+     */
+    private final class TrackedSpliterator extends Spliterators.AbstractSpliterator<TrackedEventData<?>> {
+        private final Deque<TrackedEventData<?>> buffer = new ArrayDeque<>();
+        private DynamoTrackingToken last;
+
+        TrackedSpliterator(DynamoTrackingToken start) {
+            super(Long.MAX_VALUE, Spliterator.ORDERED | Spliterator.NONNULL);
+            this.last = start;
+        }
+
+        @Override
+        public boolean tryAdvance(Consumer<? super TrackedEventData<?>> action) {
+            if (buffer.isEmpty()) {
+                buffer.addAll(readBatch(last));
+            }
+            TrackedEventData<?> next = buffer.poll();
+            if (next == null) {
+                return false;
+            }
+            last = (DynamoTrackingToken) next.trackingToken();
+            action.accept(next);
+            return true;
+        }
+    }
+
+    /**
+     * One batch after {@code token}: each shard's next contiguous events, merged by timestamp while keeping each
+     * shard's own order, each with the token that includes it and everything before it.
+     */
+    List<TrackedEventData<?>> readBatch(DynamoTrackingToken token) {
+        int perShard = Math.max(1, settings.readBatchSize() / settings.shards());
+        List<Deque<Map<String, AttributeValue>>> heads = new ArrayList<>();
+        for (int shard = 0; shard < settings.shards(); shard++) {
+            heads.add(new ArrayDeque<>(readShard(shard, token.position(shard), perShard)));
+        }
+        List<TrackedEventData<?>> batch = new ArrayList<>();
+        DynamoTrackingToken current = token;
+        Comparator<Map<String, AttributeValue>> byTime = Comparator.comparing(item -> Instant.parse(item.get(TIMESTAMP).s()));
+        while (true) {
+            int chosen = -1;
+            for (int shard = 0; shard < heads.size(); shard++) {
+                Map<String, AttributeValue> head = heads.get(shard).peek();
+                if (head != null && (chosen < 0 || byTime.compare(head, heads.get(chosen).peek()) < 0)) {
+                    chosen = shard;
+                }
+            }
+            if (chosen < 0) {
+                return batch;
+            }
+            Map<String, AttributeValue> item = heads.get(chosen).poll();
+            current = current.advancedTo(chosen, longOf(item, SK));
+            batch.add(new TrackedDomainEventData<>(current, EventItems.entry(item)));
+        }
+    }
+
+    /**
+     * The events of one shard after {@code after}, in position order, stopping at the first position that is neither
+     * an event nor a fence and cannot be fenced yet. Fences are skipped.
+     */
+    private List<Map<String, AttributeValue>> readShard(int shard, long after, int limit) {
+        List<Map<String, AttributeValue>> events = new ArrayList<>();
+        long expected = after + 1;
+        Long counter = null;
+        reading:
+        while (events.size() < limit) {
+            long from = expected;
+            QueryResponse response = dynamoDb.query(QueryRequest.builder().tableName(eventsTable)
+                    .keyConditionExpression("pk = :pk AND sk >= :from")
+                    .expressionAttributeValues(Map.of(":pk", s(streamKey(shard, from)), ":from", n(from)))
+                    .consistentRead(true)
+                    .limit(limit - events.size())
+                    .build());
+            if (response.items().isEmpty()) {
+                if (counter == null) {
+                    counter = readCounter(shard);
+                }
+                if (counter < expected) {
+                    break; // nothing reserved beyond what we have read
+                }
+                if (!resolveGap(shard, expected, counter)) {
+                    break;
+                }
+                expected++;
+                continue;
+            }
+            for (Map<String, AttributeValue> item : response.items()) {
+                long position = longOf(item, SK);
+                if (position != expected) {
+                    if (!resolveGap(shard, expected, position - 1)) {
+                        break reading;
+                    }
+                    expected++;
+                    continue reading;
+                }
+                forgetGap(shard, position);
+                if (!item.containsKey(FENCE)) {
+                    events.add(item);
+                }
+                expected++;
+                if (events.size() >= limit) {
+                    break reading;
+                }
+            }
+        }
+        return events;
+    }
+
+    /**
+     * Decides a missing position: still waiting (false), or fenced now so readers may pass it (true). Positions up to
+     * {@code rangeEnd} are known missing too and start their timeout now, so a run of abandoned positions times out
+     * together rather than one after another.
+     */
+    private boolean resolveGap(int shard, long position, long rangeEnd) {
+        Map<Long, Long> seen = gapsFirstSeen.computeIfAbsent((long) shard, k -> new ConcurrentHashMap<>());
+        long now = System.nanoTime();
+        if (seen.size() > MAX_TRACKED_GAPS) {
+            seen.clear(); // only delays fencing; never unsafe
+        }
+        for (long p = position; p <= Math.min(rangeEnd, position + MAX_GAP_RANGE); p++) {
+            seen.putIfAbsent(p, now);
+        }
+        long firstSeen = seen.get(position);
+        if (now - firstSeen < settings.gapTimeout().toNanos()) {
+            return false;
+        }
+        if (fence(shard, position)) {
+            log.info("Fenced position {} of shard {}: reserved but not written within {}", position, shard,
+                    settings.gapTimeout());
+            seen.remove(position);
+            return true;
+        }
+        return false; // an event landed just now: the next read delivers it
+    }
+
+    private void forgetGap(int shard, long position) {
+        Map<Long, Long> seen = gapsFirstSeen.get((long) shard);
+        if (seen != null) {
+            seen.remove(position);
+        }
+    }
+
+    private long readCounter(int shard) {
+        var item = dynamoDb.getItem(b -> b.tableName(eventsTable).key(counterKey(shard)).consistentRead(true)).item();
+        return item == null || !item.containsKey(COUNTER) ? 0 : longOf(item, COUNTER);
+    }
+
+    // ---------------------------------------------------------------- tokens
+
+    @Override
+    public TrackingToken createTailToken() {
+        return DynamoTrackingToken.tail(settings.shards());
+    }
+
+    @Override
+    public TrackingToken createHeadToken() {
+        long[] positions = new long[settings.shards()];
+        for (int shard = 0; shard < positions.length; shard++) {
+            positions[shard] = readCounter(shard);
+        }
+        return new DynamoTrackingToken(positions);
+    }
+
+    /**
+     * The token before the first event at or after {@code dateTime} in each shard, found by binary search over
+     * positions. Timestamps are taken just before positions are reserved, so they rise with positions within a shard
+     * up to the clock differences of the writing nodes.
+     */
+    @Override
+    public TrackingToken createTokenAt(Instant dateTime) {
+        long[] positions = new long[settings.shards()];
+        for (int shard = 0; shard < positions.length; shard++) {
+            long low = 1;
+            long high = readCounter(shard) + 1;
+            while (low < high) {
+                long middle = low + (high - low) / 2;
+                Optional<Map<String, AttributeValue>> event = firstEventFrom(shard, middle, high);
+                if (event.isEmpty() || !Instant.parse(event.get().get(TIMESTAMP).s()).isBefore(dateTime)) {
+                    high = middle;
+                } else {
+                    low = longOf(event.get(), SK) + 1;
+                }
+            }
+            positions[shard] = low - 1;
+        }
+        return new DynamoTrackingToken(positions);
+    }
+
+    /** The first event (not fence) at a position in {@code [from, until)}. */
+    private Optional<Map<String, AttributeValue>> firstEventFrom(int shard, long from, long until) {
+        long position = from;
+        while (position < until) {
+            long bucketEnd = (position / settings.bucketSize() + 1) * settings.bucketSize();
+            QueryResponse response = dynamoDb.query(QueryRequest.builder().tableName(eventsTable)
+                    .keyConditionExpression("pk = :pk AND sk BETWEEN :from AND :to")
+                    .expressionAttributeValues(Map.of(":pk", s(streamKey(shard, position)), ":from", n(position),
+                            ":to", n(Math.min(until, bucketEnd) - 1)))
+                    .consistentRead(true).limit(20).build());
+            for (Map<String, AttributeValue> item : response.items()) {
+                if (!item.containsKey(FENCE)) {
+                    return Optional.of(item);
+                }
+            }
+            position = response.hasLastEvaluatedKey() && !response.items().isEmpty()
+                    ? longOf(response.items().get(response.items().size() - 1), SK) + 1
+                    : bucketEnd;
+        }
+        return Optional.empty();
+    }
+
+    // ---------------------------------------------------------------- aggregates and snapshots
+
+    @Override
+    protected Stream<? extends DomainEventData<?>> readEventData(String identifier, long firstSequenceNumber) {
+        return dynamoDb.queryPaginator(QueryRequest.builder().tableName(eventsTable)
+                        .keyConditionExpression("pk = :pk AND sk >= :first")
+                        .expressionAttributeValues(Map.of(":pk", s(aggregateKey(identifier)), ":first",
+                                n(firstSequenceNumber)))
+                        .consistentRead(true)
+                        .limit(settings.readBatchSize())
+                        .build())
+                .items().stream()
+                .map(EventItems::entry);
+    }
+
+    @Override
+    public Optional<Long> lastSequenceNumberFor(String aggregateIdentifier) {
+        var items = dynamoDb.query(b -> b.tableName(eventsTable)
+                .keyConditionExpression("pk = :pk")
+                .expressionAttributeValues(Map.of(":pk", s(aggregateKey(aggregateIdentifier))))
+                .scanIndexForward(false).limit(1).consistentRead(true)).items();
+        return items.isEmpty() ? Optional.empty() : Optional.of(longOf(items.get(0), SEQUENCE));
+    }
+
+    @Override
+    protected void storeSnapshot(DomainEventMessage<?> snapshot, Serializer serializer) {
+        snapshots.store(snapshot, serializer);
+    }
+
+    @Override
+    protected Stream<? extends DomainEventData<?>> readSnapshotData(String aggregateIdentifier) {
+        return snapshots.read(aggregateIdentifier).stream();
+    }
+
+    // ---------------------------------------------------------------- keys
+
+    private String streamKey(int shard, long position) {
+        return "stream#" + shard + "#" + position / settings.bucketSize();
+    }
+
+    private static String aggregateKey(String aggregateId) {
+        return "agg#" + aggregateId;
+    }
+
+    private static Map<String, AttributeValue> counterKey(int shard) {
+        return Map.of(PK, s("counter#" + shard), SK, n(0));
+    }
+
+    private record PendingEvent(EventMessage<?> message, String aggregateId, long sequence, int shard,
+                                Map<String, AttributeValue> attributes) {
+    }
+
+    /** A test seam between reserving positions and writing them: tests delay or "kill" the writer here. */
+    @FunctionalInterface
+    interface AppendHook {
+        AppendHook NONE = (first, counts) -> {
+        };
+
+        void reserved(Map<Integer, Long> firstPositionByShard, Map<Integer, Integer> countByShard);
+    }
+
+    /** Builds the engine; table names and the client are required, the rest has defaults. */
+    public static class Builder extends AbstractEventStorageEngine.Builder {
+        private DynamoDbClient dynamoDb;
+        private String eventsTable;
+        private String snapshotsTable;
+        private EventStoreSettings settings = EventStoreSettings.defaults();
+        private AppendHook appendHook = AppendHook.NONE;
+
+        public Builder dynamoDb(DynamoDbClient dynamoDb) {
+            this.dynamoDb = dynamoDb;
+            return this;
+        }
+
+        public Builder tables(String eventsTable, String snapshotsTable) {
+            this.eventsTable = eventsTable;
+            this.snapshotsTable = snapshotsTable;
+            return this;
+        }
+
+        public Builder settings(EventStoreSettings settings) {
+            this.settings = settings;
+            return this;
+        }
+
+        Builder appendHook(AppendHook appendHook) {
+            this.appendHook = appendHook;
+            return this;
+        }
+
+        @Override
+        public Builder snapshotSerializer(Serializer snapshotSerializer) {
+            super.snapshotSerializer(snapshotSerializer);
+            return this;
+        }
+
+        @Override
+        public Builder upcasterChain(EventUpcaster upcasterChain) {
+            super.upcasterChain(upcasterChain);
+            return this;
+        }
+
+        @Override
+        public Builder persistenceExceptionResolver(PersistenceExceptionResolver persistenceExceptionResolver) {
+            super.persistenceExceptionResolver(persistenceExceptionResolver);
+            return this;
+        }
+
+        @Override
+        public Builder eventSerializer(Serializer eventSerializer) {
+            super.eventSerializer(eventSerializer);
+            return this;
+        }
+
+        @Override
+        public Builder snapshotFilter(SnapshotFilter snapshotFilter) {
+            super.snapshotFilter(snapshotFilter);
+            return this;
+        }
+
+        @Override
+        protected void validate() {
+            super.validate();
+            Objects.requireNonNull(dynamoDb, "dynamoDb");
+            Objects.requireNonNull(eventsTable, "eventsTable");
+            Objects.requireNonNull(snapshotsTable, "snapshotsTable");
+            Objects.requireNonNull(settings, "settings");
+        }
+
+        public DynamoEventStorageEngine build() {
+            return new DynamoEventStorageEngine(this);
+        }
+    }
+}

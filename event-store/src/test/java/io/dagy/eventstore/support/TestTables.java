@@ -1,0 +1,43 @@
+package io.dagy.eventstore.support;
+
+import io.dagy.localstack.LocalAwsClients;
+import io.dagy.localstack.SharedLocalStack;
+import io.dagy.tables.DagyTable;
+import io.dagy.tables.TableBootstrap;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.UUID;
+
+/** Fresh event-store tables on the shared DynamoDB Local, so tests never see each other's data. */
+public final class TestTables {
+
+    private static final DynamoDbClient DYNAMO_DB = LocalAwsClients.dynamoDb(SharedLocalStack.get().dynamoDbEndpoint());
+
+    private final Map<DagyTable, String> names;
+
+    private TestTables(Map<DagyTable, String> names) {
+        this.names = names;
+    }
+
+    /** Creates one table of each event-store kind under a unique name. */
+    public static TestTables create() {
+        String environment = "t" + UUID.randomUUID().toString().substring(0, 8);
+        Map<DagyTable, String> names = new EnumMap<>(DagyTable.class);
+        for (DagyTable table : new DagyTable[] {DagyTable.EVENTS, DagyTable.SNAPSHOTS, DagyTable.TOKENS,
+                DagyTable.SAGAS, DagyTable.DEADLINES}) {
+            names.put(table, table.defaultName(environment));
+        }
+        new TableBootstrap(DYNAMO_DB).createMissing(names);
+        return new TestTables(names);
+    }
+
+    public static DynamoDbClient dynamoDb() {
+        return DYNAMO_DB;
+    }
+
+    public String name(DagyTable table) {
+        return names.get(table);
+    }
+}
