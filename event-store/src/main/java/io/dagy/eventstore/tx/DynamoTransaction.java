@@ -28,6 +28,7 @@ public final class DynamoTransaction implements Transaction {
     private final Runnable unbind;
     private final Map<ItemKey, PendingWrite> writes = new LinkedHashMap<>();
     private final List<Runnable> afterCommit = new ArrayList<>();
+    private final Map<Object, Object> resources = new java.util.HashMap<>();
     private boolean rollbackOnly;
     private boolean completed;
 
@@ -48,6 +49,16 @@ public final class DynamoTransaction implements Transaction {
     /** The write already collected for this item, so a store can combine a second change with it. */
     public Optional<PendingWrite> pending(ItemKey key) {
         return Optional.ofNullable(writes.get(key));
+    }
+
+    /**
+     * State a store keeps for the life of this transaction (for example the changes it has folded per item), created
+     * on first use.
+     */
+    @SuppressWarnings("unchecked")
+    public <T> T resource(Object key, java.util.function.Supplier<T> create) {
+        requireOpen();
+        return (T) resources.computeIfAbsent(key, k -> create.get());
     }
 
     /** Runs after a successful commit (for example to forget a saga's loaded version). */
@@ -104,6 +115,7 @@ public final class DynamoTransaction implements Transaction {
         }
         writes.clear();
         afterCommit.clear();
+        resources.clear();
     }
 
     private static RuntimeException translate(TransactionCanceledException cancelled, List<PendingWrite> ordered) {
