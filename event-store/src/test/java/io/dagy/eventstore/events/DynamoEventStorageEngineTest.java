@@ -46,7 +46,7 @@ class DynamoEventStorageEngineTest {
     }
 
     private final Serializer serializer = TestSerializer.jackson();
-    private final TestTables tables = TestTables.create();
+    private final TestTables tables = TestTables.create(DagyTable.EVENTS, DagyTable.SNAPSHOTS);
     private final EventStoreSettings settings = EventStoreSettings.defaults().withShards(3)
             .withGapTimeout(Duration.ofMillis(300)).withBucketSize(100);
 

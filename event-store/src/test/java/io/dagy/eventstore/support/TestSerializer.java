@@ -12,11 +12,14 @@ public final class TestSerializer {
 
     public static Serializer jackson() {
         return Jackson3Serializer.builder()
-                .jsonMapperBuilderCustomizer(builder -> builder.polymorphicTypeValidator(
-                        BasicPolymorphicTypeValidator.builder()
+                .jsonMapperBuilderCustomizer(builder -> builder
+                        .polymorphicTypeValidator(BasicPolymorphicTypeValidator.builder()
                                 .allowIfSubType("org.axonframework.")
                                 .allowIfSubType("io.dagy.")
-                                .build()))
+                                .build())
+                        // sagas keep their state in private fields
+                        .changeDefaultVisibility(visibility -> visibility
+                                .withFieldVisibility(com.fasterxml.jackson.annotation.JsonAutoDetect.Visibility.ANY)))
                 .build();
     }
 }

@@ -32,7 +32,7 @@ class DynamoTokenStoreTest {
     private static final String PROCESSOR = "run-views";
     private static final Duration CLAIM_TIMEOUT = Duration.ofSeconds(10);
 
-    private final TestTables tables = TestTables.create();
+    private final TestTables tables = TestTables.create(DagyTable.TOKENS);
     private final MutableClock clock = new MutableClock(Instant.parse("2026-11-22T10:00:00Z"));
     private final DynamoTokenStore nodeA = store("node-a");
     private final DynamoTokenStore nodeB = store("node-b");

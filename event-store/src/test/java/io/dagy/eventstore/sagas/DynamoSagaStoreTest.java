@@ -1,0 +1,119 @@
+package io.dagy.eventstore.sagas;
+
+import io.dagy.eventstore.support.TestSerializer;
+import io.dagy.eventstore.support.TestTables;
+import io.dagy.eventstore.tx.DynamoTransactionException;
+import io.dagy.eventstore.tx.DynamoTransactionManager;
+import io.dagy.tables.DagyTable;
+import org.axonframework.common.transaction.Transaction;
+import org.axonframework.modelling.saga.AssociationValue;
+import org.axonframework.modelling.saga.AssociationValuesImpl;
+import org.junit.jupiter.api.Test;
+
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class DynamoSagaStoreTest {
+
+    static class TestSaga {
+        private String taskRunId;
+        private int attempts;
+
+        TestSaga() {
+        }
+
+        TestSaga(String taskRunId, int attempts) {
+            this.taskRunId = taskRunId;
+            this.attempts = attempts;
+        }
+    }
+
+    private static final AssociationValue TASK = new AssociationValue("taskRunId", "run-1/extract");
+    private static final AssociationValue RUN = new AssociationValue("runId", "run-1");
+
+    private final TestTables tables = TestTables.create(DagyTable.SAGAS);
+    private final DynamoSagaStore nodeA = store();
+    private final DynamoSagaStore nodeB = store();
+    private final DynamoTransactionManager transactions = new DynamoTransactionManager(TestTables.dynamoDb());
+
+    private DynamoSagaStore store() {
+        return new DynamoSagaStore(TestTables.dynamoDb(), tables.name(DagyTable.SAGAS), TestSerializer.jackson());
+    }
+
+    @Test
+    void aJustInsertedSagaIsFoundAtOnceByEveryAssociation() {
+        nodeA.insertSaga(TestSaga.class, "saga-1", new TestSaga("run-1/extract", 1), Set.of(TASK, RUN));
+
+        assertThat(nodeB.findSagas(TestSaga.class, TASK)).containsExactly("saga-1");
+        assertThat(nodeB.findSagas(TestSaga.class, RUN)).containsExactly("saga-1");
+        assertThat(nodeB.findSagas(TestSaga.class, new AssociationValue("runId", "run-2"))).isEmpty();
+        var entry = nodeB.loadSaga(TestSaga.class, "saga-1");
+        assertThat(entry.saga().attempts).isEqualTo(1);
+        assertThat(entry.associationValues()).containsExactlyInAnyOrder(TASK, RUN);
+    }
+
+    @Test
+    void anUpdateChangesStateAndAssociations() {
+        nodeA.insertSaga(TestSaga.class, "saga-2", new TestSaga("run-1/extract", 1), Set.of(TASK, RUN));
+        var associations = new AssociationValuesImpl(nodeA.loadSaga(TestSaga.class, "saga-2").associationValues());
+        associations.remove(RUN);
+        AssociationValue attempt = new AssociationValue("attempt=ref", "run-1/extract/2");
+        associations.add(attempt);
+
+        nodeA.updateSaga(TestSaga.class, "saga-2", new TestSaga("run-1/extract", 2), associations);
+
+        assertThat(nodeB.findSagas(TestSaga.class, RUN)).isEmpty();
+        assertThat(nodeB.findSagas(TestSaga.class, attempt)).containsExactly("saga-2");
+        var entry = nodeB.loadSaga(TestSaga.class, "saga-2");
+        assertThat(entry.saga().attempts).isEqualTo(2);
+        assertThat(entry.associationValues()).containsExactlyInAnyOrder(TASK, attempt);
+    }
+
+    @Test
+    void aConcurrentUpdateFromAnotherNodeIsDetectedAndLosesNothing() {
+        nodeA.insertSaga(TestSaga.class, "saga-3", new TestSaga("run-1/extract", 1), Set.of(TASK));
+        var seenByA = new AssociationValuesImpl(nodeA.loadSaga(TestSaga.class, "saga-3").associationValues());
+        var seenByB = new AssociationValuesImpl(nodeB.loadSaga(TestSaga.class, "saga-3").associationValues());
+
+        nodeB.updateSaga(TestSaga.class, "saga-3", new TestSaga("run-1/extract", 2), seenByB);
+
+        assertThatThrownBy(() -> nodeA.updateSaga(TestSaga.class, "saga-3", new TestSaga("run-1/extract", 5), seenByA))
+                .isInstanceOf(DynamoTransactionException.class).hasMessageContaining("changed by another node");
+        assertThat(nodeA.loadSaga(TestSaga.class, "saga-3").saga().attempts).isEqualTo(2);
+    }
+
+    @Test
+    void aDeletedSagaAndItsAssociationsAreGone() {
+        nodeA.insertSaga(TestSaga.class, "saga-4", new TestSaga("run-1/extract", 1), Set.of(TASK, RUN));
+        nodeA.loadSaga(TestSaga.class, "saga-4");
+
+        nodeA.deleteSaga(TestSaga.class, "saga-4", Set.of(TASK, RUN));
+
+        assertThat(nodeB.loadSaga(TestSaga.class, "saga-4")).isNull();
+        assertThat(nodeB.findSagas(TestSaga.class, TASK)).isEmpty();
+    }
+
+    @Test
+    void sagaWritesInATransactionLandAtCommitAndNotAtAllOnRollback() {
+        Transaction rolledBack = transactions.startTransaction();
+        nodeA.insertSaga(TestSaga.class, "saga-5", new TestSaga("run-1/extract", 1), Set.of(TASK));
+        rolledBack.rollback();
+        assertThat(nodeB.loadSaga(TestSaga.class, "saga-5")).isNull();
+
+        Transaction committed = transactions.startTransaction();
+        nodeA.insertSaga(TestSaga.class, "saga-5", new TestSaga("run-1/extract", 1), Set.of(TASK));
+        assertThat(nodeB.findSagas(TestSaga.class, TASK)).isEmpty();
+        committed.commit();
+
+        assertThat(nodeB.findSagas(TestSaga.class, TASK)).containsExactly("saga-5");
+    }
+
+    @Test
+    void sagasOfDifferentTypesDoNotShareAssociations() {
+        nodeA.insertSaga(TestSaga.class, "saga-6", new TestSaga("run-1/extract", 1), Set.of(TASK));
+
+        assertThat(nodeA.findSagas(String.class, TASK)).isEmpty();
+    }
+}
