@@ -16,6 +16,7 @@ import java.util.Map;
  * @param artifactBucket {@code DAGY_ARTIFACT_BUCKET}
  * @param eventsQueueUrl {@code DAGY_EVENTS_QUEUE_URL}
  * @param local          the embedded stack of the local profile
+ * @param eventStore     tuning of the event store, token store, sagas and deadlines
  */
 @ConfigurationProperties("dagy")
 public record DagyProperties(
@@ -23,7 +24,8 @@ public record DagyProperties(
         Map<DagyTable, String> tables,
         String artifactBucket,
         String eventsQueueUrl,
-        @DefaultValue Local local) {
+        @DefaultValue Local local,
+        @DefaultValue EventStore eventStore) {
 
     public DagyProperties {
         tables = tables == null ? Map.of() : Map.copyOf(tables);
@@ -43,5 +45,27 @@ public record DagyProperties(
             @DefaultValue("9324") int sqsPort,
             @DefaultValue("9090") int s3Port,
             @DefaultValue("false") boolean sharedStack) {
+    }
+
+    /**
+     * Tuning of Axon's storage on DynamoDB (docs/event-store.md explains each).
+     *
+     * @param nodeId               {@code DAGY_NODE_ID}: this node's name in token claims and deadline leases;
+     *                             blank means host name and process id
+     * @param shards               {@code DAGY_EVENT_SHARDS}: position streams; may grow, never shrink
+     * @param gapTimeout           {@code DAGY_EVENT_GAP_TIMEOUT}: wait before a reader fences a reserved position
+     * @param snapshotThreshold    {@code DAGY_SNAPSHOT_THRESHOLD}: events after which an aggregate is snapshotted
+     * @param claimTimeout         {@code DAGY_TOKEN_CLAIM_TIMEOUT}: a processor claim not extended this long expires
+     * @param pollInterval         {@code DAGY_EVENT_POLL_INTERVAL}: how often processors look for events of other nodes
+     * @param deadlinePollInterval {@code DAGY_DEADLINE_POLL_INTERVAL}: precision of deadlines
+     */
+    public record EventStore(
+            String nodeId,
+            @DefaultValue("4") int shards,
+            @DefaultValue("2s") java.time.Duration gapTimeout,
+            @DefaultValue("100") int snapshotThreshold,
+            @DefaultValue("10s") java.time.Duration claimTimeout,
+            @DefaultValue("100ms") java.time.Duration pollInterval,
+            @DefaultValue("200ms") java.time.Duration deadlinePollInterval) {
     }
 }

@@ -1,0 +1,117 @@
+package io.dagy.gateway.axon;
+
+import io.dagy.eventstore.events.DynamoEventStorageEngine;
+import io.dagy.eventstore.events.EventStoreSettings;
+import io.dagy.eventstore.sagas.DynamoSagaStore;
+import io.dagy.eventstore.tokens.DynamoTokenStore;
+import io.dagy.eventstore.tx.DynamoTransactionManager;
+import io.dagy.gateway.settings.DagyProperties;
+import io.dagy.gateway.settings.DagyResources;
+import io.dagy.tables.DagyTable;
+import org.axonframework.common.transaction.TransactionManager;
+import org.axonframework.config.ConfigurerModule;
+import org.axonframework.eventhandling.tokenstore.TokenStore;
+import org.axonframework.eventsourcing.EventCountSnapshotTriggerDefinition;
+import org.axonframework.eventsourcing.SnapshotTriggerDefinition;
+import org.axonframework.eventsourcing.Snapshotter;
+import org.axonframework.eventsourcing.eventstore.EmbeddedEventStore;
+import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
+import org.axonframework.modelling.saga.repository.SagaStore;
+import org.axonframework.serialization.Serializer;
+import org.axonframework.serialization.jackson3.Jackson3SerializerCustomizer;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Primary;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import tools.jackson.databind.jsontype.BasicPolymorphicTypeValidator;
+
+import java.lang.management.ManagementFactory;
+import java.time.Clock;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Axon on DynamoDB: the event store, token store, saga store and transaction manager of the {@code event-store}
+ * module, wired with the tables and settings of this node. Every streaming processor is a pooled one.
+ */
+@Configuration(proxyBeanMethods = false)
+class AxonStorageConfiguration {
+
+    /** The snapshot trigger aggregates name in {@code @Aggregate(snapshotTriggerDefinition = ...)}. */
+    static final String SNAPSHOT_TRIGGER = "dagySnapshotTrigger";
+
+    @Bean
+    TransactionManager axonTransactionManager(DynamoDbClient dynamoDb) {
+        return new DynamoTransactionManager(dynamoDb);
+    }
+
+    /**
+     * Jackson 3 for events, sagas, tokens and snapshots: polymorphic types only from Axon and Dagy (tokens nest inside
+     * Axon's wrappers), and fields readable so sagas can keep private state.
+     */
+    @Bean
+    Jackson3SerializerCustomizer dagyJacksonCustomizer() {
+        return builder -> builder
+                .polymorphicTypeValidator(BasicPolymorphicTypeValidator.builder()
+                        .allowIfSubType("org.axonframework.")
+                        .allowIfSubType("io.dagy.")
+                        .build())
+                .changeDefaultVisibility(visibility -> visibility
+                        .withFieldVisibility(com.fasterxml.jackson.annotation.JsonAutoDetect.Visibility.ANY));
+    }
+
+    @Bean
+    EventStorageEngine eventStorageEngine(DynamoDbClient dynamoDb, DagyResources resources, DagyProperties properties,
+                                          org.axonframework.config.Configuration axon,
+                                          @Qualifier("eventSerializer") Serializer eventSerializer,
+                                          Serializer serializer) {
+        DagyProperties.EventStore settings = properties.eventStore();
+        return DynamoEventStorageEngine.builder()
+                .dynamoDb(dynamoDb)
+                .tables(resources.table(DagyTable.EVENTS), resources.table(DagyTable.SNAPSHOTS))
+                .settings(EventStoreSettings.defaults().withShards(settings.shards()).withGapTimeout(settings.gapTimeout()))
+                .eventSerializer(eventSerializer)
+                .snapshotSerializer(serializer)
+                .upcasterChain(axon.upcasterChain())
+                .snapshotFilter(axon.snapshotFilter())
+                .build();
+    }
+
+    /** The event store, polling for other nodes' events every {@code pollInterval}; local appends wake it at once. */
+    @Bean(name = "eventBus")
+    @Primary
+    EmbeddedEventStore eventStore(EventStorageEngine storageEngine, DagyProperties properties) {
+        return EmbeddedEventStore.builder()
+                .storageEngine(storageEngine)
+                .fetchDelay(properties.eventStore().pollInterval().toMillis())
+                .timeUnit(TimeUnit.MILLISECONDS)
+                .build();
+    }
+
+    @Bean
+    TokenStore tokenStore(DynamoDbClient dynamoDb, DagyResources resources, DagyProperties properties, Serializer serializer) {
+        return new DynamoTokenStore(dynamoDb, resources.table(DagyTable.TOKENS), serializer, nodeId(properties),
+                properties.eventStore().claimTimeout(), Clock.systemUTC());
+    }
+
+    @Bean
+    SagaStore<Object> sagaStore(DynamoDbClient dynamoDb, DagyResources resources, Serializer serializer) {
+        return new DynamoSagaStore(dynamoDb, resources.table(DagyTable.SAGAS), serializer);
+    }
+
+    @Bean(SNAPSHOT_TRIGGER)
+    SnapshotTriggerDefinition dagySnapshotTrigger(Snapshotter snapshotter, DagyProperties properties) {
+        return new EventCountSnapshotTriggerDefinition(snapshotter, properties.eventStore().snapshotThreshold());
+    }
+
+    @Bean
+    ConfigurerModule pooledProcessors() {
+        return configurer -> configurer.eventProcessing(processing -> processing.usingPooledStreamingEventProcessors(
+                (config, builder) -> builder.tokenClaimInterval(1_000)));
+    }
+
+    static String nodeId(DagyProperties properties) {
+        String configured = properties.eventStore().nodeId();
+        return configured == null || configured.isBlank() ? ManagementFactory.getRuntimeMXBean().getName() : configured;
+    }
+}
