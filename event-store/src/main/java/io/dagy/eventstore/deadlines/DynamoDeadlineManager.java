@@ -1,0 +1,611 @@
+package io.dagy.eventstore.deadlines;
+
+import io.dagy.eventstore.deadlines.DeadlineItems.Write;
+import io.dagy.eventstore.tx.DynamoTransaction;
+import io.dagy.eventstore.tx.DynamoTransactionManager;
+import org.axonframework.common.transaction.TransactionManager;
+import org.axonframework.deadline.AbstractDeadlineManager;
+import org.axonframework.deadline.DeadlineException;
+import org.axonframework.deadline.DeadlineMessage;
+import org.axonframework.deadline.GenericDeadlineMessage;
+import org.axonframework.lifecycle.Lifecycle;
+import org.axonframework.lifecycle.Phase;
+import org.axonframework.messaging.DefaultInterceptorChain;
+import org.axonframework.messaging.ExecutionException;
+import org.axonframework.messaging.ResultMessage;
+import org.axonframework.messaging.ScopeAware;
+import org.axonframework.messaging.ScopeAwareProvider;
+import org.axonframework.messaging.ScopeDescriptor;
+import org.axonframework.messaging.unitofwork.DefaultUnitOfWork;
+import org.axonframework.messaging.unitofwork.UnitOfWork;
+import org.axonframework.serialization.SerializedObject;
+import org.axonframework.serialization.Serializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
+import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
+import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
+import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
+
+import static io.dagy.eventstore.deadlines.DeadlineItems.LEASE_OWNER;
+import static io.dagy.eventstore.deadlines.DeadlineItems.LEASE_UNTIL;
+import static io.dagy.eventstore.deadlines.DeadlineItems.n;
+import static io.dagy.eventstore.deadlines.DeadlineItems.s;
+
+/**
+ * A persistent Axon {@link org.axonframework.deadline.DeadlineManager} on one DynamoDB table (keys {@code pk} S,
+ * {@code sk} S), safe to run on several nodes at once.
+ *
+ * <p><b>Items.</b> Each deadline is three items, written and deleted together:
+ * <ul>
+ *   <li>the <i>due</i> item at {@code pk = "due#<shard>"} (8 shards), {@code sk = <trigger millis, 15 digits>#<id>}:
+ *       name, id, the serialized payload (+ type, revision), metadata and scope (+ type, revision), the original
+ *       message id and timestamp, and, once claimed, {@code leaseOwner} / {@code leaseUntil};</li>
+ *   <li>the name index {@code pk = "name#<name>", sk = <id>} and the scope index
+ *       {@code pk = "scope#<name>#<scope key>", sk = <id>} (scope key: a hash of the serialized scope), both
+ *       pointing back to the due item, so {@code cancelAll} and {@code cancelAllWithinScope} are queries, not
+ *       scans.</li>
+ * </ul>
+ * The schedule id is {@code <trigger millis>.<shard>.<scope key>.<uuid>}: it locates all three items, so
+ * {@code cancelSchedule} is three deletes without a read. It does not check the name: ids are unique across names.
+ *
+ * <p><b>Transactions.</b> Schedule and cancel run in the unit of work's prepare-commit phase (or at once without
+ * one). If a {@link DynamoTransactionManager} transaction is open on the thread, their writes join it, so a saga's
+ * deadline lands with its state and token or not at all; otherwise they are written at once with
+ * {@code TransactWriteItems}. Each deadline adds three items to the transaction, which holds at most 100; so a bulk
+ * cancel of more than {@value #JOIN_LIMIT} stored deadlines is written after that transaction commits instead, in
+ * chunks (atomic per deadline, not as a whole).
+ *
+ * <p><b>Firing.</b> A daemon poller thread queries every shard each poll interval for items due by now (strongly
+ * consistent, at most {@code batchSize} per shard and poll) and claims each with a conditional update (the item
+ * exists and carries no unexpired lease). Only the claimer fires: it rebuilds the deadline message with its original
+ * id and timestamp and sends it, through the handler interceptors, in a unit of work with the transaction manager
+ * attached, to every {@link ScopeAware} of the {@link ScopeAwareProvider} that can resolve its scope. On success the
+ * three items are deleted on condition that the claim is still ours - inside that transaction when it is a DynamoDB
+ * one (so a handler's DynamoDB effects and the removal commit together), else right after. On failure the items stay
+ * and the deadline fires again once the lease expires; a node that dies mid-fire leaves a lease that expires the same
+ * way. Delivery is therefore at least once, with one retry per lease period for as long as it fails. A deadline
+ * never fires early and fires up to one poll interval late (more under a backlog): the poll interval is the
+ * precision. The lease must outlast a handler (it is not renewed), and node clocks must agree to well within it.
+ * A cancel that races a firing wins: the firing's removal fails its condition, and in a DynamoDB transaction the
+ * handler's effects roll back with it.
+ *
+ * <p>Start with {@link #start()} (or the {@link Lifecycle} handlers, or, unless disabled, the first schedule); stop
+ * with {@link #shutdown()}. Build with {@link #builder()}.
+ */
+public class DynamoDeadlineManager extends AbstractDeadlineManager implements Lifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(DynamoDeadlineManager.class);
+
+    /** Deadlines a bulk cancel adds to an open transaction; beyond it, they are deleted after the commit. */
+    static final int JOIN_LIMIT = 10;
+    /** Deadlines (three items each) per direct {@code TransactWriteItems}. */
+    private static final int DIRECT_CHUNK = DynamoTransaction.MAX_ITEMS / 3;
+    /** Query pages read per shard and poll while looking for {@code batchSize} unclaimed items. */
+    private static final int MAX_PAGES = 10;
+    private static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(5);
+
+    private final DynamoDbClient dynamoDb;
+    private final String tableName;
+    private final ScopeAwareProvider scopeAwareProvider;
+    private final Serializer serializer;
+    private final TransactionManager transactionManager;
+    private final String nodeId;
+    private final Duration pollInterval;
+    private final Duration claimLease;
+    private final int batchSize;
+    private final Clock clock;
+    private final boolean startOnFirstSchedule;
+
+    /** Deadlines scheduled into the DynamoDB transaction open on this thread, so a bulk cancel sees them too. */
+    private final ThreadLocal<PendingSchedules> pendingInTransaction = new ThreadLocal<>();
+
+    private final Object lifecycleLock = new Object();
+    private Thread poller;
+    private CountDownLatch stopSignal;
+    private boolean everStarted;
+
+    protected DynamoDeadlineManager(Builder builder) {
+        this.dynamoDb = Objects.requireNonNull(builder.dynamoDb, "dynamoDb");
+        this.tableName = requireText(builder.tableName, "tableName");
+        this.scopeAwareProvider = Objects.requireNonNull(builder.scopeAwareProvider, "scopeAwareProvider");
+        this.serializer = Objects.requireNonNull(builder.serializer, "serializer");
+        this.transactionManager = Objects.requireNonNull(builder.transactionManager, "transactionManager");
+        this.nodeId = requireText(builder.nodeId, "nodeId");
+        this.pollInterval = requirePositive(builder.pollInterval, "pollInterval");
+        this.claimLease = requirePositive(builder.claimLease, "claimLease");
+        if (builder.batchSize < 1) {
+            throw new IllegalArgumentException("batchSize must be at least 1");
+        }
+        this.batchSize = builder.batchSize;
+        this.clock = Objects.requireNonNull(builder.clock, "clock");
+        this.startOnFirstSchedule = builder.startOnFirstSchedule;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    // ---------------------------------------------------------------------------------------------- schedule
+
+    @Override
+    public String schedule(Instant triggerDateTime, String deadlineName,
+                           Object messageOrPayload, ScopeDescriptor deadlineScope) {
+        DeadlineMessage<Object> message =
+                GenericDeadlineMessage.asDeadlineMessage(deadlineName, messageOrPayload, triggerDateTime);
+        SerializedObject<byte[]> scope = serializer.serialize(deadlineScope, byte[].class);
+        ScheduleId id = ScheduleId.create(epochMillis(triggerDateTime), DeadlineItems.scopeKey(scope));
+        runOnPrepareCommitOrNow(() -> store(id, processDispatchInterceptors(message), scope));
+        if (startOnFirstSchedule) {
+            startIfNeverStarted();
+        }
+        return id.value();
+    }
+
+    private void store(ScheduleId id, DeadlineMessage<?> message, SerializedObject<byte[]> scope) {
+        String name = message.getDeadlineName();
+        List<Write> writes = List.of(
+                Write.put(tableName, DeadlineItems.dueItem(id, message, scope, serializer)),
+                Write.put(tableName, DeadlineItems.indexItem(DeadlineItems.nameIndexKey(name, id), id)),
+                Write.put(tableName, DeadlineItems.indexItem(DeadlineItems.scopeIndexKey(name, id), id)));
+        Optional<DynamoTransaction> transaction = DynamoTransactionManager.current();
+        if (transaction.isPresent()) {
+            writes.forEach(w -> w.addTo(transaction.get(), this::failedWrite));
+            pending(transaction.get()).add(new Pending(name, id));
+        } else {
+            dynamoDb.transactWriteItems(b -> b.transactItems(writes.stream().map(Write::item).toList()));
+        }
+        log.debug("Scheduled deadline [{}] as {}", name, id);
+    }
+
+    // ---------------------------------------------------------------------------------------------- cancel
+
+    @Override
+    public void cancelSchedule(String deadlineName, String scheduleId) {
+        runOnPrepareCommitOrNow(() -> ScheduleId.parse(scheduleId).ifPresentOrElse(
+                id -> cancel(deadlineName, List.of(id)),
+                () -> log.debug("Ignoring cancel of [{}]: {} is not an id this manager hands out",
+                        deadlineName, scheduleId)));
+    }
+
+    @Override
+    public void cancelAll(String deadlineName) {
+        runOnPrepareCommitOrNow(() -> cancel(deadlineName,
+                stored("name#" + deadlineName, p -> p.name().equals(deadlineName))));
+    }
+
+    @Override
+    public void cancelAllWithinScope(String deadlineName, ScopeDescriptor scope) {
+        String scopeKey = DeadlineItems.scopeKey(serializer.serialize(scope, byte[].class));
+        runOnPrepareCommitOrNow(() -> cancel(deadlineName,
+                stored(DeadlineItems.scopeIndexPartition(deadlineName, scopeKey),
+                        p -> p.name().equals(deadlineName) && p.id().scopeKey().equals(scopeKey))));
+    }
+
+    /** The ids in an index partition, plus matching ones scheduled into the open transaction (not written yet). */
+    private List<ScheduleId> stored(String indexPartition, Predicate<Pending> pendingMatch) {
+        Map<String, ScheduleId> ids = new LinkedHashMap<>();
+        dynamoDb.queryPaginator(b -> b.tableName(tableName).consistentRead(true)
+                        .keyConditionExpression("pk = :pk")
+                        .expressionAttributeValues(Map.of(":pk", s(indexPartition)))
+                        .projectionExpression("sk"))
+                .items().forEach(item -> ScheduleId.parse(item.get(DeadlineItems.SK).s())
+                        .ifPresent(id -> ids.put(id.value(), id)));
+        currentPending().stream().filter(pendingMatch).forEach(p -> ids.put(p.id().value(), p.id()));
+        return List.copyOf(ids.values());
+    }
+
+    private void cancel(String deadlineName, List<ScheduleId> ids) {
+        if (ids.isEmpty()) {
+            return;
+        }
+        Optional<DynamoTransaction> open = DynamoTransactionManager.current();
+        if (open.isEmpty()) {
+            deleteDirectly(deadlineName, ids);
+            return;
+        }
+        DynamoTransaction transaction = open.get();
+        List<Pending> pending = pending(transaction);
+        List<ScheduleId> joined = new ArrayList<>();
+        List<ScheduleId> later = new ArrayList<>();
+        for (ScheduleId id : ids) {
+            boolean scheduledHere = pending.removeIf(p -> p.id().equals(id));
+            // a delete of an item scheduled in this transaction replaces its put, so it adds nothing to the count
+            (scheduledHere || ids.size() <= JOIN_LIMIT ? joined : later).add(id);
+        }
+        joined.forEach(id -> deletes(deadlineName, id).forEach(w -> w.addTo(transaction, this::failedWrite)));
+        if (!later.isEmpty()) {
+            transaction.afterCommit(() -> {
+                try {
+                    deleteDirectly(deadlineName, later);
+                } catch (RuntimeException e) {
+                    log.warn("Cancelling {} deadlines [{}] after the commit failed; some may still fire",
+                            later.size(), deadlineName, e);
+                }
+            });
+        }
+    }
+
+    private List<Write> deletes(String deadlineName, ScheduleId id) {
+        return List.of(Write.delete(tableName, DeadlineItems.dueKey(id)),
+                Write.delete(tableName, DeadlineItems.nameIndexKey(deadlineName, id)),
+                Write.delete(tableName, DeadlineItems.scopeIndexKey(deadlineName, id)));
+    }
+
+    private void deleteDirectly(String deadlineName, List<ScheduleId> ids) {
+        for (int from = 0; from < ids.size(); from += DIRECT_CHUNK) {
+            List<TransactWriteItem> items = ids.subList(from, Math.min(ids.size(), from + DIRECT_CHUNK)).stream()
+                    .flatMap(id -> deletes(deadlineName, id).stream()).map(Write::item).toList();
+            dynamoDb.transactWriteItems(b -> b.transactItems(items));
+        }
+        log.debug("Cancelled {} deadlines [{}]", ids.size(), deadlineName);
+    }
+
+    private RuntimeException failedWrite(String reason) {
+        return new DeadlineException("A deadline write failed its condition: " + reason);
+    }
+
+    // ---------------------------------------------------------------------------------------------- pending in tx
+
+    private record Pending(String name, ScheduleId id) {
+    }
+
+    private record PendingSchedules(DynamoTransaction transaction, List<Pending> deadlines) {
+    }
+
+    private List<Pending> pending(DynamoTransaction transaction) {
+        PendingSchedules current = pendingInTransaction.get();
+        if (current == null || current.transaction() != transaction) {
+            current = new PendingSchedules(transaction, new ArrayList<>());
+            pendingInTransaction.set(current);
+            transaction.afterCommit(pendingInTransaction::remove);
+        }
+        return current.deadlines();
+    }
+
+    private List<Pending> currentPending() {
+        return DynamoTransactionManager.current().map(this::pending).orElse(List.of());
+    }
+
+    // ---------------------------------------------------------------------------------------------- firing
+
+    private void pollLoop(CountDownLatch stop) {
+        log.info("Deadline poller of node {} started on {}", nodeId, tableName);
+        while (stop.getCount() > 0) {
+            boolean backlog = false;
+            try {
+                backlog = pollOnce(stop);
+            } catch (RuntimeException e) {
+                log.warn("Polling deadlines failed; trying again in {}", pollInterval, e);
+            }
+            try {
+                if (!backlog && stop.await(pollInterval.toMillis(), TimeUnit.MILLISECONDS)) {
+                    break;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        log.info("Deadline poller of node {} stopped", nodeId);
+    }
+
+    /** Claims and fires what is due in every shard; true if a shard had more than one batch due. */
+    private boolean pollOnce(CountDownLatch stop) {
+        boolean backlog = false;
+        int first = ThreadLocalRandom.current().nextInt(ScheduleId.SHARDS); // spreads nodes over the shards
+        for (int i = 0; i < ScheduleId.SHARDS; i++) {
+            List<Map<String, AttributeValue>> due = dueKeys((first + i) % ScheduleId.SHARDS);
+            backlog |= due.size() >= batchSize;
+            for (Map<String, AttributeValue> key : due) {
+                if (stop.getCount() == 0) {
+                    return false;
+                }
+                claim(key).ifPresent(this::fire);
+            }
+        }
+        return backlog;
+    }
+
+    private List<Map<String, AttributeValue>> dueKeys(int shard) {
+        long now = clock.millis();
+        QueryRequest.Builder request = QueryRequest.builder().tableName(tableName).consistentRead(true)
+                .keyConditionExpression("pk = :pk AND sk <= :upper")
+                .filterExpression("attribute_not_exists(leaseUntil) OR leaseUntil < :now")
+                .projectionExpression("pk, sk")
+                .expressionAttributeValues(Map.of(
+                        ":pk", s(DeadlineItems.duePartition(shard)),
+                        ":upper", s(DeadlineItems.padded(now) + "#~"),
+                        ":now", n(now)))
+                .limit(batchSize);
+        List<Map<String, AttributeValue>> keys = new ArrayList<>();
+        for (int page = 0; page < MAX_PAGES && keys.size() < batchSize; page++) {
+            QueryResponse response = dynamoDb.query(request.build());
+            keys.addAll(response.items());
+            if (!response.hasLastEvaluatedKey() || response.lastEvaluatedKey().isEmpty()) {
+                break;
+            }
+            request.exclusiveStartKey(response.lastEvaluatedKey());
+        }
+        return keys.size() > batchSize ? keys.subList(0, batchSize) : keys;
+    }
+
+    /** The whole item if this node now holds the lease on it; empty if it is gone or leased by someone else. */
+    private Optional<Map<String, AttributeValue>> claim(Map<String, AttributeValue> key) {
+        long now = clock.millis();
+        try {
+            return Optional.of(dynamoDb.updateItem(b -> b.tableName(tableName).key(key)
+                    .updateExpression("SET leaseOwner = :me, leaseUntil = :until")
+                    .conditionExpression("attribute_exists(pk) AND "
+                            + "(attribute_not_exists(leaseUntil) OR leaseUntil < :now)")
+                    .expressionAttributeValues(Map.of(
+                            ":me", s(nodeId), ":until", n(now + claimLease.toMillis()), ":now", n(now)))
+                    .returnValues(ReturnValue.ALL_NEW)).attributes());
+        } catch (ConditionalCheckFailedException taken) {
+            return Optional.empty();
+        }
+    }
+
+    private void fire(Map<String, AttributeValue> item) {
+        String name = item.get(DeadlineItems.DEADLINE_NAME).s();
+        ScheduleId id = ScheduleId.parse(item.get(DeadlineItems.SCHEDULE_ID).s()).orElseThrow();
+        DeadlineMessage<Object> message;
+        ScopeDescriptor scope;
+        try {
+            message = DeadlineItems.message(item, serializer);
+            scope = DeadlineItems.scope(item, serializer);
+        } catch (RuntimeException e) {
+            log.error("Deadline [{}] {} cannot be deserialized; it stays and is retried when its lease expires",
+                    name, id, e);
+            return;
+        }
+        List<Write> removal = removal(name, id, item);
+        AtomicBoolean removedInTransaction = new AtomicBoolean();
+        UnitOfWork<DeadlineMessage<?>> unitOfWork = new DefaultUnitOfWork<>(message);
+        unitOfWork.attachTransaction(transactionManager);
+        unitOfWork.onPrepareCommit(u -> DynamoTransactionManager.current().ifPresent(transaction -> {
+            removal.forEach(w -> w.addTo(transaction, reason -> new DeadlineException(
+                    "Deadline " + id + " was cancelled or claimed by another node while it fired")));
+            removedInTransaction.set(true);
+        }));
+        DefaultInterceptorChain<DeadlineMessage<?>> chain = new DefaultInterceptorChain<>(
+                unitOfWork, handlerInterceptors(), m -> {
+                    deliver(m, scope);
+                    return null;
+                });
+        ResultMessage<?> result = unitOfWork.executeWithResult(chain::proceed);
+        if (result.isExceptional()) {
+            log.warn("Deadline [{}] {} failed; it fires again when the lease of node {} expires",
+                    name, id, nodeId, result.exceptionResult());
+            return;
+        }
+        if (!removedInTransaction.get()) {
+            try {
+                dynamoDb.transactWriteItems(b -> b.transactItems(removal.stream().map(Write::item).toList()));
+            } catch (TransactionCanceledException e) {
+                log.info("Deadline [{}] {} fired, but was cancelled or claimed by another node meanwhile", name, id);
+                return;
+            }
+        }
+        log.debug("Deadline [{}] {} fired on node {}", name, id, nodeId);
+    }
+
+    /** Deletes the three items, the due item only while our claim on it stands. */
+    private List<Write> removal(String name, ScheduleId id, Map<String, AttributeValue> claimed) {
+        return List.of(
+                Write.deleteIf(tableName, DeadlineItems.dueKey(id), "leaseOwner = :me AND leaseUntil = :until",
+                        Map.of(":me", claimed.get(LEASE_OWNER), ":until", claimed.get(LEASE_UNTIL))),
+                Write.delete(tableName, DeadlineItems.nameIndexKey(name, id)),
+                Write.delete(tableName, DeadlineItems.scopeIndexKey(name, id)));
+    }
+
+    private void deliver(DeadlineMessage<?> message, ScopeDescriptor scope) {
+        scopeAwareProvider.provideScopeAwareStream(scope)
+                .filter(component -> component.canResolve(scope))
+                .forEach(component -> {
+                    try {
+                        component.send(message, scope);
+                    } catch (Exception e) {
+                        throw new ExecutionException(
+                                "Failed to send deadline [" + message.getDeadlineName() + "] to "
+                                        + scope.scopeDescription(), e);
+                    }
+                });
+    }
+
+    // ---------------------------------------------------------------------------------------------- lifecycle
+
+    /** Starts the poller; does nothing if it runs. */
+    public void start() {
+        synchronized (lifecycleLock) {
+            if (poller != null) {
+                return;
+            }
+            everStarted = true;
+            CountDownLatch stop = new CountDownLatch(1);
+            Thread thread = new Thread(() -> pollLoop(stop), "dagy-deadlines-" + nodeId);
+            thread.setDaemon(true);
+            stopSignal = stop;
+            poller = thread;
+            thread.start();
+        }
+    }
+
+    private void startIfNeverStarted() {
+        synchronized (lifecycleLock) {
+            if (!everStarted) {
+                start();
+            }
+        }
+    }
+
+    /**
+     * Stops the poller: it claims nothing more, and a deadline firing now may finish for a few seconds. Schedule and
+     * cancel keep working; {@link #start()} starts polling again.
+     */
+    @Override
+    public void shutdown() {
+        Thread thread;
+        synchronized (lifecycleLock) {
+            if (poller == null) {
+                return;
+            }
+            stopSignal.countDown();
+            thread = poller;
+            poller = null;
+        }
+        if (thread == Thread.currentThread()) {
+            return; // a deadline handler shut its own manager down: the loop ends after it
+        }
+        try {
+            thread.join(SHUTDOWN_WAIT.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive()) {
+            log.warn("Deadline poller of node {} still busy after {}; interrupting it (its lease will expire)",
+                    nodeId, SHUTDOWN_WAIT);
+            thread.interrupt();
+        }
+    }
+
+    @Override
+    public void registerLifecycleHandlers(LifecycleRegistry lifecycle) {
+        lifecycle.onStart(Phase.INBOUND_EVENT_CONNECTORS, this::start);
+        lifecycle.onShutdown(Phase.INBOUND_EVENT_CONNECTORS, this::shutdown);
+    }
+
+    // ---------------------------------------------------------------------------------------------- helpers
+
+    /** Rounded up, so that a deadline never fires before its instant. */
+    private static long epochMillis(Instant instant) {
+        try {
+            return Math.addExact(instant.toEpochMilli(), instant.getNano() % 1_000_000 == 0 ? 0 : 1);
+        } catch (ArithmeticException beyondLong) {
+            return instant.isBefore(Instant.EPOCH) ? 0 : ScheduleId.MAX_MILLIS;
+        }
+    }
+
+    private static String requireText(String value, String name) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException(name + " must not be blank");
+        }
+        return value;
+    }
+
+    private static Duration requirePositive(Duration value, String name) {
+        if (value == null || value.isNegative() || value.isZero()) {
+            throw new IllegalArgumentException(name + " must be positive");
+        }
+        return value;
+    }
+
+    /**
+     * Builds a {@link DynamoDeadlineManager}. Required: {@code dynamoDb}, {@code tableName},
+     * {@code scopeAwareProvider}, {@code serializer}, {@code transactionManager}, {@code nodeId}.
+     */
+    public static final class Builder {
+
+        private DynamoDbClient dynamoDb;
+        private String tableName;
+        private ScopeAwareProvider scopeAwareProvider;
+        private Serializer serializer;
+        private TransactionManager transactionManager;
+        private String nodeId;
+        private Duration pollInterval = Duration.ofMillis(200);
+        private Duration claimLease = Duration.ofSeconds(60);
+        private int batchSize = 25;
+        private Clock clock = Clock.systemUTC();
+        private boolean startOnFirstSchedule = true;
+
+        private Builder() {
+        }
+
+        public Builder dynamoDb(DynamoDbClient dynamoDb) {
+            this.dynamoDb = dynamoDb;
+            return this;
+        }
+
+        /** The physical name of the {@code DEADLINES} table. */
+        public Builder tableName(String tableName) {
+            this.tableName = tableName;
+            return this;
+        }
+
+        /** Finds the aggregates and sagas a deadline goes to (Axon's {@code ConfigurationScopeAwareProvider}). */
+        public Builder scopeAwareProvider(ScopeAwareProvider scopeAwareProvider) {
+            this.scopeAwareProvider = scopeAwareProvider;
+            return this;
+        }
+
+        /** Serializes payload, metadata and scope; every node must use an equivalent one. */
+        public Builder serializer(Serializer serializer) {
+            this.serializer = serializer;
+            return this;
+        }
+
+        /** Attached to the unit of work that fires a deadline; use the {@link DynamoTransactionManager}. */
+        public Builder transactionManager(TransactionManager transactionManager) {
+            this.transactionManager = transactionManager;
+            return this;
+        }
+
+        /** Names this node in leases and the poller thread; unique per running manager. */
+        public Builder nodeId(String nodeId) {
+            this.nodeId = nodeId;
+            return this;
+        }
+
+        /** How often due deadlines are looked for, and so how late one may fire. Default 200 ms. */
+        public Builder pollInterval(Duration pollInterval) {
+            this.pollInterval = pollInterval;
+            return this;
+        }
+
+        /** How long a claim keeps other nodes off a deadline; must outlast a handler. Default 60 s. */
+        public Builder claimLease(Duration claimLease) {
+            this.claimLease = claimLease;
+            return this;
+        }
+
+        /** Due deadlines taken per shard and poll. Default 25. */
+        public Builder batchSize(int batchSize) {
+            this.batchSize = batchSize;
+            return this;
+        }
+
+        public Builder clock(Clock clock) {
+            this.clock = clock;
+            return this;
+        }
+
+        /** Whether the first {@code schedule} starts the poller if nothing started it yet. Default true. */
+        public Builder startOnFirstSchedule(boolean startOnFirstSchedule) {
+            this.startOnFirstSchedule = startOnFirstSchedule;
+            return this;
+        }
+
+        public DynamoDeadlineManager build() {
+            return new DynamoDeadlineManager(this);
+        }
+    }
+}

@@ -1,0 +1,397 @@
+package io.dagy.eventstore.deadlines;
+
+import io.dagy.eventstore.tx.DynamoTransactionManager;
+import io.dagy.localstack.LocalAwsClients;
+import io.dagy.localstack.SharedLocalStack;
+import io.dagy.tables.DagyTable;
+import io.dagy.tables.TableBootstrap;
+import org.axonframework.common.transaction.NoTransactionManager;
+import org.axonframework.common.transaction.Transaction;
+import org.axonframework.common.transaction.TransactionManager;
+import org.axonframework.deadline.DeadlineMessage;
+import org.axonframework.eventhandling.GenericEventMessage;
+import org.axonframework.messaging.GenericMessage;
+import org.axonframework.messaging.Message;
+import org.axonframework.messaging.MetaData;
+import org.axonframework.messaging.ScopeAware;
+import org.axonframework.messaging.ScopeAwareProvider;
+import org.axonframework.messaging.ScopeDescriptor;
+import org.axonframework.messaging.unitofwork.DefaultUnitOfWork;
+import org.axonframework.messaging.unitofwork.UnitOfWork;
+import org.axonframework.modelling.saga.SagaScopeDescriptor;
+import org.axonframework.serialization.Serializer;
+import org.axonframework.serialization.jackson3.Jackson3Serializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+
+import static io.dagy.eventstore.deadlines.DeadlineItems.LEASE_OWNER;
+import static io.dagy.eventstore.deadlines.DeadlineItems.LEASE_UNTIL;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+class DynamoDeadlineManagerTest {
+
+    private static final DynamoDbClient dynamoDb =
+            LocalAwsClients.dynamoDb(SharedLocalStack.get().dynamoDbEndpoint());
+    private static final Serializer serializer = Jackson3Serializer.builder().build();
+    private static final Duration POLL = Duration.ofMillis(50);
+    private static final Duration FIRE_TIMEOUT = Duration.ofSeconds(10);
+
+    private final List<DynamoDeadlineManager> managers = new ArrayList<>();
+    private final DynamoTransactionManager transactions = new DynamoTransactionManager(dynamoDb);
+    private String table;
+
+    @BeforeEach
+    void createTable() {
+        table = DagyTable.DEADLINES.defaultName("deadlines-" + UUID.randomUUID().toString().substring(0, 8));
+        new TableBootstrap(dynamoDb).createMissing(Map.of(DagyTable.DEADLINES, table));
+    }
+
+    @AfterEach
+    void stopManagers() {
+        managers.forEach(DynamoDeadlineManager::shutdown);
+    }
+
+    @Test
+    void aScheduledDeadlineFiresOnceWithItsPayloadNameMetadataAndOriginalMessageId() {
+        Recorder recorder = new Recorder();
+        DynamoDeadlineManager manager = manager("node-a", recorder);
+        Instant due = Instant.now().plusMillis(300);
+        Message<Reminder> original = new GenericMessage<>(new Reminder("pay"), MetaData.with("tenant", "t-1"));
+
+        manager.schedule(due, "payment-due", original, new TestScope("order-1"));
+
+        await().atMost(FIRE_TIMEOUT).until(() -> recorder.received.size() == 1);
+        Received fired = recorder.received.peek();
+        assertThat(fired.message().getDeadlineName()).isEqualTo("payment-due");
+        assertThat(fired.message().getPayload()).isEqualTo(new Reminder("pay"));
+        assertThat(fired.message().getIdentifier()).isEqualTo(original.getIdentifier());
+        assertThat(fired.message().getMetaData()).containsEntry("tenant", "t-1");
+        assertThat(fired.message().getTimestamp()).isEqualTo(due);
+        assertThat(fired.scope()).isEqualTo(new TestScope("order-1"));
+        assertThat(fired.at()).isAfterOrEqualTo(due);
+        await().atMost(FIRE_TIMEOUT).until(() -> items().isEmpty());
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
+                .until(() -> recorder.received.size() == 1);
+    }
+
+    @Test
+    void dispatchInterceptorsShapeTheStoredDeadlineAndHandlerInterceptorsWrapItsFiring() {
+        Recorder recorder = new Recorder();
+        DynamoDeadlineManager manager = manager("node-a", recorder);
+        manager.registerDispatchInterceptor(messages -> (i, m) -> m.andMetaData(Map.of("traceId", "trace-1")));
+        Queue<String> intercepted = new ConcurrentLinkedQueue<>();
+        manager.registerHandlerInterceptor((unitOfWork, chain) -> {
+            intercepted.add(unitOfWork.getMessage().getDeadlineName());
+            return chain.proceed();
+        });
+
+        manager.schedule(Instant.now(), "reminder", new Reminder("traced"), new TestScope("order-1"));
+
+        await().atMost(FIRE_TIMEOUT).until(() -> recorder.received.size() == 1);
+        assertThat(recorder.received.peek().message().getMetaData()).containsEntry("traceId", "trace-1");
+        assertThat(intercepted).containsExactly("reminder");
+    }
+
+    @Test
+    void aDeadlineCancelledBeforeItIsDueNeverFires() {
+        Recorder recorder = new Recorder();
+        DynamoDeadlineManager manager = manager("node-a", recorder);
+        TestScope scope = new TestScope("order-1");
+        String cancelled = manager.schedule(Instant.now().plusMillis(200), "reminder", new Reminder("cancelled"), scope);
+        manager.schedule(Instant.now().plusMillis(400), "reminder", new Reminder("kept"), scope);
+
+        manager.cancelSchedule("reminder", cancelled);
+
+        assertThat(items()).extracting(i -> i.get("sk").s()).noneMatch(sk -> sk.endsWith(cancelled));
+        await().atMost(FIRE_TIMEOUT).until(() -> recorder.payloads().contains(new Reminder("kept")));
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
+                .until(() -> recorder.payloads().equals(List.of(new Reminder("kept"))));
+    }
+
+    @Test
+    void cancelAllCancelsEveryDeadlineOfThatNameAndNoOther() {
+        Recorder recorder = new Recorder();
+        DynamoDeadlineManager manager = manager("node-a", recorder);
+        Instant due = Instant.now().plusMillis(300);
+        manager.schedule(due, "expire", new Reminder("expire-1"), new TestScope("order-1"));
+        manager.schedule(due, "expire", new Reminder("expire-2"), new TestScope("order-2"));
+        manager.schedule(due.plusMillis(100), "remind", new Reminder("remind-1"), new TestScope("order-1"));
+
+        manager.cancelAll("expire");
+
+        await().atMost(FIRE_TIMEOUT).until(() -> recorder.payloads().contains(new Reminder("remind-1")));
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
+                .until(() -> recorder.payloads().equals(List.of(new Reminder("remind-1"))));
+        await().atMost(FIRE_TIMEOUT).until(() -> items().isEmpty());
+    }
+
+    @Test
+    void cancelAllWithinScopeCancelsOnlyThatNameInThatScope() {
+        Recorder recorder = new Recorder();
+        DynamoDeadlineManager manager = manager("node-a", recorder);
+        Instant due = Instant.now().plusMillis(300);
+        manager.schedule(due, "expire", new Reminder("expire-order-1"), new TestScope("order-1"));
+        manager.schedule(due, "expire", new Reminder("expire-order-2"), new TestScope("order-2"));
+        manager.schedule(due, "remind", new Reminder("remind-order-1"), new TestScope("order-1"));
+
+        manager.cancelAllWithinScope("expire", new TestScope("order-1"));
+
+        await().atMost(FIRE_TIMEOUT).until(() -> recorder.received.size() == 2);
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> recorder.received.size() == 2);
+        assertThat(recorder.payloads())
+                .containsExactlyInAnyOrder(new Reminder("expire-order-2"), new Reminder("remind-order-1"));
+    }
+
+    @Test
+    void aDeadlineScheduledBeforeARestartFiresFromTheNewManager() {
+        Recorder before = new Recorder();
+        DynamoDeadlineManager first = manager("node-a", before);
+        first.schedule(Instant.now().plusMillis(800), "reminder", new Reminder("survives"), new TestScope("order-1"));
+        first.shutdown();
+
+        Recorder after = new Recorder();
+        manager("node-a", after).start();
+
+        await().atMost(FIRE_TIMEOUT).until(() -> after.payloads().equals(List.of(new Reminder("survives"))));
+        assertThat(before.received).isEmpty();
+    }
+
+    @Test
+    void twoNodesOnOneTableFireEachOfFiftyDeadlinesExactlyOnce() {
+        Recorder onA = new Recorder();
+        Recorder onB = new Recorder();
+        DynamoDeadlineManager a = manager("node-a", onA);
+        DynamoDeadlineManager b = manager("node-b", onB);
+        a.start();
+        b.start();
+        Instant base = Instant.now().plusMillis(300);
+        List<Reminder> scheduled = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            Reminder reminder = new Reminder("r-" + i);
+            scheduled.add(reminder);
+            (i % 2 == 0 ? a : b).schedule(base.plusMillis(10L * i), "reminder", reminder, new TestScope("s-" + i));
+        }
+
+        await().atMost(Duration.ofSeconds(15)).until(() -> onA.received.size() + onB.received.size() >= 50);
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3))
+                .until(() -> onA.received.size() + onB.received.size() == 50);
+        List<Object> fired = new ArrayList<>(onA.payloads());
+        fired.addAll(onB.payloads());
+        assertThat(fired).containsExactlyInAnyOrderElementsOf(scheduled);
+        await().atMost(FIRE_TIMEOUT).until(() -> items().isEmpty());
+    }
+
+    @Test
+    void aDeadlineClaimedByANodeThatDiedFiresAfterItsLeaseExpires() {
+        DynamoDeadlineManager dead = manager("node-dead", new Recorder(), b -> b.startOnFirstSchedule(false));
+        String id = dead.schedule(Instant.now(), "reminder", new Reminder("orphan"), new TestScope("order-1"));
+        Instant leaseUntil = Instant.now().plusMillis(1500);
+        dynamoDb.updateItem(b -> b.tableName(table).key(DeadlineItems.dueKey(ScheduleId.parse(id).orElseThrow()))
+                .updateExpression("SET " + LEASE_OWNER + " = :owner, " + LEASE_UNTIL + " = :until")
+                .expressionAttributeValues(Map.of(":owner", AttributeValue.fromS("node-dead"),
+                        ":until", AttributeValue.fromN(Long.toString(leaseUntil.toEpochMilli())))));
+
+        Recorder survivor = new Recorder();
+        manager("node-alive", survivor).start();
+
+        await().atMost(FIRE_TIMEOUT).until(() -> survivor.received.size() == 1);
+        assertThat(survivor.received.peek().at()).isAfterOrEqualTo(leaseUntil);
+        await().atMost(FIRE_TIMEOUT).until(() -> items().isEmpty());
+    }
+
+    @Test
+    void aFailingHandlerMakesTheDeadlineFireAgainAfterItsLeaseThenItIsDeleted() {
+        Recorder recorder = new Recorder();
+        recorder.failuresLeft.set(1);
+        DynamoDeadlineManager manager = manager("node-a", recorder, transactions,
+                b -> b.claimLease(Duration.ofMillis(500)));
+
+        manager.schedule(Instant.now(), "reminder", new Reminder("retry"), new TestScope("order-1"));
+
+        await().atMost(FIRE_TIMEOUT).until(() -> recorder.received.size() == 2);
+        assertThat(recorder.received.stream().map(r -> r.message().getIdentifier()).distinct()).hasSize(1);
+        await().atMost(FIRE_TIMEOUT).until(() -> items().isEmpty());
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).until(() -> recorder.received.size() == 2);
+    }
+
+    @Test
+    void aFiredDeadlineIsAlsoDeletedWhenTheTransactionManagerIsNotDynamoDbs() {
+        Recorder recorder = new Recorder();
+        DynamoDeadlineManager manager = manager("node-a", recorder, NoTransactionManager.INSTANCE, b -> b);
+
+        manager.schedule(Instant.now(), "reminder", new Reminder("plain"), new TestScope("order-1"));
+
+        await().atMost(FIRE_TIMEOUT).until(() -> recorder.received.size() == 1);
+        await().atMost(FIRE_TIMEOUT).until(() -> items().isEmpty());
+    }
+
+    @Test
+    void aSagaScopeDescriptorSurvivesTheRoundTripThroughJackson3() {
+        Recorder recorder = new Recorder();
+        DynamoDeadlineManager manager = manager("node-a", recorder);
+        SagaScopeDescriptor saga = new SagaScopeDescriptor("PaymentSaga", "saga-7");
+
+        manager.schedule(Instant.now(), "timeout", null, saga);
+
+        await().atMost(FIRE_TIMEOUT).until(() -> recorder.received.size() == 1);
+        assertThat(recorder.received.peek().scope()).isEqualTo(saga);
+        assertThat(recorder.received.peek().message().getPayload()).isNull();
+    }
+
+    @Test
+    void schedulingInsideAUnitOfWorkWithADynamoTransactionWritesNothingUntilCommit() {
+        DynamoDeadlineManager manager = manager("node-a", new Recorder(), b -> b.startOnFirstSchedule(false));
+        UnitOfWork<?> unitOfWork = DefaultUnitOfWork.startAndGet(GenericEventMessage.asEventMessage("order placed"));
+        unitOfWork.attachTransaction(transactions);
+
+        String id = manager.schedule(Instant.now().plus(1, ChronoUnit.HOURS), "expire", null, new TestScope("o-1"));
+
+        assertThat(items()).isEmpty();
+        unitOfWork.commit();
+        assertThat(items()).extracting(i -> i.get("pk").s() + " " + i.get("sk").s()).containsExactlyInAnyOrder(
+                DeadlineItems.dueKey(ScheduleId.parse(id).orElseThrow()).get("pk").s() + " "
+                        + DeadlineItems.dueKey(ScheduleId.parse(id).orElseThrow()).get("sk").s(),
+                "name#expire " + id,
+                "scope#expire#" + ScheduleId.parse(id).orElseThrow().scopeKey() + " " + id);
+    }
+
+    @Test
+    void schedulingInsideARolledBackDynamoTransactionWritesNothing() {
+        DynamoDeadlineManager manager = manager("node-a", new Recorder(), b -> b.startOnFirstSchedule(false));
+        Transaction transaction = transactions.startTransaction();
+
+        manager.schedule(Instant.now(), "expire", new Reminder("never"), new TestScope("o-1"));
+        transaction.rollback();
+
+        assertThat(items()).isEmpty();
+    }
+
+    @Test
+    void cancelAllInsideATransactionAlsoCancelsWhatThatTransactionScheduled() {
+        DynamoDeadlineManager manager = manager("node-a", new Recorder(), b -> b.startOnFirstSchedule(false));
+        Instant later = Instant.now().plus(1, ChronoUnit.HOURS);
+        manager.schedule(later, "expire", null, new TestScope("o-1"));
+        manager.schedule(later, "remind", null, new TestScope("o-1"));
+        Transaction transaction = transactions.startTransaction();
+
+        manager.schedule(later, "expire", null, new TestScope("o-2"));
+        manager.cancelAll("expire");
+        assertThat(items()).hasSize(6);
+        transaction.commit();
+
+        assertThat(items()).extracting(i -> i.get("pk").s()).contains("name#remind").hasSize(3);
+    }
+
+    @Test
+    void cancelAllOfMoreDeadlinesThanATransactionTakesDeletesThemAfterTheCommit() {
+        DynamoDeadlineManager manager = manager("node-a", new Recorder(), b -> b.startOnFirstSchedule(false));
+        Instant later = Instant.now().plus(1, ChronoUnit.HOURS);
+        int many = DynamoDeadlineManager.JOIN_LIMIT + 30; // 120 items: more than one transaction holds
+        for (int i = 0; i < many; i++) {
+            manager.schedule(later, "expire", null, new TestScope("o-" + i));
+        }
+        Transaction transaction = transactions.startTransaction();
+
+        manager.cancelAll("expire");
+        assertThat(items()).hasSize(3 * many);
+        transaction.commit();
+
+        assertThat(items()).isEmpty();
+    }
+
+    @Test
+    void idsThisManagerDidNotHandOutAreIgnoredByCancelSchedule() {
+        DynamoDeadlineManager manager = manager("node-a", new Recorder(), b -> b.startOnFirstSchedule(false));
+        manager.schedule(Instant.now().plus(1, ChronoUnit.HOURS), "expire", null, new TestScope("o-1"));
+
+        manager.cancelSchedule("expire", "not-an-id");
+        manager.cancelSchedule("expire", "123.9.AAAAAAAAAAAAAAAAAAAAAA.0b9a1c3e-0000-4000-8000-000000000000");
+
+        assertThat(items()).hasSize(3);
+        assertThat(ScheduleId.parse("123.9.AAAAAAAAAAAAAAAAAAAAAA.0b9a1c3e-0000-4000-8000-000000000000")).isEmpty();
+    }
+
+    // ---------------------------------------------------------------------------------------------- fixtures
+
+    private DynamoDeadlineManager manager(String node, Recorder recorder) {
+        return manager(node, recorder, transactions, b -> b);
+    }
+
+    private DynamoDeadlineManager manager(String node, Recorder recorder,
+                                          UnaryOperator<DynamoDeadlineManager.Builder> tweak) {
+        return manager(node, recorder, transactions, tweak);
+    }
+
+    private DynamoDeadlineManager manager(String node, Recorder recorder, TransactionManager transactionManager,
+                                          UnaryOperator<DynamoDeadlineManager.Builder> tweak) {
+        DynamoDeadlineManager manager = tweak.apply(DynamoDeadlineManager.builder()
+                .dynamoDb(dynamoDb).tableName(table).scopeAwareProvider(recorder).serializer(serializer)
+                .transactionManager(transactionManager).nodeId(node)
+                .pollInterval(POLL).claimLease(Duration.ofSeconds(10)).batchSize(10)).build();
+        managers.add(manager);
+        return manager;
+    }
+
+    private List<Map<String, AttributeValue>> items() {
+        return dynamoDb.scanPaginator(b -> b.tableName(table).consistentRead(true)).items().stream().toList();
+    }
+
+    record Reminder(String text) {
+    }
+
+    record TestScope(String id) implements ScopeDescriptor {
+        @Override
+        public String scopeDescription() {
+            return "test scope " + id;
+        }
+    }
+
+    record Received(DeadlineMessage<?> message, ScopeDescriptor scope, Instant at) {
+    }
+
+    /** A scope-aware component for every scope: records what it receives, and fails while told to. */
+    static final class Recorder implements ScopeAwareProvider, ScopeAware {
+
+        final Queue<Received> received = new ConcurrentLinkedQueue<>();
+        final AtomicInteger failuresLeft = new AtomicInteger();
+
+        @Override
+        public Stream<ScopeAware> provideScopeAwareStream(ScopeDescriptor scope) {
+            return Stream.of(this);
+        }
+
+        @Override
+        public boolean canResolve(ScopeDescriptor scope) {
+            return scope instanceof TestScope || scope instanceof SagaScopeDescriptor;
+        }
+
+        @Override
+        public void send(Message<?> message, ScopeDescriptor scope) {
+            received.add(new Received((DeadlineMessage<?>) message, scope, Instant.now()));
+            if (failuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                throw new IllegalStateException("the handler fails this time");
+            }
+        }
+
+        List<Object> payloads() {
+            return received.stream().<Object>map(r -> r.message().getPayload()).toList();
+        }
+    }
+}
