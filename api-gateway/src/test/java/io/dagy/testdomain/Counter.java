@@ -12,7 +12,8 @@ import static org.axonframework.modelling.command.AggregateLifecycle.apply;
 @Aggregate(snapshotTriggerDefinition = "dagySnapshotTrigger")
 public class Counter {
 
-    public record OpenCounter(@TargetAggregateIdentifier String counterId) {
+    /** Opens a counter; with a positive {@code autoCloseAfterMillis} its saga closes it by deadline. */
+    public record OpenCounter(@TargetAggregateIdentifier String counterId, long autoCloseAfterMillis) {
     }
 
     public record Increment(@TargetAggregateIdentifier String counterId) {
@@ -21,7 +22,7 @@ public class Counter {
     public record CloseCounter(@TargetAggregateIdentifier String counterId) {
     }
 
-    public record CounterOpened(String counterId) {
+    public record CounterOpened(String counterId, long autoCloseAfterMillis) {
     }
 
     public record Incremented(String counterId, int count) {
@@ -40,7 +41,7 @@ public class Counter {
 
     @CommandHandler
     public Counter(OpenCounter command) {
-        apply(new CounterOpened(command.counterId()));
+        apply(new CounterOpened(command.counterId(), command.autoCloseAfterMillis()));
     }
 
     @CommandHandler

@@ -1,12 +1,19 @@
 package io.dagy.testdomain;
 
 import org.axonframework.commandhandling.gateway.CommandGateway;
+import org.axonframework.deadline.DeadlineManager;
+import org.axonframework.deadline.annotation.DeadlineHandler;
 import org.axonframework.modelling.saga.EndSaga;
 import org.axonframework.modelling.saga.SagaEventHandler;
 import org.axonframework.modelling.saga.StartSaga;
 import org.axonframework.spring.stereotype.Saga;
 
-/** A test-only saga: closes a counter once it reaches three. Its state lives in the DynamoDB saga store. */
+import java.time.Duration;
+
+/**
+ * A test-only saga: closes a counter once it reaches three, or when its auto-close deadline fires. Its state lives in
+ * the DynamoDB saga store, its deadline in the DynamoDB deadline manager.
+ */
 @Saga
 public class CounterSaga {
 
@@ -15,8 +22,20 @@ public class CounterSaga {
 
     @StartSaga
     @SagaEventHandler(associationProperty = "counterId")
-    void on(Counter.CounterOpened event) {
+    void on(Counter.CounterOpened event, DeadlineManager deadlines) {
         counterId = event.counterId();
+        if (event.autoCloseAfterMillis() > 0) {
+            deadlines.schedule(Duration.ofMillis(event.autoCloseAfterMillis()), "auto-close", new AutoClose(counterId));
+        }
+    }
+
+    /** A deadline handler's first parameter is its payload, so the deadline carries one. */
+    public record AutoClose(String counterId) {
+    }
+
+    @DeadlineHandler(deadlineName = "auto-close")
+    void on(AutoClose deadline, CommandGateway commands) {
+        commands.send(new Counter.CloseCounter(deadline.counterId()));
     }
 
     @SagaEventHandler(associationProperty = "counterId")

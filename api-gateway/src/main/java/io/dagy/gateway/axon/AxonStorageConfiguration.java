@@ -1,5 +1,6 @@
 package io.dagy.gateway.axon;
 
+import io.dagy.eventstore.deadlines.DynamoDeadlineManager;
 import io.dagy.eventstore.events.DynamoEventStorageEngine;
 import io.dagy.eventstore.events.EventStoreSettings;
 import io.dagy.eventstore.sagas.DynamoSagaStore;
@@ -9,6 +10,7 @@ import io.dagy.gateway.settings.DagyProperties;
 import io.dagy.gateway.settings.DagyResources;
 import io.dagy.tables.DagyTable;
 import org.axonframework.common.transaction.TransactionManager;
+import org.axonframework.config.ConfigurationScopeAwareProvider;
 import org.axonframework.config.ConfigurerModule;
 import org.axonframework.eventhandling.tokenstore.TokenStore;
 import org.axonframework.eventsourcing.EventCountSnapshotTriggerDefinition;
@@ -23,6 +25,8 @@ import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Primary;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.event.EventListener;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import tools.jackson.databind.jsontype.BasicPolymorphicTypeValidator;
 
@@ -31,8 +35,8 @@ import java.time.Clock;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Axon on DynamoDB: the event store, token store, saga store and transaction manager of the {@code event-store}
- * module, wired with the tables and settings of this node. Every streaming processor is a pooled one.
+ * Axon on DynamoDB: the event store, token store, saga store, deadline manager and transaction manager of the
+ * {@code event-store} module, wired with the tables and settings of this node. Every streaming processor is a pooled one.
  */
 @Configuration(proxyBeanMethods = false)
 class AxonStorageConfiguration {
@@ -97,6 +101,31 @@ class AxonStorageConfiguration {
     @Bean
     SagaStore<Object> sagaStore(DynamoDbClient dynamoDb, DagyResources resources, Serializer serializer) {
         return new DynamoSagaStore(dynamoDb, resources.table(DagyTable.SAGAS), serializer);
+    }
+
+    /**
+     * Deadlines persisted in DynamoDB. The poller starts when the application is ready (so deadlines due while it was
+     * down fire now) and stops with the context.
+     */
+    @Bean(destroyMethod = "shutdown")
+    DynamoDeadlineManager deadlineManager(DynamoDbClient dynamoDb, DagyResources resources, DagyProperties properties,
+                                          org.axonframework.config.Configuration axon, Serializer serializer,
+                                          TransactionManager transactionManager) {
+        return DynamoDeadlineManager.builder()
+                .dynamoDb(dynamoDb)
+                .tableName(resources.table(DagyTable.DEADLINES))
+                .scopeAwareProvider(new ConfigurationScopeAwareProvider(axon))
+                .serializer(serializer)
+                .transactionManager(transactionManager)
+                .nodeId(nodeId(properties))
+                .pollInterval(properties.eventStore().deadlinePollInterval())
+                .startOnFirstSchedule(false)
+                .build();
+    }
+
+    @EventListener(ApplicationReadyEvent.class)
+    void startDeadlines(ApplicationReadyEvent ready) {
+        ready.getApplicationContext().getBean(DynamoDeadlineManager.class).start();
     }
 
     @Bean(SNAPSHOT_TRIGGER)

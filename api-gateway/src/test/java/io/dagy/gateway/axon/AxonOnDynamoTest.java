@@ -51,7 +51,7 @@ class AxonOnDynamoTest {
     @Test
     void anAggregatesEventsAreStoredAndASagaReactsToThem() {
         String id = "counter-" + UUID.randomUUID();
-        commands.sendAndWait(new Counter.OpenCounter(id));
+        commands.sendAndWait(new Counter.OpenCounter(id, 0));
         for (int i = 0; i < 3; i++) {
             commands.sendAndWait(new Counter.Increment(id));
         }
@@ -62,9 +62,19 @@ class AxonOnDynamoTest {
     }
 
     @Test
+    void aSagaDeadlineFiresFromTheDynamoDbDeadlineManager() {
+        String id = "counter-" + UUID.randomUUID();
+        commands.sendAndWait(new Counter.OpenCounter(id, 300));
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
+                eventStore.readEvents(id).asStream().map(e -> e.getPayload()).toList())
+                .last().isEqualTo(new Counter.CounterClosed(id, 0)));
+    }
+
+    @Test
     void anAggregateIsSnapshottedAfterTheConfiguredNumberOfEvents() {
         String id = "counter-" + UUID.randomUUID();
-        commands.sendAndWait(new Counter.OpenCounter(id));
+        commands.sendAndWait(new Counter.OpenCounter(id, 0));
         for (int i = 0; i < 2; i++) {
             commands.sendAndWait(new Counter.Increment(id));
         }
