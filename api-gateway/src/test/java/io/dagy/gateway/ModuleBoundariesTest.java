@@ -35,4 +35,12 @@ class ModuleBoundariesTest {
                         "org.springframework.boot.webmvc..")
                 .check(dagy);
     }
+
+    @Test
+    void theEventStoreKnowsNothingOfTheDomain() {
+        noClasses().that().resideInAnyPackage("io.dagy.eventstore..", "io.dagy.tables..", "io.dagy.localstack..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.dagy.gateway..", "io.dagy.command..",
+                        "io.dagy.saga..", "io.dagy.projection..", "io.dagy.query..")
+                .check(dagy);
+    }
 }

@@ -49,6 +49,11 @@ public class TestEndpoints {
 
     @RestController
     public static class EchoController {
+        @PostMapping("/test/conflict")
+        void conflict() {
+            throw new org.axonframework.modelling.command.ConcurrencyException("sequence 3 of run-1 exists");
+        }
+
         @PostMapping(path = "/test/echo", consumes = "application/json")
         Echo echo(@RequestBody Echo echo) {
             return echo;

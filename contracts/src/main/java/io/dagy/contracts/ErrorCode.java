@@ -19,6 +19,8 @@ public enum ErrorCode {
     UNSUPPORTED_MEDIA_TYPE("unsupported_media_type"),
     /** The request body is larger than the server accepts. */
     PAYLOAD_TOO_LARGE("payload_too_large"),
+    /** The resource changed concurrently and the command still conflicted after retries; send it again. */
+    CONCURRENT_MODIFICATION("concurrent_modification"),
     /** A dependency (DynamoDB, S3, SQS) is unavailable. */
     SERVICE_UNAVAILABLE("service_unavailable"),
     /** Any other client error that has no more precise code. */

@@ -9,6 +9,10 @@ import io.dagy.eventstore.tx.DynamoTransactionManager;
 import io.dagy.gateway.settings.DagyProperties;
 import io.dagy.gateway.settings.DagyResources;
 import io.dagy.tables.DagyTable;
+import org.axonframework.commandhandling.CommandBus;
+import org.axonframework.commandhandling.gateway.CommandGateway;
+import org.axonframework.commandhandling.gateway.DefaultCommandGateway;
+import org.axonframework.commandhandling.gateway.IntervalRetryScheduler;
 import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.config.ConfigurationScopeAwareProvider;
 import org.axonframework.config.ConfigurerModule;
@@ -32,6 +36,8 @@ import tools.jackson.databind.jsontype.BasicPolymorphicTypeValidator;
 
 import java.lang.management.ManagementFactory;
 import java.time.Clock;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -131,6 +137,24 @@ class AxonStorageConfiguration {
     @Bean(SNAPSHOT_TRIGGER)
     SnapshotTriggerDefinition dagySnapshotTrigger(Snapshotter snapshotter, DagyProperties properties) {
         return new EventCountSnapshotTriggerDefinition(snapshotter, properties.eventStore().snapshotThreshold());
+    }
+
+    /**
+     * The command gateway retries a command that lost an optimistic-concurrency race (Axon's transient exceptions) a
+     * few times after a short pause, reloading the aggregate each time; what still conflicts becomes a 409.
+     */
+    @Bean(destroyMethod = "")
+    CommandGateway commandGateway(CommandBus commandBus) {
+        ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "command-retry");
+            thread.setDaemon(true);
+            return thread;
+        });
+        return DefaultCommandGateway.builder()
+                .commandBus(commandBus)
+                .retryScheduler(IntervalRetryScheduler.builder()
+                        .retryExecutor(retries).retryInterval(20).maxRetryCount(5).build())
+                .build();
     }
 
     @Bean

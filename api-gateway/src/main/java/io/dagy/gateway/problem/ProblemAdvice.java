@@ -1,6 +1,8 @@
 package io.dagy.gateway.problem;
 
 import io.dagy.contracts.ErrorCode;
+import org.axonframework.modelling.command.AggregateStreamCreationException;
+import org.axonframework.modelling.command.ConcurrencyException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
@@ -64,6 +66,16 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
     @ExceptionHandler(ProblemException.class)
     ResponseEntity<ProblemDetail> known(ProblemException ex) {
         return ResponseEntity.status(ex.status()).body(Problems.of(ex.status(), ex.code(), ex.getMessage()));
+    }
+
+    /**
+     * Two writers appended to one aggregate at once and the command gateway's retries did not settle it: the client
+     * may send the command again.
+     */
+    @ExceptionHandler({ConcurrencyException.class, AggregateStreamCreationException.class})
+    ResponseEntity<ProblemDetail> conflict(RuntimeException ex) {
+        return ResponseEntity.status(HttpStatus.CONFLICT).body(Problems.of(HttpStatus.CONFLICT,
+                ErrorCode.CONCURRENT_MODIFICATION, "The resource was changed concurrently; send the request again."));
     }
 
     @ExceptionHandler(Exception.class)

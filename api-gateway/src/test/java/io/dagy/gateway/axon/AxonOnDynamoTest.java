@@ -57,8 +57,28 @@ class AxonOnDynamoTest {
         }
 
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
-                eventStore.readEvents(id).asStream().map(e -> e.getPayload()).toList())
+                storageEngine.readEvents(id, 0).asStream().map(e -> e.getPayload()).toList())
                 .last().isEqualTo(new Counter.CounterClosed(id, 3)));
+    }
+
+    @Test
+    void concurrentCommandsOnOneAggregateAllSucceedThroughTheGatewaysRetries() {
+        String id = "counter-" + UUID.randomUUID();
+        commands.sendAndWait(new Counter.OpenCounter(id, 0));
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            var sent = java.util.stream.IntStream.range(0, 8)
+                    .mapToObj(i -> java.util.concurrent.CompletableFuture.runAsync(
+                            () -> commands.sendAndWait(new Counter.Increment(id)), pool))
+                    .toList();
+            sent.forEach(java.util.concurrent.CompletableFuture::join);
+        } finally {
+            pool.shutdown();
+        }
+
+        assertThat(storageEngine.readEvents(id, 0).asStream().filter(e -> e.getPayload() instanceof Counter.Incremented)
+                .map(e -> ((Counter.Incremented) e.getPayload()).count()).toList())
+                .containsExactly(1, 2, 3, 4, 5, 6, 7, 8);
     }
 
     @Test
@@ -67,7 +87,7 @@ class AxonOnDynamoTest {
         commands.sendAndWait(new Counter.OpenCounter(id, 300));
 
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
-                eventStore.readEvents(id).asStream().map(e -> e.getPayload()).toList())
+                storageEngine.readEvents(id, 0).asStream().map(e -> e.getPayload()).toList())
                 .last().isEqualTo(new Counter.CounterClosed(id, 0)));
     }
 

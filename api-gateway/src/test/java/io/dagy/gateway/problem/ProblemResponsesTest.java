@@ -87,6 +87,14 @@ class ProblemResponsesTest {
     }
 
     @Test
+    void aConcurrencyConflictIsAConflictProblem() throws Exception {
+        var response = send(HttpRequest.newBuilder(uri("/test/conflict")).POST(HttpRequest.BodyPublishers.noBody()));
+
+        assertProblem(response, 409, "concurrent_modification");
+        assertThat(response.body()).doesNotContain("run-1");
+    }
+
+    @Test
     void aProblemRaisedInsideAServletFilterKeepsItsStatusAndCode() throws Exception {
         var response = send(HttpRequest.newBuilder(uri("/test/filter/rejects")).GET());
 
