@@ -1,0 +1,19 @@
+package io.dagy.contracts.deployment;
+
+/**
+ * Events of deployments. Never rename or move these records: stored events name their class. Change a shape by adding
+ * a revision and an upcaster.
+ */
+public final class DeploymentEvents {
+
+    private DeploymentEvents() {
+    }
+
+    /** A version of a deployment's DAG was published. Version 1 created the deployment. */
+    public record DeploymentPublished(DeploymentName name, int version, Dag dag, DeploymentSettings settings) {
+    }
+
+    /** The deployment's settings changed (the complete new settings). */
+    public record DeploymentSettingsChanged(DeploymentName name, DeploymentSettings settings) {
+    }
+}
