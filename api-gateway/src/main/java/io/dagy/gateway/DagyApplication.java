@@ -5,7 +5,7 @@ import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 
 /** Dagy's backend. Without AWS settings it runs the {@code local} profile on its embedded AWS stack. */
-@SpringBootApplication
+@SpringBootApplication(scanBasePackages = {"io.dagy.gateway", "io.dagy.command"})
 @ConfigurationPropertiesScan
 public class DagyApplication {
 

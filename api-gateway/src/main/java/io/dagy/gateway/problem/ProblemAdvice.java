@@ -1,6 +1,8 @@
 package io.dagy.gateway.problem;
 
 import io.dagy.contracts.ErrorCode;
+import io.dagy.contracts.BusinessError;
+import org.axonframework.commandhandling.CommandExecutionException;
 import org.axonframework.modelling.command.AggregateStreamCreationException;
 import org.axonframework.modelling.command.ConcurrencyException;
 import org.slf4j.Logger;
@@ -66,6 +68,17 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
     @ExceptionHandler(ProblemException.class)
     ResponseEntity<ProblemDetail> known(ProblemException ex) {
         return ResponseEntity.status(ex.status()).body(Problems.of(ex.status(), ex.code(), ex.getMessage()));
+    }
+
+    /** A command refused by a business rule carries its error; anything else from a command is unexpected. */
+    @ExceptionHandler(CommandExecutionException.class)
+    ResponseEntity<ProblemDetail> refused(CommandExecutionException ex) {
+        var error = ex.getDetails().filter(BusinessError.class::isInstance).map(BusinessError.class::cast);
+        if (error.isEmpty()) {
+            return unexpected(ex);
+        }
+        ProblemDetail problem = Problems.of(error.get());
+        return ResponseEntity.status(problem.getStatus()).body(problem);
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.dagy.gateway.problem;
 
+import io.dagy.contracts.BusinessError;
 import io.dagy.contracts.ErrorCode;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
@@ -25,6 +26,31 @@ public final class Problems {
     public static ProblemDetail withCode(ProblemDetail problem, ErrorCode code) {
         problem.setType(URI.create(TYPE_PREFIX + code.code()));
         problem.setProperty("code", code.code());
+        return problem;
+    }
+
+    /** The HTTP status of a business error code; exhaustive, so a new code cannot be forgotten here. */
+    public static HttpStatus statusOf(ErrorCode code) {
+        return switch (code) {
+            case MALFORMED_REQUEST, VALIDATION_FAILED, BAD_REQUEST -> HttpStatus.BAD_REQUEST;
+            case ROUTE_NOT_FOUND, DEPLOYMENT_NOT_FOUND -> HttpStatus.NOT_FOUND;
+            case METHOD_NOT_ALLOWED -> HttpStatus.METHOD_NOT_ALLOWED;
+            case NOT_ACCEPTABLE -> HttpStatus.NOT_ACCEPTABLE;
+            case UNSUPPORTED_MEDIA_TYPE -> HttpStatus.UNSUPPORTED_MEDIA_TYPE;
+            case PAYLOAD_TOO_LARGE -> HttpStatus.CONTENT_TOO_LARGE;
+            case CONCURRENT_MODIFICATION -> HttpStatus.CONFLICT;
+            case SERVICE_UNAVAILABLE -> HttpStatus.SERVICE_UNAVAILABLE;
+            case INTERNAL_ERROR -> HttpStatus.INTERNAL_SERVER_ERROR;
+        };
+    }
+
+    /** A problem for a business error, with its field errors as {@code errors}. */
+    public static ProblemDetail of(BusinessError error) {
+        ProblemDetail problem = of(statusOf(error.code()), error.code(), error.message());
+        if (!error.errors().isEmpty()) {
+            problem.setProperty("errors", error.errors().stream()
+                    .map(e -> java.util.Map.of("field", e.field(), "message", e.message())).toList());
+        }
         return problem;
     }
 

@@ -1,0 +1,39 @@
+package io.dagy.contracts.deployment;
+
+import java.time.Instant;
+import java.util.List;
+
+/** Queries on deployments and the views they answer with. */
+public final class DeploymentQueries {
+
+    private DeploymentQueries() {
+    }
+
+    public record FindDeployment(DeploymentName name) {
+    }
+
+    /**
+     * Deployments in name order, a page at a time.
+     *
+     * @param after the last name of the previous page, or null for the first page
+     */
+    public record ListDeployments(String after, int limit) {
+        public ListDeployments {
+            if (limit < 1 || limit > 100) {
+                throw new IllegalArgumentException("limit must be 1..100: " + limit);
+            }
+        }
+    }
+
+    /** The current version of a deployment. */
+    public record DeploymentView(DeploymentName name, int version, Dag dag, DeploymentSettings settings,
+                                 Instant updatedAt) {
+    }
+
+    /** A page of deployments; {@code nextAfter} is null on the last page. */
+    public record DeploymentPage(List<DeploymentView> items, String nextAfter) {
+        public DeploymentPage {
+            items = List.copyOf(items);
+        }
+    }
+}

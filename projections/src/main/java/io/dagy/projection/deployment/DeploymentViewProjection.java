@@ -1,0 +1,83 @@
+package io.dagy.projection.deployment;
+
+import io.dagy.contracts.deployment.DeploymentEvents.DeploymentPublished;
+import io.dagy.contracts.deployment.DeploymentEvents.DeploymentSettingsChanged;
+import io.dagy.contracts.deployment.DeploymentQueries.DeploymentView;
+import io.dagy.eventstore.tx.DynamoWrites;
+import org.axonframework.config.ProcessingGroup;
+import org.axonframework.eventhandling.EventHandler;
+import org.axonframework.eventhandling.ResetHandler;
+import org.axonframework.eventhandling.SequenceNumber;
+import org.axonframework.eventhandling.Timestamp;
+import org.axonframework.serialization.SerializedObject;
+import org.axonframework.serialization.Serializer;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The current version of every deployment in {@code DAGY_DEPLOYMENTS}: one item per deployment in the partition
+ * {@code pk = "deployments"}, sorted by name ({@code sk}), so listing is one query. The view is stored serialized with
+ * the sequence number of the last event applied; an event at or below it is skipped, so redeliveries are harmless.
+ */
+@ProcessingGroup(DeploymentViewProjection.PROCESSING_GROUP)
+public class DeploymentViewProjection {
+
+    public static final String PROCESSING_GROUP = "deployment-views";
+    public static final String PARTITION = "deployments";
+
+    private final DynamoDbClient dynamoDb;
+    private final String table;
+    private final Serializer serializer;
+
+    public DeploymentViewProjection(DynamoDbClient dynamoDb, String table, Serializer serializer) {
+        this.dynamoDb = dynamoDb;
+        this.table = table;
+        this.serializer = serializer;
+    }
+
+    @EventHandler
+    void on(DeploymentPublished event, @SequenceNumber long sequence, @Timestamp Instant at) {
+        if (!alreadyApplied(event.name().value(), sequence)) {
+            write(new DeploymentView(event.name(), event.version(), event.dag(), event.settings(), at), sequence);
+        }
+    }
+
+    @EventHandler
+    void on(DeploymentSettingsChanged event, @SequenceNumber long sequence, @Timestamp Instant at) {
+        if (alreadyApplied(event.name().value(), sequence)) {
+            return;
+        }
+        DeploymentView current = DeploymentViews.read(dynamoDb, table, serializer, event.name().value())
+                .orElseThrow(() -> new IllegalStateException("settings of unknown deployment " + event.name()));
+        write(new DeploymentView(current.name(), current.version(), current.dag(), event.settings(), at), sequence);
+    }
+
+    /** Whether the stored view already reflects this event of the deployment (a redelivery or an old replay). */
+    private boolean alreadyApplied(String name, long sequence) {
+        var item = dynamoDb.getItem(b -> b.tableName(table).consistentRead(true).key(Map.of(
+                "pk", AttributeValue.fromS(PARTITION), "sk", AttributeValue.fromS(name)))).item();
+        return item != null && item.containsKey("seq") && Long.parseLong(item.get("seq").n()) >= sequence;
+    }
+
+    @ResetHandler
+    void reset() {
+        DeploymentViews.deleteAll(dynamoDb, table);
+    }
+
+    private void write(DeploymentView view, long sequence) {
+        SerializedObject<byte[]> data = serializer.serialize(view, byte[].class);
+        Map<String, AttributeValue> key = Map.of("pk", AttributeValue.fromS(PARTITION),
+                "sk", AttributeValue.fromS(view.name().value()));
+        Map<String, AttributeValue> item = new HashMap<>(key);
+        item.put("version", AttributeValue.fromN(Integer.toString(view.version())));
+        item.put("seq", AttributeValue.fromN(Long.toString(sequence)));
+        item.put("view", AttributeValue.fromB(SdkBytes.fromByteArray(data.getData())));
+        item.put("view_type", AttributeValue.fromS(data.getType().getName()));
+        DynamoWrites.put(dynamoDb, table, item, key);
+    }
+}
