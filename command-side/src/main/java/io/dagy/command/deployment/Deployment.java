@@ -44,6 +44,14 @@ public class Deployment {
     public record Published(int version, boolean changed) {
     }
 
+    /** What a run copies when it starts. */
+    public record Pinned(int version, Dag dag, DeploymentSettings settings) {
+    }
+
+    public Pinned pin() {
+        return new Pinned(version, dag, settings);
+    }
+
     @CommandHandler
     @CreationPolicy(AggregateCreationPolicy.CREATE_IF_MISSING)
     Published handle(PublishDeployment command) {

@@ -1,0 +1,109 @@
+package io.dagy.command.run;
+
+import io.dagy.command.common.DagyCommandTargetResolver;
+import io.dagy.command.common.DagyRuleViolation;
+import io.dagy.contracts.BusinessError;
+import io.dagy.contracts.ErrorCode;
+import io.dagy.contracts.deployment.Dag;
+import io.dagy.contracts.deployment.DeploymentName;
+import io.dagy.contracts.deployment.DeploymentSettings;
+import io.dagy.contracts.run.RunCommands.RecordTaskOutcome;
+import io.dagy.contracts.run.RunEvents.RunFinished;
+import io.dagy.contracts.run.RunEvents.RunStarted;
+import io.dagy.contracts.run.RunEvents.TaskOutcomeRecorded;
+import io.dagy.contracts.run.RunEvents.TasksNotRun;
+import io.dagy.contracts.run.RunEvents.TasksReady;
+import io.dagy.contracts.run.RunId;
+import io.dagy.contracts.run.RunStatus;
+import org.axonframework.commandhandling.CommandHandler;
+import org.axonframework.eventsourcing.EventSourcingHandler;
+import org.axonframework.modelling.command.AggregateIdentifier;
+import org.axonframework.spring.stereotype.Aggregate;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.axonframework.modelling.command.AggregateLifecycle.apply;
+
+/**
+ * One run of a deployment version: owns DAG progress (which tasks run, which never will) and the run's outcome. The
+ * DAG is copied into the run when it starts, so a later deployment change never alters it. Each command emits at most
+ * four events (the outcome, the tasks that will not run, the tasks that run now, the end), whatever the DAG's size.
+ */
+@Aggregate(commandTargetResolver = DagyCommandTargetResolver.BEAN_NAME)
+public class Run {
+
+    @AggregateIdentifier
+    private String runId;
+    private RunStatus status;
+    private RunProgress progress;
+    private Map<String, Object> params;
+
+    protected Run() {
+        // for Axon
+    }
+
+    /** Starts a run; called by {@link RunStarter} with the deployment version the run pins. */
+    Run(RunId runId, DeploymentName deployment, int version, Dag dag, Map<String, Object> params,
+        DeploymentSettings settings) {
+        apply(new RunStarted(runId, deployment, version, dag, params, settings));
+        decide(progress.decideStart());
+    }
+
+    @CommandHandler
+    void handle(RecordTaskOutcome command) {
+        if (!progress.has(command.taskId())) {
+            throw new DagyRuleViolation(BusinessError.of(ErrorCode.VALIDATION_FAILED,
+                    "run " + runId + " has no task '" + command.taskId() + "'"));
+        }
+        if (!command.outcome().isTerminal()) {
+            throw new IllegalArgumentException("not a final task state: " + command.outcome());
+        }
+        if (status.isTerminal() || progress.status(command.taskId()).isTerminal()) {
+            return; // a late or repeated report
+        }
+        apply(new TaskOutcomeRecorded(command.runId(), command.taskId(), command.outcome()));
+        decide(progress.decideAfter(List.of(command.taskId())));
+    }
+
+    private void decide(RunProgress.Decision decision) {
+        RunId id = new RunId(runId);
+        if (!decision.notRun().isEmpty()) {
+            apply(new TasksNotRun(id, decision.notRun()));
+        }
+        if (!decision.ready().isEmpty()) {
+            apply(new TasksReady(id, decision.ready().stream().map(progress::task).toList(), params));
+        }
+        if (progress.allFinal()) {
+            apply(new RunFinished(id, progress.outcome(), progress.failedLeaves()));
+        }
+    }
+
+    @EventSourcingHandler
+    void on(RunStarted event) {
+        runId = event.runId().value();
+        params = event.params();
+        progress = new RunProgress(event.dag());
+        status = RunStatus.RUNNING;
+    }
+
+    @EventSourcingHandler
+    void on(TasksReady event) {
+        progress.markQueued(event.taskIds());
+    }
+
+    @EventSourcingHandler
+    void on(TasksNotRun event) {
+        event.outcomes().forEach(progress::markFinal);
+    }
+
+    @EventSourcingHandler
+    void on(TaskOutcomeRecorded event) {
+        progress.markFinal(event.taskId(), event.outcome());
+    }
+
+    @EventSourcingHandler
+    void on(RunFinished event) {
+        status = event.status();
+    }
+}

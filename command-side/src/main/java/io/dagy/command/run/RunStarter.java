@@ -1,0 +1,40 @@
+package io.dagy.command.run;
+
+import io.dagy.command.deployment.Deployment;
+import io.dagy.command.common.DagyRuleViolation;
+import io.dagy.contracts.BusinessError;
+import io.dagy.contracts.ErrorCode;
+import io.dagy.contracts.run.RunCommands.StartRun;
+import io.dagy.contracts.run.RunId;
+import org.axonframework.commandhandling.CommandHandler;
+import org.axonframework.modelling.command.AggregateNotFoundException;
+import org.axonframework.modelling.command.Repository;
+
+/**
+ * Starts runs: reads the deployment's current version (strongly consistent, from its events) and creates the run
+ * with a copy of it, in one unit of work. A run id that exists already fails the append, so one id starts one run.
+ */
+public class RunStarter {
+
+    private final Repository<Deployment> deployments;
+    private final Repository<Run> runs;
+
+    public RunStarter(Repository<Deployment> deployments, Repository<Run> runs) {
+        this.deployments = deployments;
+        this.runs = runs;
+    }
+
+    @CommandHandler
+    public RunId handle(StartRun command) throws Exception {
+        Deployment.Pinned pinned;
+        try {
+            pinned = deployments.load(command.deployment().value()).invoke(Deployment::pin);
+        } catch (AggregateNotFoundException missing) {
+            throw new DagyRuleViolation(BusinessError.of(ErrorCode.DEPLOYMENT_NOT_FOUND,
+                    "No deployment is named '" + command.deployment() + "'."));
+        }
+        runs.newInstance(() -> new Run(command.runId(), command.deployment(), pinned.version(), pinned.dag(),
+                command.params(), pinned.settings()));
+        return command.runId();
+    }
+}

@@ -1,0 +1,31 @@
+package io.dagy.contracts.run;
+
+import io.dagy.contracts.AggregateCommand;
+import io.dagy.contracts.deployment.DeploymentName;
+
+import java.util.Map;
+
+/** Commands on runs. */
+public final class RunCommands {
+
+    private RunCommands() {
+    }
+
+    /**
+     * Starts a run of a deployment's current version. The run id is chosen by the caller: derived from the
+     * idempotency key when there is one, so the same key can only ever start one run.
+     */
+    public record StartRun(RunId runId, DeploymentName deployment, Map<String, Object> params) {
+        public StartRun {
+            params = params == null ? Map.of() : Map.copyOf(params);
+        }
+    }
+
+    /** A task of the run reached a final state. Repeating it changes nothing. */
+    public record RecordTaskOutcome(RunId runId, String taskId, TaskStatus outcome) implements AggregateCommand {
+        @Override
+        public String targetAggregateId() {
+            return runId.value();
+        }
+    }
+}

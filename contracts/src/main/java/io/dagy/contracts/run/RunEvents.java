@@ -1,0 +1,42 @@
+package io.dagy.contracts.run;
+
+import io.dagy.contracts.deployment.Dag;
+import io.dagy.contracts.deployment.DeploymentName;
+import io.dagy.contracts.deployment.DeploymentSettings;
+
+import java.util.List;
+import java.util.Map;
+
+/** Events of runs. Never rename or move these records; change a shape with a revision and an upcaster. */
+public final class RunEvents {
+
+    private RunEvents() {
+    }
+
+    /** A run started with a copy of the deployment version it pins. */
+    public record RunStarted(RunId runId, DeploymentName deployment, int version, Dag dag, Map<String, Object> params,
+                             DeploymentSettings settings) {
+    }
+
+    /**
+     * Tasks whose trigger rules are met: they should run now. Each carries its spec and the run's params, so whoever
+     * queues them needs no other state.
+     */
+    public record TasksReady(RunId runId, List<Dag.Task> tasks, Map<String, Object> params) {
+        public List<String> taskIds() {
+            return tasks.stream().map(Dag.Task::id).toList();
+        }
+    }
+
+    /** Tasks that will never run ({@code SKIPPED} or {@code UPSTREAM_FAILED}), by task id. */
+    public record TasksNotRun(RunId runId, Map<String, TaskStatus> outcomes) {
+    }
+
+    /** A task reached a final state. */
+    public record TaskOutcomeRecorded(RunId runId, String taskId, TaskStatus outcome) {
+    }
+
+    /** Every task is final; the leaf tasks decided the outcome (see docs/runs.md). */
+    public record RunFinished(RunId runId, RunStatus status, List<String> failedLeaves) {
+    }
+}
