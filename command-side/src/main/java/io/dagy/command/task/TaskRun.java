@@ -1,0 +1,163 @@
+package io.dagy.command.task;
+
+import io.dagy.command.common.DagyCommandTargetResolver;
+import io.dagy.command.common.DagyRuleViolation;
+import io.dagy.contracts.BusinessError;
+import io.dagy.contracts.ErrorCode;
+import io.dagy.contracts.deployment.Dag;
+import io.dagy.contracts.run.TaskRunCommands.CompleteTaskAttempt;
+import io.dagy.contracts.run.TaskRunCommands.DispatchNextAttempt;
+import io.dagy.contracts.run.TaskRunCommands.FailTaskAttempt;
+import io.dagy.contracts.run.TaskRunCommands.QueueTask;
+import io.dagy.contracts.run.TaskRunCommands.StartTaskAttempt;
+import io.dagy.contracts.run.TaskRunCommands.TimeOutTaskAttempt;
+import io.dagy.contracts.run.TaskRunEvents.TaskAttemptDispatched;
+import io.dagy.contracts.run.TaskRunEvents.TaskAttemptFailed;
+import io.dagy.contracts.run.TaskRunEvents.TaskAttemptStarted;
+import io.dagy.contracts.run.TaskRunEvents.TaskAttemptSucceeded;
+import io.dagy.contracts.run.TaskRunEvents.TaskQueued;
+import io.dagy.contracts.run.TaskRunEvents.TaskRunFinished;
+import io.dagy.contracts.run.TaskRunId;
+import io.dagy.contracts.run.TaskStatus;
+import org.axonframework.commandhandling.CommandHandler;
+import org.axonframework.eventsourcing.EventSourcingHandler;
+import org.axonframework.modelling.command.AggregateIdentifier;
+import org.axonframework.spring.stereotype.Aggregate;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+import static org.axonframework.modelling.command.AggregateLifecycle.apply;
+
+/**
+ * One task of one run: its attempts, retries and final state. Every report names its attempt: a report for an earlier
+ * attempt, or for a finished task run, is late or repeated and changes nothing.
+ */
+@Aggregate(commandTargetResolver = DagyCommandTargetResolver.BEAN_NAME)
+public class TaskRun {
+
+    /** The error kind of an expired timeout, as retry policies name it. */
+    public static final String TIMEOUT = "timeout";
+
+    @AggregateIdentifier
+    private String taskRunId;
+    private Dag.Task spec;
+    private Map<String, Object> params;
+    private int attempt;
+    private TaskStatus status;
+
+    protected TaskRun() {
+        // for Axon
+    }
+
+    @CommandHandler
+    public TaskRun(QueueTask command) {
+        TaskRunId id = command.taskRunId();
+        apply(new TaskQueued(id, id.runId(), id.taskId()));
+        apply(new TaskAttemptDispatched(id, 1, id.dispatchId(1), command.spec(), command.params()));
+    }
+
+    @CommandHandler
+    void handle(StartTaskAttempt command) {
+        if (isCurrent(command.attempt()) && status == TaskStatus.DISPATCHED) {
+            apply(new TaskAttemptStarted(command.taskRunId(), command.attempt()));
+        }
+    }
+
+    @CommandHandler
+    void handle(CompleteTaskAttempt command) {
+        if (isCurrent(command.attempt())) {
+            apply(new TaskAttemptSucceeded(command.taskRunId(), command.attempt(), command.output()));
+            apply(finished(TaskStatus.SUCCEEDED));
+        }
+    }
+
+    @CommandHandler
+    void handle(FailTaskAttempt command) {
+        if (isCurrent(command.attempt())) {
+            fail(command.errorKind(), command.message());
+        }
+    }
+
+    @CommandHandler
+    void handle(TimeOutTaskAttempt command) {
+        if (isCurrent(command.attempt())) {
+            fail(TIMEOUT, command.timeout() + " timeout of " + spec.id() + " expired");
+        }
+    }
+
+    @CommandHandler
+    void handle(DispatchNextAttempt command) {
+        if (status == TaskStatus.RETRY_WAIT && command.attempt() == attempt + 1) {
+            TaskRunId id = new TaskRunId(taskRunId);
+            apply(new TaskAttemptDispatched(id, command.attempt(), id.dispatchId(command.attempt()), spec, params));
+        }
+    }
+
+    /** True for a report about the attempt in flight; false for a late one; a future attempt is an error. */
+    private boolean isCurrent(int reported) {
+        if (reported > attempt) {
+            throw new DagyRuleViolation(BusinessError.of(ErrorCode.VALIDATION_FAILED,
+                    "task run " + taskRunId + " has no attempt " + reported + " (current: " + attempt + ")"));
+        }
+        return reported == attempt && !status.isTerminal() && status != TaskStatus.RETRY_WAIT;
+    }
+
+    private void fail(String errorKind, String message) {
+        Dag.RetryPolicy retry = spec.retry();
+        boolean retryable = attempt < retry.maxAttempts()
+                && (retry.retryOn().contains("*") || retry.retryOn().contains(errorKind));
+        TaskRunId id = new TaskRunId(taskRunId);
+        if (retryable) {
+            apply(new TaskAttemptFailed(id, attempt, errorKind, message, retryDelay(retry, attempt)));
+        } else {
+            apply(new TaskAttemptFailed(id, attempt, errorKind, message, null));
+            apply(finished(TIMEOUT.equals(errorKind) ? TaskStatus.TIMED_OUT : TaskStatus.FAILED));
+        }
+    }
+
+    /**
+     * The wait after failed attempt {@code n}: {@code min(maxDelay, initialInterval * backoffRate^(n-1))}, with full
+     * jitter drawn uniformly from [0, that]. The event records the drawn value, so replays agree.
+     */
+    static Duration retryDelay(Dag.RetryPolicy retry, int failedAttempt) {
+        double millis = retry.initialInterval().toMillis() * Math.pow(retry.backoffRate(), failedAttempt - 1);
+        long capped = (long) Math.min(retry.maxDelay().toMillis(), millis);
+        return Duration.ofMillis(retry.jitter() ? ThreadLocalRandom.current().nextLong(capped + 1) : capped);
+    }
+
+    private TaskRunFinished finished(TaskStatus outcome) {
+        TaskRunId id = new TaskRunId(taskRunId);
+        return new TaskRunFinished(id, id.runId(), id.taskId(), outcome, attempt);
+    }
+
+    @EventSourcingHandler
+    void on(TaskQueued event) {
+        taskRunId = event.taskRunId().value();
+        status = TaskStatus.QUEUED;
+    }
+
+    @EventSourcingHandler
+    void on(TaskAttemptDispatched event) {
+        attempt = event.attempt();
+        spec = event.spec();
+        params = event.params();
+        status = TaskStatus.DISPATCHED;
+    }
+
+    @EventSourcingHandler
+    void on(TaskAttemptStarted event) {
+        status = TaskStatus.RUNNING;
+    }
+
+    @EventSourcingHandler
+    void on(TaskAttemptFailed event) {
+        status = event.retryIn() == null ? TaskStatus.FAILED : TaskStatus.RETRY_WAIT;
+    }
+
+    @EventSourcingHandler
+    void on(TaskRunFinished event) {
+        status = event.outcome();
+    }
+}

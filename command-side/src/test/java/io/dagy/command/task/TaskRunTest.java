@@ -1,0 +1,146 @@
+package io.dagy.command.task;
+
+import io.dagy.command.common.DagyCommandTargetResolver;
+import io.dagy.command.common.DagyRuleViolation;
+import io.dagy.contracts.deployment.BackendType;
+import io.dagy.contracts.deployment.Dag;
+import io.dagy.contracts.deployment.TriggerRule;
+import io.dagy.contracts.run.RunId;
+import io.dagy.contracts.run.TaskRunCommands.CompleteTaskAttempt;
+import io.dagy.contracts.run.TaskRunCommands.DispatchNextAttempt;
+import io.dagy.contracts.run.TaskRunCommands.FailTaskAttempt;
+import io.dagy.contracts.run.TaskRunCommands.QueueTask;
+import io.dagy.contracts.run.TaskRunCommands.TimeOutTaskAttempt;
+import io.dagy.contracts.run.TaskRunEvents.TaskAttemptDispatched;
+import io.dagy.contracts.run.TaskRunEvents.TaskAttemptFailed;
+import io.dagy.contracts.run.TaskRunEvents.TaskAttemptSucceeded;
+import io.dagy.contracts.run.TaskRunEvents.TaskQueued;
+import io.dagy.contracts.run.TaskRunEvents.TaskRunFinished;
+import io.dagy.contracts.run.TaskRunId;
+import io.dagy.contracts.run.TaskStatus;
+import org.axonframework.test.aggregate.AggregateTestFixture;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class TaskRunTest {
+
+    private static final TaskRunId ID = TaskRunId.of(new RunId("run-1"), "extract");
+
+    private AggregateTestFixture<TaskRun> fixture;
+
+    @BeforeEach
+    void setUp() {
+        fixture = new AggregateTestFixture<>(TaskRun.class);
+        fixture.registerCommandTargetResolver(new DagyCommandTargetResolver());
+    }
+
+    private static Dag.Task spec(int maxAttempts, List<String> retryOn) {
+        return new Dag.Task("extract", new Dag.Backend(BackendType.NOOP, Map.of()), List.of(), TriggerRule.ALL_SUCCESS,
+                new Dag.RetryPolicy(maxAttempts, Duration.ofSeconds(1), 2.0, Duration.ofSeconds(3), false, retryOn),
+                new Dag.Timeouts(null, null, null), Map.of());
+    }
+
+    private static TaskAttemptDispatched dispatched(int attempt, Dag.Task spec) {
+        return new TaskAttemptDispatched(ID, attempt, ID.dispatchId(attempt), spec, Map.of());
+    }
+
+    @Test
+    void queueingDispatchesTheFirstAttemptWithADeterministicDispatchId() {
+        Dag.Task spec = spec(1, List.of("*"));
+        fixture.givenNoPriorActivity()
+                .when(new QueueTask(ID, spec, Map.of()))
+                .expectEvents(new TaskQueued(ID, new RunId("run-1"), "extract"), dispatched(1, spec));
+        assertThat(ID.dispatchId(2)).isEqualTo("run-1/extract/2");
+    }
+
+    @Test
+    void aCompletedAttemptFinishesTheTaskRun() {
+        Dag.Task spec = spec(1, List.of("*"));
+        fixture.given(new TaskQueued(ID, ID.runId(), "extract"), dispatched(1, spec))
+                .when(new CompleteTaskAttempt(ID, 1, Map.of("rows", 3)))
+                .expectEvents(new TaskAttemptSucceeded(ID, 1, Map.of("rows", 3)),
+                        new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.SUCCEEDED, 1));
+    }
+
+    @Test
+    void aRepeatedCompletionReportChangesNothing() {
+        Dag.Task spec = spec(1, List.of("*"));
+        fixture.given(new TaskQueued(ID, ID.runId(), "extract"), dispatched(1, spec),
+                        new TaskAttemptSucceeded(ID, 1, Map.of()),
+                        new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.SUCCEEDED, 1))
+                .when(new CompleteTaskAttempt(ID, 1, Map.of()))
+                .expectSuccessfulHandlerExecution()
+                .expectNoEvents();
+    }
+
+    @Test
+    void failuresRetryWithExponentialBackoffUntilAttemptsRunOut() {
+        Dag.Task spec = spec(3, List.of("*"));
+        fixture.given(new TaskQueued(ID, ID.runId(), "extract"), dispatched(1, spec))
+                .when(new FailTaskAttempt(ID, 1, "exit_1", "boom"))
+                .expectEvents(new TaskAttemptFailed(ID, 1, "exit_1", "boom", Duration.ofSeconds(1)));
+        fixture.given(new TaskQueued(ID, ID.runId(), "extract"), dispatched(1, spec),
+                        new TaskAttemptFailed(ID, 1, "exit_1", "boom", Duration.ofSeconds(1)))
+                .when(new DispatchNextAttempt(ID, 2))
+                .expectEvents(dispatched(2, spec));
+        fixture.given(new TaskQueued(ID, ID.runId(), "extract"), dispatched(1, spec),
+                        new TaskAttemptFailed(ID, 1, "exit_1", "boom", Duration.ofSeconds(1)), dispatched(2, spec))
+                .when(new FailTaskAttempt(ID, 2, "exit_1", "boom"))
+                .expectEvents(new TaskAttemptFailed(ID, 2, "exit_1", "boom", Duration.ofSeconds(2)));
+        fixture.given(new TaskQueued(ID, ID.runId(), "extract"), dispatched(1, spec),
+                        new TaskAttemptFailed(ID, 1, "exit_1", "boom", Duration.ofSeconds(1)), dispatched(2, spec),
+                        new TaskAttemptFailed(ID, 2, "exit_1", "boom", Duration.ofSeconds(2)), dispatched(3, spec))
+                .when(new FailTaskAttempt(ID, 3, "exit_1", "boom"))
+                .expectEvents(new TaskAttemptFailed(ID, 3, "exit_1", "boom", null),
+                        new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.FAILED, 3));
+    }
+
+    @Test
+    void anErrorKindTheRetryPolicyDoesNotListIsFinal() {
+        Dag.Task spec = spec(5, List.of("timeout"));
+        fixture.given(new TaskQueued(ID, ID.runId(), "extract"), dispatched(1, spec))
+                .when(new FailTaskAttempt(ID, 1, "exit_2", "bad input"))
+                .expectEvents(new TaskAttemptFailed(ID, 1, "exit_2", "bad input", null),
+                        new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.FAILED, 1));
+    }
+
+    @Test
+    void anExpiredTimeoutWithoutRetriesEndsTimedOut() {
+        Dag.Task spec = spec(1, List.of("*"));
+        fixture.given(new TaskQueued(ID, ID.runId(), "extract"), dispatched(1, spec))
+                .when(new TimeOutTaskAttempt(ID, 1, "start_to_close"))
+                .expectEvents(new TaskAttemptFailed(ID, 1, "timeout", "start_to_close timeout of extract expired", null),
+                        new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.TIMED_OUT, 1));
+    }
+
+    @Test
+    void aLateReportForAnEarlierAttemptChangesNothingAndAFutureAttemptIsAnError() {
+        Dag.Task spec = spec(3, List.of("*"));
+        fixture.given(new TaskQueued(ID, ID.runId(), "extract"), dispatched(1, spec),
+                        new TaskAttemptFailed(ID, 1, "exit_1", "boom", Duration.ofSeconds(1)), dispatched(2, spec))
+                .when(new CompleteTaskAttempt(ID, 1, Map.of()))
+                .expectNoEvents();
+        fixture.given(new TaskQueued(ID, ID.runId(), "extract"), dispatched(1, spec))
+                .when(new CompleteTaskAttempt(ID, 5, Map.of()))
+                .expectException(DagyRuleViolation.class);
+    }
+
+    @Test
+    void retryDelaysAreCappedAndJitterStaysWithinTheCap() {
+        var noJitter = new Dag.RetryPolicy(10, Duration.ofSeconds(1), 2.0, Duration.ofSeconds(5), false, List.of("*"));
+        var jitter = new Dag.RetryPolicy(10, Duration.ofSeconds(1), 2.0, Duration.ofSeconds(5), true, List.of("*"));
+
+        assertThat(TaskRun.retryDelay(noJitter, 1)).isEqualTo(Duration.ofSeconds(1));
+        assertThat(TaskRun.retryDelay(noJitter, 3)).isEqualTo(Duration.ofSeconds(4));
+        assertThat(TaskRun.retryDelay(noJitter, 8)).isEqualTo(Duration.ofSeconds(5));
+        for (int i = 0; i < 100; i++) {
+            assertThat(TaskRun.retryDelay(jitter, 4)).isBetween(Duration.ZERO, Duration.ofSeconds(5));
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package io.dagy.contracts.run;
+
+import io.dagy.contracts.deployment.Dag;
+
+import java.time.Duration;
+import java.util.Map;
+
+/** Events of task runs. Never rename or move these records; change a shape with a revision and an upcaster. */
+public final class TaskRunEvents {
+
+    private TaskRunEvents() {
+    }
+
+    public record TaskQueued(TaskRunId taskRunId, RunId runId, String taskId) {
+    }
+
+    /**
+     * An attempt is handed to its backend under {@code dispatchId} (run/task/attempt), which the backend uses as its
+     * idempotency token. It carries the spec, so the executor needs no other state.
+     */
+    public record TaskAttemptDispatched(TaskRunId taskRunId, int attempt, String dispatchId, Dag.Task spec,
+                                       Map<String, Object> params) {
+    }
+
+    public record TaskAttemptStarted(TaskRunId taskRunId, int attempt) {
+    }
+
+    public record TaskAttemptSucceeded(TaskRunId taskRunId, int attempt, Map<String, Object> output) {
+    }
+
+    /** An attempt failed; {@code retryIn} is the wait before the next attempt, or null when none follows. */
+    public record TaskAttemptFailed(TaskRunId taskRunId, int attempt, String errorKind, String message,
+                                    Duration retryIn) {
+    }
+
+    /** The task run ended: {@code SUCCEEDED}, {@code FAILED} or {@code TIMED_OUT}. */
+    public record TaskRunFinished(TaskRunId taskRunId, RunId runId, String taskId, TaskStatus outcome, int attempts) {
+    }
+}
