@@ -13,6 +13,8 @@ public enum ErrorCode {
     ROUTE_NOT_FOUND("route_not_found"),
     /** No deployment has that name. */
     DEPLOYMENT_NOT_FOUND("deployment_not_found"),
+    /** No run has that id. */
+    RUN_NOT_FOUND("run_not_found"),
     /** The route exists but not for this HTTP method. */
     METHOD_NOT_ALLOWED("method_not_allowed"),
     /** The response cannot be produced in a media type the client accepts. */

@@ -47,7 +47,14 @@ public class Run {
     Run(RunId runId, DeploymentName deployment, int version, Dag dag, Map<String, Object> params,
         DeploymentSettings settings) {
         apply(new RunStarted(runId, deployment, version, dag, params, settings));
-        decide(progress.decideStart());
+        // while the aggregate is being created Axon applies events after the constructor returns, so the start
+        // decision comes from a fresh progress rather than from this aggregate's state
+        RunProgress start = new RunProgress(dag);
+        RunProgress.Decision decision = start.decideStart();
+        RunId id = runId;
+        if (!decision.ready().isEmpty()) {
+            apply(new TasksReady(id, decision.ready().stream().map(start::task).toList(), params));
+        }
     }
 
     @CommandHandler

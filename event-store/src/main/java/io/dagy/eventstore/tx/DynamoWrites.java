@@ -25,4 +25,35 @@ public final class DynamoWrites {
             dynamoDb.putItem(b -> b.tableName(table).item(item));
         }
     }
+
+    /** Items per {@code BatchWriteItem}, DynamoDB's limit. */
+    private static final int BATCH = 25;
+    /** Up to this many items join the open transaction; more are written at once (it holds 100 items in all). */
+    private static final int JOIN_LIMIT = 40;
+
+    /**
+     * Puts many items. A few join the open transaction; a large set (a fan-out event) is written at once in batches,
+     * outside it, so it must be idempotent: the same event writes the same items again.
+     */
+    public static void putMany(DynamoDbClient dynamoDb, String table, java.util.List<Map<String, AttributeValue>> items,
+                               java.util.function.Function<Map<String, AttributeValue>, Map<String, AttributeValue>> keyOf) {
+        if (items.size() <= JOIN_LIMIT && DynamoTransactionManager.current().isPresent()) {
+            items.forEach(item -> put(dynamoDb, table, item, keyOf.apply(item)));
+            return;
+        }
+        for (int from = 0; from < items.size(); from += BATCH) {
+            var requests = items.subList(from, Math.min(items.size(), from + BATCH)).stream()
+                    .map(item -> software.amazon.awssdk.services.dynamodb.model.WriteRequest.builder()
+                            .putRequest(p -> p.item(item)).build())
+                    .toList();
+            Map<String, java.util.List<software.amazon.awssdk.services.dynamodb.model.WriteRequest>> pending =
+                    Map.of(table, requests);
+            while (!pending.isEmpty()) {
+                var request = software.amazon.awssdk.services.dynamodb.model.BatchWriteItemRequest.builder()
+                        .requestItems(pending).build();
+                var response = dynamoDb.batchWriteItem(request);
+                pending = response.hasUnprocessedItems() ? response.unprocessedItems() : Map.of();
+            }
+        }
+    }
 }

@@ -1,0 +1,93 @@
+package io.dagy.gateway.run;
+
+import io.dagy.command.deployment.Deployment;
+import io.dagy.command.run.Run;
+import io.dagy.command.run.RunStarter;
+import io.dagy.gateway.settings.DagyResources;
+import io.dagy.projection.run.RunViewProjection;
+import io.dagy.query.run.RunQueryHandler;
+import io.dagy.saga.backend.BackendReports;
+import io.dagy.saga.backend.ExecutionBackends;
+import io.dagy.saga.backend.LocalProcessBackend;
+import io.dagy.saga.backend.NoopBackend;
+import io.dagy.saga.report.ReportConsumer;
+import io.dagy.saga.report.SqsReports;
+import io.dagy.saga.run.RunOrchestration;
+import io.dagy.saga.run.RunSequencingPolicy;
+import io.dagy.tables.DagyTable;
+import org.axonframework.commandhandling.gateway.CommandGateway;
+import org.axonframework.config.ConfigurerModule;
+import org.axonframework.modelling.command.Repository;
+import org.axonframework.serialization.Serializer;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.event.EventListener;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.util.List;
+
+/** Runs: starting them, executing their tasks on this node's backends, and their read model. */
+@Configuration(proxyBeanMethods = false)
+class RunConfiguration {
+
+    @Bean
+    RunStarter runStarter(Repository<Deployment> deploymentRepository, Repository<Run> runRepository) {
+        return new RunStarter(deploymentRepository, runRepository);
+    }
+
+    @Bean
+    BackendReports backendReports(SqsClient sqs, DagyResources resources, JsonMapper json) {
+        return new SqsReports(sqs, resources.eventsQueueUrl(), json);
+    }
+
+    @Bean
+    NoopBackend noopBackend(BackendReports reports) {
+        return new NoopBackend(reports);
+    }
+
+    @Bean
+    LocalProcessBackend localProcessBackend(BackendReports reports, S3Client s3, DagyResources resources, JsonMapper json) {
+        return new LocalProcessBackend(reports, s3, resources.artifactBucket(), json);
+    }
+
+    @Bean
+    ExecutionBackends executionBackends(NoopBackend noop, LocalProcessBackend local) {
+        return new ExecutionBackends(List.of(noop, local));
+    }
+
+    @Bean(destroyMethod = "close")
+    ReportConsumer reportConsumer(SqsClient sqs, DagyResources resources, CommandGateway commands, JsonMapper json) {
+        return new ReportConsumer(sqs, resources.eventsQueueUrl(), commands, json, 1);
+    }
+
+    /** Reports are consumed once the application (and its processors) are up. */
+    @EventListener(ApplicationReadyEvent.class)
+    void startReportConsumer(ApplicationReadyEvent ready) {
+        ready.getApplicationContext().getBean(ReportConsumer.class).start(2);
+    }
+
+    @Bean
+    RunOrchestration runOrchestration() {
+        return new RunOrchestration();
+    }
+
+    @Bean
+    ConfigurerModule runSequencing() {
+        return configurer -> configurer.eventProcessing(processing -> processing.registerSequencingPolicy(
+                RunOrchestration.PROCESSING_GROUP, config -> new RunSequencingPolicy()));
+    }
+
+    @Bean
+    RunViewProjection runViewProjection(DynamoDbClient dynamoDb, DagyResources resources, Serializer serializer) {
+        return new RunViewProjection(dynamoDb, resources.table(DagyTable.RUNS), serializer);
+    }
+
+    @Bean
+    RunQueryHandler runQueryHandler(DynamoDbClient dynamoDb, DagyResources resources, Serializer serializer) {
+        return new RunQueryHandler(dynamoDb, resources.table(DagyTable.RUNS), serializer);
+    }
+}

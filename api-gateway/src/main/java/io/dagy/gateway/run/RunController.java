@@ -1,0 +1,124 @@
+package io.dagy.gateway.run;
+
+import io.dagy.contracts.BusinessError;
+import io.dagy.contracts.ErrorCode;
+import io.dagy.contracts.deployment.DeploymentName;
+import io.dagy.contracts.run.RunCommands.StartRun;
+import io.dagy.contracts.run.RunId;
+import io.dagy.contracts.run.RunQueries.AttemptView;
+import io.dagy.contracts.run.RunQueries.FindRun;
+import io.dagy.contracts.run.RunQueries.RunDetails;
+import io.dagy.contracts.run.RunQueries.TaskView;
+import io.dagy.gateway.problem.Problems;
+import org.axonframework.commandhandling.gateway.CommandGateway;
+import org.axonframework.messaging.responsetypes.ResponseTypes;
+import org.axonframework.modelling.command.AggregateStreamCreationException;
+import org.axonframework.queryhandling.QueryGateway;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RestController;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/** Starting runs and reading them. */
+@RestController
+class RunController {
+
+    private final CommandGateway commands;
+    private final QueryGateway queries;
+
+    RunController(CommandGateway commands, QueryGateway queries) {
+        this.commands = commands;
+        this.queries = queries;
+    }
+
+    record StartRequest(Map<String, Object> params) {
+    }
+
+    record StartResponse(String runId, String status) {
+    }
+
+    /**
+     * Starts a run of the deployment's current version: 202 with the run id. With an {@code Idempotency-Key}, the run
+     * id is derived from deployment and key, so the same key always answers with the same run and never starts a
+     * second one, however many requests race.
+     */
+    @PostMapping("/v1/deployments/{name}/runs")
+    ResponseEntity<?> start(@PathVariable String name, @RequestBody(required = false) StartRequest request,
+                            @RequestHeader(name = "Idempotency-Key", required = false) String idempotencyKey) {
+        if (!DeploymentName.isValid(name)) {
+            return problem(ErrorCode.DEPLOYMENT_NOT_FOUND, "No deployment is named '" + name + "'.");
+        }
+        RunId runId = idempotencyKey == null ? new RunId("r-" + UUID.randomUUID())
+                : new RunId("r-" + sha256(name + "\n" + idempotencyKey).substring(0, 32));
+        try {
+            commands.sendAndWait(new StartRun(runId, new DeploymentName(name), request == null ? Map.of() : request.params()));
+        } catch (RuntimeException e) {
+            if (idempotencyKey == null || !causedBy(e, AggregateStreamCreationException.class)) {
+                throw e;
+            }
+            // the key's run exists already: answer as the first request did
+        }
+        return ResponseEntity.status(HttpStatus.ACCEPTED).body(new StartResponse(runId.value(), "RUNNING"));
+    }
+
+    @GetMapping("/v1/runs/{id}")
+    ResponseEntity<?> find(@PathVariable String id) {
+        @SuppressWarnings("unchecked")
+        Optional<RunDetails> details = queries.query(new FindRun(new RunId(id)),
+                ResponseTypes.optionalInstanceOf(RunDetails.class)).join();
+        return details.<ResponseEntity<?>>map(d -> ResponseEntity.ok(RunResponse.of(d)))
+                .orElseGet(() -> problem(ErrorCode.RUN_NOT_FOUND, "No run has id '" + id + "'."));
+    }
+
+    record RunResponse(String runId, String deployment, int version, String status, Instant startedAt, Instant endedAt,
+                       List<TaskResponse> tasks) {
+        static RunResponse of(RunDetails details) {
+            var run = details.run();
+            return new RunResponse(run.runId().value(), run.deployment().value(), run.version(), run.status().name(),
+                    run.startedAt(), run.endedAt(), details.tasks().stream().map(TaskResponse::of).toList());
+        }
+    }
+
+    record TaskResponse(String taskId, String status, List<AttemptView> attempts) {
+        static TaskResponse of(TaskView task) {
+            return new TaskResponse(task.taskId(), task.status().name(), task.attempts());
+        }
+    }
+
+    private static boolean causedBy(Throwable error, Class<? extends Throwable> type) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static ResponseEntity<ProblemDetail> problem(ErrorCode code, String message) {
+        ProblemDetail problem = Problems.of(BusinessError.of(code, message));
+        return ResponseEntity.status(problem.getStatus()).body(problem);
+    }
+
+    private static String sha256(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+    }
+}

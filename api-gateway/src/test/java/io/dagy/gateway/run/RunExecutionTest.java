@@ -1,0 +1,231 @@
+package io.dagy.gateway.run;
+
+import io.dagy.contracts.run.RunEvents.RunStarted;
+import io.dagy.gateway.DagyApplication;
+import io.dagy.gateway.settings.DagyResources;
+import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.ActiveProfiles;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** Runs end to end on the local stack: REST, aggregates, sagas, backends, SQS reports, the run view. */
+@SpringBootTest(classes = DagyApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@ActiveProfiles({"local", "test"})
+class RunExecutionTest {
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    JsonMapper json;
+
+    @Autowired
+    EventStorageEngine storageEngine;
+
+    @Autowired
+    S3Client s3;
+
+    @Autowired
+    SqsClient sqs;
+
+    @Autowired
+    DagyResources resources;
+
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    private static String unique(String prefix) {
+        return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    @Test
+    void aDiamondOfNoopTasksSucceeds() throws Exception {
+        String deployment = deploy("""
+                {"tasks": [
+                  {"id": "extract", "backend": {"type": "noop"}},
+                  {"id": "left", "backend": {"type": "noop"}, "depends_on": ["extract"]},
+                  {"id": "right", "backend": {"type": "noop"}, "depends_on": ["extract"]},
+                  {"id": "load", "backend": {"type": "noop"}, "depends_on": ["left", "right"]}
+                ]}""");
+
+        JsonNode run = awaitFinished(startRun(deployment, null));
+
+        assertThat(run.get("status").asString()).isEqualTo("SUCCEEDED");
+        assertThat(run.get("version").asInt()).isEqualTo(1);
+        run.get("tasks").forEach(task -> {
+            assertThat(task.get("status").asString()).isEqualTo("SUCCEEDED");
+            assertThat(task.get("attempts")).hasSize(1);
+        });
+    }
+
+    @Test
+    void aFailingTaskMakesItsDownstreamUpstreamFailedAndTheRunFailed() throws Exception {
+        String deployment = deploy("""
+                {"tasks": [
+                  {"id": "extract", "backend": {"type": "local", "command": ["sh", "-c", "echo broken >&2; exit 3"]}},
+                  {"id": "load", "backend": {"type": "noop"}, "depends_on": ["extract"]}
+                ]}""");
+
+        JsonNode run = awaitFinished(startRun(deployment, null));
+
+        assertThat(run.get("status").asString()).isEqualTo("FAILED");
+        JsonNode extract = run.get("tasks").get(0);
+        assertThat(extract.get("status").asString()).isEqualTo("FAILED");
+        assertThat(extract.at("/attempts/0/error_kind").asString()).isEqualTo("exit_3");
+        assertThat(run.get("tasks").get(1).get("status").asString()).isEqualTo("UPSTREAM_FAILED");
+        String stderr = s3.getObjectAsBytes(b -> b.bucket(resources.artifactBucket())
+                .key("runs/" + run.get("run_id").asString() + "/extract/1/stderr.log")).asUtf8String();
+        assertThat(stderr).contains("broken");
+    }
+
+    @Test
+    void aTaskThatFailsOnceSucceedsOnItsRetryAfterTheBackoff() throws Exception {
+        String deployment = deploy("""
+                {"tasks": [
+                  {"id": "flaky", "backend": {"type": "local", "command": ["sh", "-c", "test \\"$DAGY_ATTEMPT\\" -ge 2"]},
+                   "retry": {"max_attempts": 3, "initial_interval": "PT0.3S", "jitter": false}}
+                ]}""");
+
+        JsonNode run = awaitFinished(startRun(deployment, null));
+
+        assertThat(run.get("status").asString()).isEqualTo("SUCCEEDED");
+        JsonNode attempts = run.at("/tasks/0/attempts");
+        assertThat(attempts).hasSize(2);
+        assertThat(attempts.get(0).get("status").asString()).isEqualTo("FAILED");
+        assertThat(attempts.get(1).get("status").asString()).isEqualTo("SUCCEEDED");
+        Duration backoff = Duration.between(java.time.Instant.parse(attempts.get(0).get("ended_at").asString()),
+                java.time.Instant.parse(attempts.get(1).get("dispatched_at").asString()));
+        assertThat(backoff).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+    }
+
+    @Test
+    void aStartToCloseTimeoutKillsTheSubprocessAndTimesTheTaskOut() throws Exception {
+        Path pidFile = Files.createTempFile("dagy-timeout", ".pid");
+        String deployment = deploy("""
+                {"tasks": [
+                  {"id": "slow", "backend": {"type": "local", "command": ["sh", "-c", "echo $$ > %s; exec sleep 60"]},
+                   "timeouts": {"start_to_close": "PT1S"}}
+                ]}""".formatted(pidFile));
+
+        JsonNode run = awaitFinished(startRun(deployment, null));
+
+        assertThat(run.get("status").asString()).isEqualTo("FAILED");
+        assertThat(run.at("/tasks/0/status").asString()).isEqualTo("TIMED_OUT");
+        long pid = Long.parseLong(Files.readString(pidFile).trim());
+        await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+    }
+
+    @Test
+    void twentyIdenticalRequestsAtOnceStartExactlyOneRun() throws Exception {
+        String deployment = deploy("{\"tasks\": [{\"id\": \"only\", \"backend\": {\"type\": \"noop\"}}]}");
+        String key = UUID.randomUUID().toString();
+        ExecutorService pool = Executors.newFixedThreadPool(20);
+        List<HttpResponse<String>> responses;
+        try {
+            var requests = IntStream.range(0, 20).mapToObj(i -> CompletableFuture.supplyAsync(() -> {
+                try {
+                    return post("/v1/deployments/" + deployment + "/runs", "{\"params\": {}}", key);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }, pool)).toList();
+            responses = requests.stream().map(CompletableFuture::join).toList();
+        } finally {
+            pool.shutdown();
+        }
+
+        Set<String> runIds = new HashSet<>();
+        for (HttpResponse<String> response : responses) {
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
+            runIds.add(json.readTree(response.body()).get("run_id").asString());
+        }
+        assertThat(runIds).hasSize(1);
+        String runId = runIds.iterator().next();
+        assertThat(storageEngine.readEvents(runId, 0).asStream()
+                .filter(event -> event.getPayload() instanceof RunStarted).count()).isEqualTo(1);
+        assertThat(awaitFinished(runId).get("status").asString()).isEqualTo("SUCCEEDED");
+    }
+
+    @Test
+    void startingARunOfAnUnknownDeploymentIsANotFoundProblem() throws Exception {
+        HttpResponse<String> response = post("/v1/deployments/" + unique("ghost") + "/runs", "{}", null);
+
+        assertThat(response.statusCode()).isEqualTo(404);
+        assertThat(json.readTree(response.body()).get("code").asString()).isEqualTo("deployment_not_found");
+        assertThat(json.readTree(get("/v1/runs/r-nope").body()).get("code").asString()).isEqualTo("run_not_found");
+    }
+
+    @Test
+    void aReportThatCannotBeProcessedEndsInTheDeadLetterQueue() {
+        String marker = "not json " + UUID.randomUUID();
+        sqs.sendMessage(b -> b.queueUrl(resources.eventsQueueUrl().toString()).messageBody(marker));
+        String deadLetters = sqs.getQueueUrl(b -> b.queueName("dagy-events-local-dlq")).queueUrl();
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> sqs.receiveMessage(b -> b.queueUrl(deadLetters)
+                        .maxNumberOfMessages(10).waitTimeSeconds(1)).messages().stream()
+                .anyMatch(message -> message.body().equals(marker)));
+    }
+
+    private String deploy(String dag) throws Exception {
+        String name = unique("run");
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri("/v1/deployments/" + name))
+                .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(dag)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return name;
+    }
+
+    private String startRun(String deployment, String key) throws Exception {
+        HttpResponse<String> response = post("/v1/deployments/" + deployment + "/runs", "{\"params\": {\"day\": \"2026-11-22\"}}", key);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
+        return json.readTree(response.body()).get("run_id").asString();
+    }
+
+    private JsonNode awaitFinished(String runId) {
+        return await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            HttpResponse<String> response = get("/v1/runs/" + runId);
+            return response.statusCode() == 200 ? json.readTree(response.body()) : null;
+        }, run -> run != null && List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(run.get("status").asString()));
+    }
+
+    private HttpResponse<String> post(String path, String body, String idempotencyKey) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (idempotencyKey != null) {
+            request.header("Idempotency-Key", idempotencyKey);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + port + path);
+    }
+}

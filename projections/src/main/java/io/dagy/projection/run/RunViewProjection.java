@@ -1,0 +1,178 @@
+package io.dagy.projection.run;
+
+import io.dagy.contracts.run.RunEvents.RunFinished;
+import io.dagy.contracts.run.RunEvents.RunStarted;
+import io.dagy.contracts.run.RunEvents.TasksNotRun;
+import io.dagy.contracts.run.RunQueries.AttemptView;
+import io.dagy.contracts.run.RunQueries.RunView;
+import io.dagy.contracts.run.RunQueries.TaskView;
+import io.dagy.contracts.run.RunStatus;
+import io.dagy.contracts.run.TaskRunEvents.TaskAttemptDispatched;
+import io.dagy.contracts.run.TaskRunEvents.TaskAttemptFailed;
+import io.dagy.contracts.run.TaskRunEvents.TaskAttemptStarted;
+import io.dagy.contracts.run.TaskRunEvents.TaskAttemptSucceeded;
+import io.dagy.contracts.run.TaskRunEvents.TaskQueued;
+import io.dagy.contracts.run.TaskRunEvents.TaskRunFinished;
+import io.dagy.contracts.run.TaskRunId;
+import io.dagy.contracts.run.TaskStatus;
+import io.dagy.eventstore.tx.DynamoWrites;
+import org.axonframework.config.ProcessingGroup;
+import org.axonframework.eventhandling.EventHandler;
+import org.axonframework.eventhandling.SequenceNumber;
+import org.axonframework.eventhandling.Timestamp;
+import org.axonframework.serialization.SerializedObject;
+import org.axonframework.serialization.Serializer;
+import org.axonframework.serialization.SimpleSerializedObject;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
+
+/**
+ * Run views in {@code DAGY_RUNS}: partition {@code run#<id>} holds the run item ({@code sk = run}) and one item per
+ * task ({@code sk = task#<id>}), so a run with its tasks is one query and each event rewrites one item. Task items
+ * remember the sequence number of the last task-run event applied and skip older ones, so redelivery is harmless.
+ */
+@ProcessingGroup(RunViewProjection.PROCESSING_GROUP)
+public class RunViewProjection {
+
+    public static final String PROCESSING_GROUP = "run-views";
+
+    private final DynamoDbClient dynamoDb;
+    private final String table;
+    private final Serializer serializer;
+
+    public RunViewProjection(DynamoDbClient dynamoDb, String table, Serializer serializer) {
+        this.dynamoDb = dynamoDb;
+        this.table = table;
+        this.serializer = serializer;
+    }
+
+    @EventHandler
+    void on(RunStarted event, @Timestamp Instant at) {
+        writeRun(new RunView(event.runId(), event.deployment(), event.version(), RunStatus.RUNNING, at, null,
+                event.dag().tasks().stream().map(task -> task.id()).toList()));
+    }
+
+    @EventHandler
+    void on(RunFinished event, @Timestamp Instant at) {
+        readRun(event.runId().value()).ifPresent(run -> writeRun(new RunView(run.runId(), run.deployment(),
+                run.version(), event.status(), run.startedAt(), at, run.taskIds())));
+    }
+
+    /** Tasks that will never run get their final state at once; a fan-out may hold thousands. */
+    @EventHandler
+    void on(TasksNotRun event) {
+        List<Map<String, AttributeValue>> items = new ArrayList<>();
+        event.outcomes().forEach((taskId, status) ->
+                items.add(taskItem(event.runId().value(), new TaskView(taskId, status, List.of(), 0))));
+        DynamoWrites.putMany(dynamoDb, table, items, item -> Map.of("pk", item.get("pk"), "sk", item.get("sk")));
+    }
+
+    @EventHandler
+    void on(TaskQueued event, @SequenceNumber long sequence) {
+        updateTask(event.taskRunId(), sequence, task -> new TaskView(task.taskId(), TaskStatus.QUEUED, task.attempts(), sequence));
+    }
+
+    @EventHandler
+    void on(TaskAttemptDispatched event, @SequenceNumber long sequence, @Timestamp Instant at) {
+        updateTask(event.taskRunId(), sequence, task -> {
+            List<AttemptView> attempts = new ArrayList<>(task.attempts());
+            attempts.add(new AttemptView(event.attempt(), TaskStatus.DISPATCHED, at, null, null, null, null, null));
+            return new TaskView(task.taskId(), TaskStatus.DISPATCHED, attempts, sequence);
+        });
+    }
+
+    @EventHandler
+    void on(TaskAttemptStarted event, @SequenceNumber long sequence, @Timestamp Instant at) {
+        updateTask(event.taskRunId(), sequence, task -> withAttempt(task, event.attempt(), TaskStatus.RUNNING, sequence,
+                a -> new AttemptView(a.attempt(), TaskStatus.RUNNING, a.dispatchedAt(), at, null, null, null, null)));
+    }
+
+    @EventHandler
+    void on(TaskAttemptSucceeded event, @SequenceNumber long sequence, @Timestamp Instant at) {
+        updateTask(event.taskRunId(), sequence, task -> withAttempt(task, event.attempt(), TaskStatus.SUCCEEDED, sequence,
+                a -> new AttemptView(a.attempt(), TaskStatus.SUCCEEDED, a.dispatchedAt(), a.startedAt(), at, null, null,
+                        event.output())));
+    }
+
+    @EventHandler
+    void on(TaskAttemptFailed event, @SequenceNumber long sequence, @Timestamp Instant at) {
+        TaskStatus taskStatus = event.retryIn() == null ? TaskStatus.FAILED : TaskStatus.RETRY_WAIT;
+        TaskStatus attemptStatus = "timeout".equals(event.errorKind()) ? TaskStatus.TIMED_OUT : TaskStatus.FAILED;
+        updateTask(event.taskRunId(), sequence, task -> withAttempt(task, event.attempt(), taskStatus, sequence,
+                a -> new AttemptView(a.attempt(), attemptStatus, a.dispatchedAt(), a.startedAt(), at, event.errorKind(),
+                        event.message(), null)));
+    }
+
+    @EventHandler
+    void on(TaskRunFinished event, @SequenceNumber long sequence) {
+        updateTask(event.taskRunId(), sequence, task -> new TaskView(task.taskId(), event.outcome(), task.attempts(), sequence));
+    }
+
+    private static TaskView withAttempt(TaskView task, int attempt, TaskStatus status, long sequence,
+                                        UnaryOperator<AttemptView> change) {
+        List<AttemptView> attempts = new ArrayList<>(task.attempts());
+        for (int i = 0; i < attempts.size(); i++) {
+            if (attempts.get(i).attempt() == attempt) {
+                attempts.set(i, change.apply(attempts.get(i)));
+            }
+        }
+        return new TaskView(task.taskId(), status, attempts, sequence);
+    }
+
+    private void updateTask(TaskRunId id, long sequence, UnaryOperator<TaskView> change) {
+        String runId = id.runId().value();
+        TaskView current = read(runId, "task#" + id.taskId(), TaskView.class)
+                .orElse(new TaskView(id.taskId(), TaskStatus.PENDING, List.of(), -1));
+        if (current.sequence() >= sequence) {
+            return; // applied before
+        }
+        Map<String, AttributeValue> item = taskItem(runId, change.apply(current));
+        DynamoWrites.put(dynamoDb, table, item, Map.of("pk", item.get("pk"), "sk", item.get("sk")));
+    }
+
+    private Map<String, AttributeValue> taskItem(String runId, TaskView task) {
+        return item(runId, "task#" + task.taskId(), task);
+    }
+
+    private void writeRun(RunView run) {
+        Map<String, AttributeValue> item = item(run.runId().value(), "run", run);
+        DynamoWrites.put(dynamoDb, table, item, Map.of("pk", item.get("pk"), "sk", item.get("sk")));
+    }
+
+    private Optional<RunView> readRun(String runId) {
+        return read(runId, "run", RunView.class);
+    }
+
+    private Map<String, AttributeValue> item(String runId, String sortKey, Object view) {
+        SerializedObject<byte[]> data = serializer.serialize(view, byte[].class);
+        Map<String, AttributeValue> item = new HashMap<>();
+        item.put("pk", AttributeValue.fromS(partition(runId)));
+        item.put("sk", AttributeValue.fromS(sortKey));
+        item.put("view", AttributeValue.fromB(SdkBytes.fromByteArray(data.getData())));
+        item.put("view_type", AttributeValue.fromS(data.getType().getName()));
+        return item;
+    }
+
+    private <T> Optional<T> read(String runId, String sortKey, Class<T> type) {
+        var item = dynamoDb.getItem(b -> b.tableName(table).consistentRead(true).key(Map.of(
+                "pk", AttributeValue.fromS(partition(runId)), "sk", AttributeValue.fromS(sortKey)))).item();
+        if (item == null || item.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(type.cast(serializer.deserialize(new SimpleSerializedObject<>(item.get("view").b().asByteArray(),
+                byte[].class, item.get("view_type").s(), null))));
+    }
+
+    public static String partition(String runId) {
+        return "run#" + runId;
+    }
+}

@@ -1,0 +1,13 @@
+package io.dagy.saga.backend;
+
+import java.util.Map;
+
+/** Where backends send what happened to an attempt. In Dagy these go through the SQS events queue. */
+public interface BackendReports {
+
+    void started(String dispatchId);
+
+    void succeeded(String dispatchId, Map<String, Object> output);
+
+    void failed(String dispatchId, String errorKind, String message);
+}

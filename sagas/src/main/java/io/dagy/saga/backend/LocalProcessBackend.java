@@ -1,0 +1,158 @@
+package io.dagy.saga.backend;
+
+import io.dagy.contracts.deployment.BackendType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * Runs an attempt as a subprocess of this node: {@code command} (a list), optional {@code env} and
+ * {@code working_dir}. The process also gets {@code DAGY_RUN_ID}, {@code DAGY_TASK_ID}, {@code DAGY_ATTEMPT},
+ * {@code DAGY_DISPATCH_ID} and the run's params as JSON in {@code DAGY_PARAMS}. Its stdout and stderr are stored in
+ * the artifact bucket under {@code runs/<run>/<task>/<attempt>/}. Exit code 0 succeeds; any other fails with error
+ * kind {@code exit_<code>}. Cancel kills the process and its descendants.
+ *
+ * <p>A dispatch id seen before on this node is not started again (the saga may dispatch twice when its commit fails
+ * after the dispatch). Processes do not survive a restart of the node: their attempts time out and are retried.
+ */
+public final class LocalProcessBackend implements ExecutionBackend, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(LocalProcessBackend.class);
+    private static final int REMEMBERED_DISPATCHES = 100_000;
+
+    private final BackendReports reports;
+    private final S3Client s3;
+    private final String bucket;
+    private final JsonMapper json;
+    private final Map<String, Process> running = new ConcurrentHashMap<>();
+    private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
+    private final Set<String> seen = Collections.newSetFromMap(Collections.synchronizedMap(
+            new LinkedHashMap<>(16, 0.75f, false) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                    return size() > REMEMBERED_DISPATCHES;
+                }
+            }));
+    private final ExecutorService waiters = Executors.newCachedThreadPool(runnable -> {
+        Thread thread = new Thread(runnable, "local-task");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    public LocalProcessBackend(BackendReports reports, S3Client s3, String bucket, JsonMapper json) {
+        this.reports = reports;
+        this.s3 = s3;
+        this.bucket = bucket;
+        this.json = json;
+    }
+
+    @Override
+    public BackendType type() {
+        return BackendType.LOCAL;
+    }
+
+    @Override
+    public void dispatch(Dispatch dispatch) {
+        if (!seen.add(dispatch.dispatchId())) {
+            log.info("Dispatch {} was started before on this node; not starting it again", dispatch.dispatchId());
+            return;
+        }
+        waiters.submit(() -> execute(dispatch));
+    }
+
+    @Override
+    public void cancel(String dispatchId) {
+        cancelled.add(dispatchId);
+        Process process = running.get(dispatchId);
+        if (process != null) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+        }
+    }
+
+    private void execute(Dispatch dispatch) {
+        Path out = null;
+        Path err = null;
+        try {
+            Map<String, Object> config = dispatch.spec().backend().config();
+            @SuppressWarnings("unchecked")
+            List<String> command = (List<String>) config.get("command");
+            ProcessBuilder builder = new ProcessBuilder(command);
+            if (config.get("working_dir") instanceof String dir) {
+                builder.directory(Path.of(dir).toFile());
+            }
+            if (config.get("env") instanceof Map<?, ?> env) {
+                env.forEach((key, value) -> builder.environment().put(String.valueOf(key), String.valueOf(value)));
+            }
+            builder.environment().put("DAGY_RUN_ID", dispatch.taskRunId().runId().value());
+            builder.environment().put("DAGY_TASK_ID", dispatch.taskRunId().taskId());
+            builder.environment().put("DAGY_ATTEMPT", Integer.toString(dispatch.attempt()));
+            builder.environment().put("DAGY_DISPATCH_ID", dispatch.dispatchId());
+            builder.environment().put("DAGY_PARAMS", json.writeValueAsString(dispatch.params()));
+            out = Files.createTempFile("dagy-stdout", ".log");
+            err = Files.createTempFile("dagy-stderr", ".log");
+            builder.redirectOutput(out.toFile()).redirectError(err.toFile());
+            Process process = builder.start();
+            running.put(dispatch.dispatchId(), process);
+            if (cancelled.contains(dispatch.dispatchId())) {
+                process.destroyForcibly();
+            }
+            reports.started(dispatch.dispatchId());
+            int exitCode = process.waitFor();
+            running.remove(dispatch.dispatchId());
+            String prefix = "runs/" + dispatch.taskRunId().runId().value() + "/" + dispatch.taskRunId().taskId() + "/"
+                    + dispatch.attempt() + "/";
+            s3.putObject(b -> b.bucket(bucket).key(prefix + "stdout.log"), RequestBody.fromFile(out));
+            s3.putObject(b -> b.bucket(bucket).key(prefix + "stderr.log"), RequestBody.fromFile(err));
+            if (cancelled.contains(dispatch.dispatchId())) {
+                return; // the saga that cancelled it decides what happens next
+            }
+            if (exitCode == 0) {
+                reports.succeeded(dispatch.dispatchId(), Map.of("exit_code", 0, "stdout", prefix + "stdout.log",
+                        "stderr", prefix + "stderr.log"));
+            } else {
+                reports.failed(dispatch.dispatchId(), "exit_" + exitCode,
+                        "exited with code " + exitCode + "; stderr in " + prefix + "stderr.log");
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("Local task {} could not run", dispatch.dispatchId(), e);
+            reports.failed(dispatch.dispatchId(), "launch_failed", e.getClass().getSimpleName() + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            running.remove(dispatch.dispatchId());
+            deleteQuietly(out);
+            deleteQuietly(err);
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        if (file != null) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException ignored) {
+                // a temp file left behind is harmless
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        running.values().forEach(Process::destroyForcibly);
+        waiters.shutdownNow();
+    }
+}

@@ -1,0 +1,148 @@
+package io.dagy.saga.report;
+
+import io.dagy.contracts.run.TaskRunCommands.CompleteTaskAttempt;
+import io.dagy.contracts.run.TaskRunCommands.FailTaskAttempt;
+import io.dagy.contracts.run.TaskRunCommands.StartTaskAttempt;
+import io.dagy.contracts.run.TaskRunId;
+import org.axonframework.commandhandling.CommandExecutionException;
+import org.axonframework.commandhandling.gateway.CommandGateway;
+import org.axonframework.modelling.command.AggregateNotFoundException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.Message;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns backend reports from the SQS events queue into commands on task runs. A report is deleted once its command
+ * succeeded (a repeated report is a no-op there). A report that can never be processed (not JSON, an unknown dispatch
+ * id, an attempt that does not exist) is released at once, so after the queue's receive limit it moves to the
+ * dead-letter queue: never lost, never blocking the queue. Any other failure leaves it for a later receive.
+ */
+public final class ReportConsumer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ReportConsumer.class);
+
+    private final SqsClient sqs;
+    private final URI queueUrl;
+    private final CommandGateway commands;
+    private final JsonMapper json;
+    private final int waitSeconds;
+    private final List<Thread> pollers = new ArrayList<>();
+    private volatile boolean running;
+
+    public ReportConsumer(SqsClient sqs, URI queueUrl, CommandGateway commands, JsonMapper json, int waitSeconds) {
+        this.sqs = sqs;
+        this.queueUrl = queueUrl;
+        this.commands = commands;
+        this.json = json;
+        this.waitSeconds = waitSeconds;
+    }
+
+    public synchronized void start(int threads) {
+        if (running) {
+            return;
+        }
+        running = true;
+        for (int i = 0; i < threads; i++) {
+            Thread poller = new Thread(this::poll, "report-consumer-" + i);
+            poller.setDaemon(true);
+            pollers.add(poller);
+            poller.start();
+        }
+    }
+
+    private void poll() {
+        while (running) {
+            try {
+                List<Message> messages = sqs.receiveMessage(b -> b.queueUrl(queueUrl.toString())
+                        .maxNumberOfMessages(10).waitTimeSeconds(waitSeconds)).messages();
+                messages.forEach(this::handle);
+            } catch (RuntimeException e) {
+                if (running) {
+                    log.warn("Receiving backend reports failed; retrying", e);
+                    pause();
+                }
+            }
+        }
+    }
+
+    void handle(Message message) {
+        try {
+            commands.sendAndWait(command(message.body()));
+            sqs.deleteMessage(b -> b.queueUrl(queueUrl.toString()).receiptHandle(message.receiptHandle()));
+        } catch (UnprocessableReport | AggregateNotFoundException | CommandExecutionException refused) {
+            log.warn("Backend report {} cannot be processed ({}); it goes to the dead-letter queue after its "
+                    + "receive limit", message.messageId(), refused.getMessage());
+            sqs.changeMessageVisibility(b -> b.queueUrl(queueUrl.toString()).receiptHandle(message.receiptHandle())
+                    .visibilityTimeout(0));
+        } catch (RuntimeException transientFailure) {
+            log.warn("Backend report {} failed; it is received again later", message.messageId(), transientFailure);
+        }
+    }
+
+    /** The command a report asks for. */
+    Object command(String body) {
+        JsonNode report;
+        try {
+            report = json.readTree(body);
+        } catch (JacksonException e) {
+            throw new UnprocessableReport("not JSON");
+        }
+        String dispatchId = text(report, "dispatch_id");
+        int slash = dispatchId.lastIndexOf('/');
+        int attempt;
+        TaskRunId taskRunId;
+        try {
+            attempt = Integer.parseInt(dispatchId.substring(slash + 1));
+            taskRunId = new TaskRunId(dispatchId.substring(0, slash));
+        } catch (RuntimeException e) {
+            throw new UnprocessableReport("malformed dispatch id '" + dispatchId + "'");
+        }
+        return switch (text(report, "kind")) {
+            case "started" -> new StartTaskAttempt(taskRunId, attempt);
+            case "succeeded" -> new CompleteTaskAttempt(taskRunId, attempt,
+                    report.has("output") ? json.convertValue(report.get("output"), Map.class) : Map.of());
+            case "failed" -> new FailTaskAttempt(taskRunId, attempt, text(report, "error_kind"),
+                    report.has("message") ? report.get("message").asString() : "");
+            default -> throw new UnprocessableReport("unknown kind '" + text(report, "kind") + "'");
+        };
+    }
+
+    private static String text(JsonNode report, String field) {
+        JsonNode value = report.get(field);
+        if (value == null || !value.isString() || value.asString().isBlank()) {
+            throw new UnprocessableReport("missing " + field);
+        }
+        return value.asString();
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(1_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        running = false;
+        pollers.forEach(Thread::interrupt);
+        pollers.clear();
+    }
+
+    /** A report that no retry can make processable. */
+    static final class UnprocessableReport extends RuntimeException {
+        UnprocessableReport(String message) {
+            super(message);
+        }
+    }
+}

@@ -1,0 +1,127 @@
+package io.dagy.saga.task;
+
+import io.dagy.contracts.deployment.BackendType;
+import io.dagy.contracts.deployment.Dag;
+import io.dagy.contracts.run.TaskRunCommands.DispatchNextAttempt;
+import io.dagy.contracts.run.TaskRunCommands.TimeOutTaskAttempt;
+import io.dagy.contracts.run.TaskRunEvents.TaskAttemptDispatched;
+import io.dagy.contracts.run.TaskRunEvents.TaskAttemptFailed;
+import io.dagy.contracts.run.TaskRunEvents.TaskAttemptStarted;
+import io.dagy.contracts.run.TaskRunEvents.TaskAttemptSucceeded;
+import io.dagy.contracts.run.TaskRunEvents.TaskRunFinished;
+import io.dagy.contracts.run.TaskRunId;
+import io.dagy.saga.backend.BackendReports;
+import io.dagy.saga.backend.Dispatch;
+import io.dagy.saga.backend.ExecutionBackends;
+import org.axonframework.commandhandling.gateway.CommandGateway;
+import org.axonframework.deadline.DeadlineManager;
+import org.axonframework.deadline.annotation.DeadlineHandler;
+import org.axonframework.modelling.saga.EndSaga;
+import org.axonframework.modelling.saga.SagaEventHandler;
+import org.axonframework.modelling.saga.StartSaga;
+import org.axonframework.spring.stereotype.Saga;
+
+import java.time.Duration;
+
+/**
+ * Executes one task run: hands each attempt to its backend under its dispatch id, holds the attempt's timeouts as
+ * durable deadlines, waits out retry delays as deadlines, and stops the backend's work when a timeout expires. Its
+ * fields are data only; resources arrive as handler parameters. Every path ends with {@code TaskRunFinished}.
+ */
+@Saga
+public class TaskExecutionSaga {
+
+    static final String ATTEMPT_TIMEOUT = "attempt-timeout";
+    static final String RETRY = "retry";
+
+    private TaskRunId taskRunId;
+    private int attempt;
+    private String dispatchId;
+    private BackendType backend;
+    private String scheduleToStartDeadline;
+    private String startToCloseDeadline;
+
+    /** The payload of a timeout deadline: which attempt, which timeout. */
+    public record AttemptTimeout(int attempt, String timeout) {
+    }
+
+    /** The payload of a retry deadline: the attempt to dispatch. */
+    public record RetryDue(int attempt) {
+    }
+
+    @StartSaga
+    @SagaEventHandler(associationProperty = "taskRunId")
+    void on(TaskAttemptDispatched event, ExecutionBackends backends, BackendReports reports, DeadlineManager deadlines) {
+        taskRunId = event.taskRunId();
+        attempt = event.attempt();
+        dispatchId = event.dispatchId();
+        backend = event.spec().backend().type();
+        Dag.Timeouts timeouts = event.spec().timeouts();
+        scheduleToStartDeadline = schedule(deadlines, timeouts.scheduleToStart(), "schedule_to_start");
+        startToCloseDeadline = schedule(deadlines, timeouts.startToClose(), "start_to_close");
+        if (!backends.has(backend)) {
+            reports.failed(dispatchId, "backend_unavailable", "this installation has no " + backend.wire() + " backend");
+            return;
+        }
+        backends.of(backend).dispatch(new Dispatch(dispatchId, taskRunId, attempt, event.spec(), event.params()));
+    }
+
+    @SagaEventHandler(associationProperty = "taskRunId")
+    void on(TaskAttemptStarted event, DeadlineManager deadlines) {
+        if (event.attempt() == attempt && scheduleToStartDeadline != null) {
+            deadlines.cancelSchedule(ATTEMPT_TIMEOUT, scheduleToStartDeadline);
+            scheduleToStartDeadline = null;
+        }
+    }
+
+    @SagaEventHandler(associationProperty = "taskRunId")
+    void on(TaskAttemptSucceeded event, DeadlineManager deadlines) {
+        cancelTimeouts(deadlines);
+    }
+
+    @SagaEventHandler(associationProperty = "taskRunId")
+    void on(TaskAttemptFailed event, DeadlineManager deadlines) {
+        cancelTimeouts(deadlines);
+        if (event.retryIn() != null) {
+            deadlines.schedule(event.retryIn(), RETRY, new RetryDue(event.attempt() + 1));
+        }
+    }
+
+    @DeadlineHandler(deadlineName = RETRY)
+    void on(RetryDue due, CommandGateway commands) {
+        commands.send(new DispatchNextAttempt(taskRunId, due.attempt()));
+    }
+
+    /** A timeout expired: stop the backend's work, then fail the attempt (which may retry). */
+    @DeadlineHandler(deadlineName = ATTEMPT_TIMEOUT)
+    void on(AttemptTimeout timeout, CommandGateway commands, ExecutionBackends backends) {
+        if (timeout.attempt() != attempt) {
+            return;
+        }
+        if (backends.has(backend)) {
+            backends.of(backend).cancel(dispatchId);
+        }
+        commands.send(new TimeOutTaskAttempt(taskRunId, timeout.attempt(), timeout.timeout()));
+    }
+
+    @EndSaga
+    @SagaEventHandler(associationProperty = "taskRunId")
+    void on(TaskRunFinished event, DeadlineManager deadlines) {
+        cancelTimeouts(deadlines);
+    }
+
+    private String schedule(DeadlineManager deadlines, Duration after, String timeout) {
+        return after == null ? null : deadlines.schedule(after, ATTEMPT_TIMEOUT, new AttemptTimeout(attempt, timeout));
+    }
+
+    private void cancelTimeouts(DeadlineManager deadlines) {
+        if (scheduleToStartDeadline != null) {
+            deadlines.cancelSchedule(ATTEMPT_TIMEOUT, scheduleToStartDeadline);
+            scheduleToStartDeadline = null;
+        }
+        if (startToCloseDeadline != null) {
+            deadlines.cancelSchedule(ATTEMPT_TIMEOUT, startToCloseDeadline);
+            startToCloseDeadline = null;
+        }
+    }
+}
