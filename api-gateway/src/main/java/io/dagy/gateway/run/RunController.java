@@ -76,6 +76,20 @@ class RunController {
         return ResponseEntity.status(HttpStatus.ACCEPTED).body(new StartResponse(runId.value(), "RUNNING"));
     }
 
+    /**
+     * Cancels a run: 202; running attempts are stopped in their backends, tasks not started are cancelled, and the
+     * run ends {@code CANCELLED}. Cancelling a finished run changes nothing.
+     */
+    @PostMapping("/v1/runs/{id}/cancel")
+    ResponseEntity<?> cancel(@PathVariable String id) {
+        try {
+            commands.sendAndWait(new io.dagy.contracts.run.RunCommands.CancelRun(new RunId(id)));
+        } catch (org.axonframework.modelling.command.AggregateNotFoundException missing) {
+            return problem(ErrorCode.RUN_NOT_FOUND, "No run has id '" + id + "'.");
+        }
+        return ResponseEntity.status(HttpStatus.ACCEPTED).body(new StartResponse(id, "CANCELLING"));
+    }
+
     @GetMapping("/v1/runs/{id}")
     ResponseEntity<?> find(@PathVariable String id) {
         @SuppressWarnings("unchecked")

@@ -140,6 +140,31 @@ class RunExecutionTest {
     }
 
     @Test
+    void cancellingMidRunKillsTheRunningAttemptAndCancelsWhatFollows() throws Exception {
+        Path pidFile = Files.createTempFile("dagy-cancel", ".pid");
+        String deployment = deploy("""
+                {"tasks": [
+                  {"id": "slow", "backend": {"type": "local", "command": ["sh", "-c", "echo $$ > %s; exec sleep 60"]}},
+                  {"id": "after", "backend": {"type": "noop"}, "depends_on": ["slow"]}
+                ]}""".formatted(pidFile));
+        String runId = startRun(deployment, null);
+        await().atMost(Duration.ofSeconds(30)).until(() ->
+                "RUNNING".equals(json.readTree(get("/v1/runs/" + runId).body()).at("/tasks/0/status").asString()));
+
+        HttpResponse<String> cancel = post("/v1/runs/" + runId + "/cancel", "", null);
+        JsonNode run = awaitFinished(runId);
+
+        assertThat(cancel.statusCode()).isEqualTo(202);
+        assertThat(run.get("status").asString()).isEqualTo("CANCELLED");
+        assertThat(run.at("/tasks/0/status").asString()).isEqualTo("CANCELLED");
+        assertThat(run.at("/tasks/1/status").asString()).isEqualTo("CANCELLED");
+        long pid = Long.parseLong(Files.readString(pidFile).trim());
+        await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+        assertThat(post("/v1/runs/" + runId + "/cancel", "", null).statusCode()).isEqualTo(202);
+        assertThat(post("/v1/runs/r-missing/cancel", "", null).statusCode()).isEqualTo(404);
+    }
+
+    @Test
     void twentyIdenticalRequestsAtOnceStartExactlyOneRun() throws Exception {
         String deployment = deploy("{\"tasks\": [{\"id\": \"only\", \"backend\": {\"type\": \"noop\"}}]}");
         String key = UUID.randomUUID().toString();

@@ -7,7 +7,10 @@ import io.dagy.contracts.ErrorCode;
 import io.dagy.contracts.deployment.Dag;
 import io.dagy.contracts.deployment.DeploymentName;
 import io.dagy.contracts.deployment.DeploymentSettings;
+import io.dagy.contracts.run.RunCommands.CancelRun;
 import io.dagy.contracts.run.RunCommands.RecordTaskOutcome;
+import io.dagy.contracts.run.RunEvents.RunCancelling;
+import io.dagy.contracts.run.TaskStatus;
 import io.dagy.contracts.run.RunEvents.RunFinished;
 import io.dagy.contracts.run.RunEvents.RunStarted;
 import io.dagy.contracts.run.RunEvents.TaskOutcomeRecorded;
@@ -20,6 +23,7 @@ import org.axonframework.eventsourcing.EventSourcingHandler;
 import org.axonframework.modelling.command.AggregateIdentifier;
 import org.axonframework.spring.stereotype.Aggregate;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -73,16 +77,39 @@ public class Run {
         decide(progress.decideAfter(List.of(command.taskId())));
     }
 
+    @CommandHandler
+    void handle(CancelRun command) {
+        if (status.isTerminal() || status == RunStatus.CANCELLING) {
+            return;
+        }
+        Map<String, TaskStatus> notStarted = new LinkedHashMap<>();
+        progress.pending().forEach(taskId -> notStarted.put(taskId, TaskStatus.CANCELLED));
+        apply(new RunCancelling(command.runId(), progress.active()));
+        if (!notStarted.isEmpty()) {
+            apply(new TasksNotRun(command.runId(), notStarted));
+        }
+        finishIfAllFinal();
+    }
+
     private void decide(RunProgress.Decision decision) {
         RunId id = new RunId(runId);
-        if (!decision.notRun().isEmpty()) {
-            apply(new TasksNotRun(id, decision.notRun()));
+        Map<String, TaskStatus> notRun = new LinkedHashMap<>(decision.notRun());
+        if (status == RunStatus.CANCELLING) {
+            decision.ready().forEach(taskId -> notRun.put(taskId, TaskStatus.CANCELLED)); // nothing new starts
         }
-        if (!decision.ready().isEmpty()) {
+        if (!notRun.isEmpty()) {
+            apply(new TasksNotRun(id, notRun));
+        }
+        if (status != RunStatus.CANCELLING && !decision.ready().isEmpty()) {
             apply(new TasksReady(id, decision.ready().stream().map(progress::task).toList(), params));
         }
+        finishIfAllFinal();
+    }
+
+    private void finishIfAllFinal() {
         if (progress.allFinal()) {
-            apply(new RunFinished(id, progress.outcome(), progress.failedLeaves()));
+            RunStatus outcome = status == RunStatus.CANCELLING ? RunStatus.CANCELLED : progress.outcome();
+            apply(new RunFinished(new RunId(runId), outcome, progress.failedLeaves()));
         }
     }
 
@@ -107,6 +134,11 @@ public class Run {
     @EventSourcingHandler
     void on(TaskOutcomeRecorded event) {
         progress.markFinal(event.taskId(), event.outcome());
+    }
+
+    @EventSourcingHandler
+    void on(RunCancelling event) {
+        status = RunStatus.CANCELLING;
     }
 
     @EventSourcingHandler

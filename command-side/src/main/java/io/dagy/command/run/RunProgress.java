@@ -196,6 +196,18 @@ final class RunProgress {
 
     // ---------------------------------------------------------------- outcome
 
+    /** Tasks queued or running (not final), in DAG order. */
+    List<String> active() {
+        return nodes.values().stream().filter(node -> node.status == TaskStatus.QUEUED)
+                .map(node -> node.task.id()).toList();
+    }
+
+    /** Tasks that have not been queued, in DAG order. */
+    List<String> pending() {
+        return nodes.values().stream().filter(node -> node.status == TaskStatus.PENDING)
+                .map(node -> node.task.id()).toList();
+    }
+
     boolean allFinal() {
         return nodes.values().stream().allMatch(node -> node.status.isTerminal());
     }

@@ -5,6 +5,7 @@ import io.dagy.command.common.DagyRuleViolation;
 import io.dagy.contracts.BusinessError;
 import io.dagy.contracts.ErrorCode;
 import io.dagy.contracts.deployment.Dag;
+import io.dagy.contracts.run.TaskRunCommands.CancelTaskRun;
 import io.dagy.contracts.run.TaskRunCommands.CompleteTaskAttempt;
 import io.dagy.contracts.run.TaskRunCommands.DispatchNextAttempt;
 import io.dagy.contracts.run.TaskRunCommands.FailTaskAttempt;
@@ -92,6 +93,13 @@ public class TaskRun {
         if (status == TaskStatus.RETRY_WAIT && command.attempt() == attempt + 1) {
             TaskRunId id = new TaskRunId(taskRunId);
             apply(new TaskAttemptDispatched(id, command.attempt(), id.dispatchId(command.attempt()), spec, params));
+        }
+    }
+
+    @CommandHandler
+    void handle(CancelTaskRun command) {
+        if (!status.isTerminal()) {
+            apply(finished(TaskStatus.CANCELLED));
         }
     }
 

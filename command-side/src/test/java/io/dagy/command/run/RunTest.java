@@ -145,6 +145,37 @@ class RunTest {
     }
 
     @Test
+    void cancellingStopsActiveTasksCancelsTheRestAndEndsCancelledOnceTheActiveOnesReport() {
+        Dag dag = diamond();
+        Map<String, TaskStatus> cancelled = new LinkedHashMap<>();
+        cancelled.put("left", TaskStatus.CANCELLED);
+        cancelled.put("right", TaskStatus.CANCELLED);
+        cancelled.put("load", TaskStatus.CANCELLED);
+        fixture.given(started(dag), ready(dag, "extract"))
+                .when(new io.dagy.contracts.run.RunCommands.CancelRun(RUN))
+                .expectEvents(new io.dagy.contracts.run.RunEvents.RunCancelling(RUN, List.of("extract")),
+                        new TasksNotRun(RUN, cancelled));
+        fixture.given(started(dag), ready(dag, "extract"),
+                        new io.dagy.contracts.run.RunEvents.RunCancelling(RUN, List.of("extract")),
+                        new TasksNotRun(RUN, cancelled))
+                .when(outcome("extract", TaskStatus.CANCELLED))
+                .expectEvents(new TaskOutcomeRecorded(RUN, "extract", TaskStatus.CANCELLED),
+                        new RunFinished(RUN, RunStatus.CANCELLED, List.of("load")));
+    }
+
+    @Test
+    void aTaskThatSucceedsWhileTheRunIsCancellingStartsNothingNew() {
+        Dag dag = diamond();
+        fixture.given(started(dag), ready(dag, "extract"),
+                        new io.dagy.contracts.run.RunEvents.RunCancelling(RUN, List.of("extract")),
+                        new TasksNotRun(RUN, Map.of("left", TaskStatus.CANCELLED, "right", TaskStatus.CANCELLED,
+                                "load", TaskStatus.CANCELLED)))
+                .when(outcome("extract", SUCCEEDED))
+                .expectEvents(new TaskOutcomeRecorded(RUN, "extract", SUCCEEDED),
+                        new RunFinished(RUN, RunStatus.CANCELLED, List.of("load")));
+    }
+
+    @Test
     void anAlwaysTaskRunsAtTheStart() {
         Dag dag = new Dag(null, List.of(task("a"), task("cleanup", TriggerRule.ALWAYS, "a")));
 

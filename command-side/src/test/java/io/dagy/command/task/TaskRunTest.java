@@ -132,6 +132,18 @@ class TaskRunTest {
     }
 
     @Test
+    void cancellingEndsTheTaskRunOnceAndOnlyOnce() {
+        Dag.Task spec = spec(3, List.of("*"));
+        fixture.given(new TaskQueued(ID, ID.runId(), "extract"), dispatched(1, spec))
+                .when(new io.dagy.contracts.run.TaskRunCommands.CancelTaskRun(ID))
+                .expectEvents(new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.CANCELLED, 1));
+        fixture.given(new TaskQueued(ID, ID.runId(), "extract"), dispatched(1, spec),
+                        new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.CANCELLED, 1))
+                .when(new io.dagy.contracts.run.TaskRunCommands.CancelTaskRun(ID))
+                .expectNoEvents();
+    }
+
+    @Test
     void retryDelaysAreCappedAndJitterStaysWithinTheCap() {
         var noJitter = new Dag.RetryPolicy(10, Duration.ofSeconds(1), 2.0, Duration.ofSeconds(5), false, List.of("*"));
         var jitter = new Dag.RetryPolicy(10, Duration.ofSeconds(1), 2.0, Duration.ofSeconds(5), true, List.of("*"));

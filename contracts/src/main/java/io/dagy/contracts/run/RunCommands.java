@@ -28,4 +28,12 @@ public final class RunCommands {
             return runId.value();
         }
     }
+
+    /** Cancels a run: running attempts are stopped, tasks not started never run. Repeating it changes nothing. */
+    public record CancelRun(RunId runId) implements AggregateCommand {
+        @Override
+        public String targetAggregateId() {
+            return runId.value();
+        }
+    }
 }

@@ -32,6 +32,13 @@ public final class RunEvents {
     public record TasksNotRun(RunId runId, Map<String, TaskStatus> outcomes) {
     }
 
+    /**
+     * Cancellation was asked for: {@code activeTasks} were queued or running and are being stopped; tasks that had
+     * not started are cancelled by a {@link TasksNotRun} in the same unit of work.
+     */
+    public record RunCancelling(RunId runId, List<String> activeTasks) {
+    }
+
     /** A task reached a final state. */
     public record TaskOutcomeRecorded(RunId runId, String taskId, TaskStatus outcome) {
     }

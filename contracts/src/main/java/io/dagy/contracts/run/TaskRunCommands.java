@@ -61,4 +61,12 @@ public final class TaskRunCommands {
             return taskRunId.value();
         }
     }
+
+    /** Stops the task run: its running attempt is killed in its backend, no further attempt starts. */
+    public record CancelTaskRun(TaskRunId taskRunId) implements AggregateCommand {
+        @Override
+        public String targetAggregateId() {
+            return taskRunId.value();
+        }
+    }
 }

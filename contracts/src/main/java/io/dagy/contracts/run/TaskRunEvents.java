@@ -33,7 +33,7 @@ public final class TaskRunEvents {
                                     Duration retryIn) {
     }
 
-    /** The task run ended: {@code SUCCEEDED}, {@code FAILED} or {@code TIMED_OUT}. */
+    /** The task run ended: {@code SUCCEEDED}, {@code FAILED}, {@code TIMED_OUT} or {@code CANCELLED}. */
     public record TaskRunFinished(TaskRunId taskRunId, RunId runId, String taskId, TaskStatus outcome, int attempts) {
     }
 }

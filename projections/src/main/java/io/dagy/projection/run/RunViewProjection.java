@@ -67,6 +67,12 @@ public class RunViewProjection {
                 run.version(), event.status(), run.startedAt(), at, run.taskIds())));
     }
 
+    @EventHandler
+    void on(io.dagy.contracts.run.RunEvents.RunCancelling event) {
+        readRun(event.runId().value()).ifPresent(run -> writeRun(new RunView(run.runId(), run.deployment(),
+                run.version(), RunStatus.CANCELLING, run.startedAt(), null, run.taskIds())));
+    }
+
     /** Tasks that will never run get their final state at once; a fan-out may hold thousands. */
     @EventHandler
     void on(TasksNotRun event) {

@@ -2,7 +2,9 @@ package io.dagy.saga.run;
 
 import io.dagy.contracts.deployment.Dag;
 import io.dagy.contracts.run.RunCommands.RecordTaskOutcome;
+import io.dagy.contracts.run.RunEvents.RunCancelling;
 import io.dagy.contracts.run.RunEvents.TasksReady;
+import io.dagy.contracts.run.TaskRunCommands.CancelTaskRun;
 import io.dagy.contracts.run.TaskRunCommands.QueueTask;
 import io.dagy.contracts.run.TaskRunEvents.TaskRunFinished;
 import io.dagy.contracts.run.TaskRunId;
@@ -30,6 +32,12 @@ public class RunOrchestration {
                 // queued by an earlier delivery of this event
             }
         }
+    }
+
+    @EventHandler
+    void on(RunCancelling event, CommandGateway commands) {
+        event.activeTasks().forEach(taskId -> commands.sendAndWait(
+                new CancelTaskRun(TaskRunId.of(event.runId(), taskId))));
     }
 
     @EventHandler

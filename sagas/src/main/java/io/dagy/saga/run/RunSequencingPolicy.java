@@ -18,6 +18,9 @@ public final class RunSequencingPolicy implements SequencingPolicy<EventMessage<
         if (payload instanceof TasksReady ready) {
             return ready.runId().value();
         }
+        if (payload instanceof io.dagy.contracts.run.RunEvents.RunCancelling cancelling) {
+            return cancelling.runId().value();
+        }
         if (payload instanceof TaskRunFinished finished) {
             return finished.runId().value();
         }

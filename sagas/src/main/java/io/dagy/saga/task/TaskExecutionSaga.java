@@ -10,6 +10,7 @@ import io.dagy.contracts.run.TaskRunEvents.TaskAttemptStarted;
 import io.dagy.contracts.run.TaskRunEvents.TaskAttemptSucceeded;
 import io.dagy.contracts.run.TaskRunEvents.TaskRunFinished;
 import io.dagy.contracts.run.TaskRunId;
+import io.dagy.contracts.run.TaskStatus;
 import io.dagy.saga.backend.BackendReports;
 import io.dagy.saga.backend.Dispatch;
 import io.dagy.saga.backend.ExecutionBackends;
@@ -104,10 +105,14 @@ public class TaskExecutionSaga {
         commands.send(new TimeOutTaskAttempt(taskRunId, timeout.attempt(), timeout.timeout()));
     }
 
+    /** The end of every path; a cancelled task run also stops its attempt in the backend. */
     @EndSaga
     @SagaEventHandler(associationProperty = "taskRunId")
-    void on(TaskRunFinished event, DeadlineManager deadlines) {
+    void on(TaskRunFinished event, DeadlineManager deadlines, ExecutionBackends backends) {
         cancelTimeouts(deadlines);
+        if (event.outcome() == TaskStatus.CANCELLED && backends.has(backend)) {
+            backends.of(backend).cancel(dispatchId);
+        }
     }
 
     private String schedule(DeadlineManager deadlines, Duration after, String timeout) {
