@@ -157,10 +157,12 @@ class AxonStorageConfiguration {
                 .build();
     }
 
+    /** Every streaming processor is pooled, starting with {@code DAGY_PROCESSOR_SEGMENTS} segments. */
     @Bean
-    ConfigurerModule pooledProcessors() {
+    ConfigurerModule pooledProcessors(DagyProperties properties) {
+        int segments = properties.eventStore().processorSegments();
         return configurer -> configurer.eventProcessing(processing -> processing.usingPooledStreamingEventProcessors(
-                (config, builder) -> builder.tokenClaimInterval(1_000)));
+                (config, builder) -> builder.tokenClaimInterval(1_000).initialSegmentCount(segments)));
     }
 
     static String nodeId(DagyProperties properties) {

@@ -58,6 +58,8 @@ public record DagyProperties(
      * @param claimTimeout         {@code DAGY_TOKEN_CLAIM_TIMEOUT}: a processor claim not extended this long expires
      * @param pollInterval         {@code DAGY_EVENT_POLL_INTERVAL}: how often processors look for events of other nodes
      * @param deadlinePollInterval {@code DAGY_DEADLINE_POLL_INTERVAL}: precision of deadlines
+     * @param processorSegments    {@code DAGY_PROCESSOR_SEGMENTS}: segments a new processor starts with (the most
+     *                             nodes that can share its work)
      */
     public record EventStore(
             String nodeId,
@@ -66,6 +68,7 @@ public record DagyProperties(
             @DefaultValue("100") int snapshotThreshold,
             @DefaultValue("10s") java.time.Duration claimTimeout,
             @DefaultValue("100ms") java.time.Duration pollInterval,
-            @DefaultValue("200ms") java.time.Duration deadlinePollInterval) {
+            @DefaultValue("200ms") java.time.Duration deadlinePollInterval,
+            @DefaultValue("4") int processorSegments) {
     }
 }

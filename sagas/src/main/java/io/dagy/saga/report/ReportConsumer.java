@@ -64,7 +64,13 @@ public final class ReportConsumer implements AutoCloseable {
             try {
                 List<Message> messages = sqs.receiveMessage(b -> b.queueUrl(queueUrl.toString())
                         .maxNumberOfMessages(10).waitTimeSeconds(waitSeconds)).messages();
-                messages.forEach(this::handle);
+                for (Message message : messages) {
+                    if (running) {
+                        handle(message);
+                    } else {
+                        release(message); // stopping: let another node take it now rather than after the timeout
+                    }
+                }
             } catch (RuntimeException e) {
                 if (running) {
                     log.warn("Receiving backend reports failed; retrying", e);
@@ -81,11 +87,15 @@ public final class ReportConsumer implements AutoCloseable {
         } catch (UnprocessableReport | AggregateNotFoundException | CommandExecutionException refused) {
             log.warn("Backend report {} cannot be processed ({}); it goes to the dead-letter queue after its "
                     + "receive limit", message.messageId(), refused.getMessage());
-            sqs.changeMessageVisibility(b -> b.queueUrl(queueUrl.toString()).receiptHandle(message.receiptHandle())
-                    .visibilityTimeout(0));
+            release(message);
         } catch (RuntimeException transientFailure) {
             log.warn("Backend report {} failed; it is received again later", message.messageId(), transientFailure);
         }
+    }
+
+    private void release(Message message) {
+        sqs.changeMessageVisibility(b -> b.queueUrl(queueUrl.toString()).receiptHandle(message.receiptHandle())
+                .visibilityTimeout(0));
     }
 
     /** The command a report asks for. */
@@ -132,10 +142,17 @@ public final class ReportConsumer implements AutoCloseable {
         }
     }
 
+    /** Stops receiving; reports being handled finish (a receive waits at most {@code waitSeconds}). */
     @Override
     public synchronized void close() {
         running = false;
-        pollers.forEach(Thread::interrupt);
+        for (Thread poller : pollers) {
+            try {
+                poller.join((waitSeconds + 5) * 1_000L);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         pollers.clear();
     }
 
