@@ -15,6 +15,8 @@ public enum ErrorCode {
     DEPLOYMENT_NOT_FOUND("deployment_not_found"),
     /** No run has that id. */
     RUN_NOT_FOUND("run_not_found"),
+    /** No such task attempt is held by the worker that reports on it. */
+    ATTEMPT_NOT_FOUND("attempt_not_found"),
     /** The route exists but not for this HTTP method. */
     METHOD_NOT_ALLOWED("method_not_allowed"),
     /** The response cannot be produced in a media type the client accepts. */

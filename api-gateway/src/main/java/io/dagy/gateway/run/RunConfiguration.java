@@ -10,6 +10,7 @@ import io.dagy.saga.backend.BackendReports;
 import io.dagy.saga.backend.ExecutionBackends;
 import io.dagy.saga.backend.LocalProcessBackend;
 import io.dagy.saga.backend.NoopBackend;
+import io.dagy.saga.backend.WorkerBackend;
 import io.dagy.saga.report.ReportConsumer;
 import io.dagy.saga.report.SqsReports;
 import io.dagy.saga.run.RunOrchestration;
@@ -55,8 +56,13 @@ class RunConfiguration {
     }
 
     @Bean
-    ExecutionBackends executionBackends(NoopBackend noop, LocalProcessBackend local) {
-        return new ExecutionBackends(List.of(noop, local));
+    WorkerBackend workerBackend(DynamoDbClient dynamoDb, DagyResources resources, JsonMapper json, BackendReports reports) {
+        return new WorkerBackend(dynamoDb, resources.table(DagyTable.TASK_RUNS), json, reports, java.time.Clock.systemUTC());
+    }
+
+    @Bean
+    ExecutionBackends executionBackends(NoopBackend noop, LocalProcessBackend local, WorkerBackend worker) {
+        return new ExecutionBackends(List.of(noop, local, worker));
     }
 
     @Bean(destroyMethod = "close")

@@ -165,6 +165,55 @@ class RunExecutionTest {
     }
 
     @Test
+    void anExternalWorkerPollsAnAttemptHeartbeatsAndCompletesIt() throws Exception {
+        String queue = unique("queue");
+        String deployment = deploy("""
+                {"tasks": [{"id": "remote", "backend": {"type": "worker", "queue": "%s", "image": "etl:1"}}]}"""
+                .formatted(queue));
+        String runId = startRun(deployment, null);
+
+        HttpResponse<String> polled = post("/v1/workers/poll",
+                "{\"queue\": \"%s\", \"worker_id\": \"w1\", \"wait_seconds\": 15}".formatted(queue), null);
+        JsonNode work = json.readTree(polled.body());
+        String attemptPath = "/v1/workers/attempts/" + runId + "/remote/1";
+        HttpResponse<String> beat = post(attemptPath + "/heartbeat", "{\"worker_id\": \"w1\"}", null);
+        HttpResponse<String> intruder = post(attemptPath + "/complete", "{\"worker_id\": \"w2\"}", null);
+        HttpResponse<String> done = post(attemptPath + "/complete",
+                "{\"worker_id\": \"w1\", \"output\": {\"rows\": 7}}", null);
+        JsonNode run = awaitFinished(runId);
+
+        assertThat(polled.statusCode()).isEqualTo(200);
+        assertThat(work.get("dispatch_id").asString()).isEqualTo(runId + "/remote/1");
+        assertThat(work.at("/config/image").asString()).isEqualTo("etl:1");
+        assertThat(work.at("/params/day").asString()).isEqualTo("2026-11-22");
+        assertThat(json.readTree(beat.body()).get("cancel_requested").asBoolean()).isFalse();
+        assertThat(intruder.statusCode()).isEqualTo(404);
+        assertThat(done.statusCode()).isEqualTo(202);
+        assertThat(run.get("status").asString()).isEqualTo("SUCCEEDED");
+        assertThat(run.at("/tasks/0/attempts/0/output/rows").asInt()).isEqualTo(7);
+        HttpResponse<String> empty = post("/v1/workers/poll",
+                "{\"queue\": \"%s\", \"worker_id\": \"w1\", \"wait_seconds\": 0}".formatted(queue), null);
+        assertThat(empty.statusCode()).isEqualTo(204);
+    }
+
+    @Test
+    void aWorkerThatStopsHeartbeatingTimesTheTaskOut() throws Exception {
+        String queue = unique("queue");
+        String deployment = deploy("""
+                {"tasks": [{"id": "remote", "backend": {"type": "worker", "queue": "%s"},
+                            "timeouts": {"heartbeat": "PT1S"}}]}""".formatted(queue));
+        String runId = startRun(deployment, null);
+
+        HttpResponse<String> polled = post("/v1/workers/poll",
+                "{\"queue\": \"%s\", \"worker_id\": \"w1\", \"wait_seconds\": 15}".formatted(queue), null);
+        JsonNode run = awaitFinished(runId);
+
+        assertThat(polled.statusCode()).isEqualTo(200);
+        assertThat(run.at("/tasks/0/status").asString()).isEqualTo("TIMED_OUT");
+        assertThat(run.at("/tasks/0/attempts/0/message").asString()).contains("heartbeat");
+    }
+
+    @Test
     void twentyIdenticalRequestsAtOnceStartExactlyOneRun() throws Exception {
         String deployment = deploy("{\"tasks\": [{\"id\": \"only\", \"backend\": {\"type\": \"noop\"}}]}");
         String key = UUID.randomUUID().toString();

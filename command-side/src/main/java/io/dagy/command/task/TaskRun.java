@@ -10,10 +10,12 @@ import io.dagy.contracts.run.TaskRunCommands.CompleteTaskAttempt;
 import io.dagy.contracts.run.TaskRunCommands.DispatchNextAttempt;
 import io.dagy.contracts.run.TaskRunCommands.FailTaskAttempt;
 import io.dagy.contracts.run.TaskRunCommands.QueueTask;
+import io.dagy.contracts.run.TaskRunCommands.RecordHeartbeat;
 import io.dagy.contracts.run.TaskRunCommands.StartTaskAttempt;
 import io.dagy.contracts.run.TaskRunCommands.TimeOutTaskAttempt;
 import io.dagy.contracts.run.TaskRunEvents.TaskAttemptDispatched;
 import io.dagy.contracts.run.TaskRunEvents.TaskAttemptFailed;
+import io.dagy.contracts.run.TaskRunEvents.TaskAttemptHeartbeat;
 import io.dagy.contracts.run.TaskRunEvents.TaskAttemptStarted;
 import io.dagy.contracts.run.TaskRunEvents.TaskAttemptSucceeded;
 import io.dagy.contracts.run.TaskRunEvents.TaskQueued;
@@ -63,6 +65,13 @@ public class TaskRun {
     void handle(StartTaskAttempt command) {
         if (isCurrent(command.attempt()) && status == TaskStatus.DISPATCHED) {
             apply(new TaskAttemptStarted(command.taskRunId(), command.attempt()));
+        }
+    }
+
+    @CommandHandler
+    void handle(RecordHeartbeat command) {
+        if (command.attempt() == attempt && (status == TaskStatus.RUNNING || status == TaskStatus.DISPATCHED)) {
+            apply(new TaskAttemptHeartbeat(command.taskRunId(), command.attempt()));
         }
     }
 

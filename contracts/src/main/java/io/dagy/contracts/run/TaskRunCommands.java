@@ -69,4 +69,12 @@ public final class TaskRunCommands {
             return taskRunId.value();
         }
     }
+
+    /** The attempt is alive (external workers send these); it restarts the heartbeat timeout. */
+    public record RecordHeartbeat(TaskRunId taskRunId, int attempt) implements AggregateCommand {
+        @Override
+        public String targetAggregateId() {
+            return taskRunId.value();
+        }
+    }
 }

@@ -25,6 +25,9 @@ public final class TaskRunEvents {
     public record TaskAttemptStarted(TaskRunId taskRunId, int attempt) {
     }
 
+    public record TaskAttemptHeartbeat(TaskRunId taskRunId, int attempt) {
+    }
+
     public record TaskAttemptSucceeded(TaskRunId taskRunId, int attempt, Map<String, Object> output) {
     }
 

@@ -7,6 +7,8 @@ public interface BackendReports {
 
     void started(String dispatchId);
 
+    void heartbeat(String dispatchId);
+
     void succeeded(String dispatchId, Map<String, Object> output);
 
     void failed(String dispatchId, String errorKind, String message);

@@ -2,6 +2,7 @@ package io.dagy.saga.report;
 
 import io.dagy.contracts.run.TaskRunCommands.CompleteTaskAttempt;
 import io.dagy.contracts.run.TaskRunCommands.FailTaskAttempt;
+import io.dagy.contracts.run.TaskRunCommands.RecordHeartbeat;
 import io.dagy.contracts.run.TaskRunCommands.StartTaskAttempt;
 import io.dagy.contracts.run.TaskRunId;
 import org.axonframework.commandhandling.CommandExecutionException;
@@ -118,6 +119,7 @@ public final class ReportConsumer implements AutoCloseable {
         }
         return switch (text(report, "kind")) {
             case "started" -> new StartTaskAttempt(taskRunId, attempt);
+            case "heartbeat" -> new RecordHeartbeat(taskRunId, attempt);
             case "succeeded" -> new CompleteTaskAttempt(taskRunId, attempt,
                     report.has("output") ? json.convertValue(report.get("output"), Map.class) : Map.of());
             case "failed" -> new FailTaskAttempt(taskRunId, attempt, text(report, "error_kind"),

@@ -30,6 +30,11 @@ public final class SqsReports implements BackendReports {
     }
 
     @Override
+    public void heartbeat(String dispatchId) {
+        send(Map.of("dispatch_id", dispatchId, "kind", "heartbeat"));
+    }
+
+    @Override
     public void succeeded(String dispatchId, Map<String, Object> output) {
         send(Map.of("dispatch_id", dispatchId, "kind", "succeeded", "output", output));
     }

@@ -6,6 +6,7 @@ import io.dagy.contracts.run.TaskRunCommands.DispatchNextAttempt;
 import io.dagy.contracts.run.TaskRunCommands.TimeOutTaskAttempt;
 import io.dagy.contracts.run.TaskRunEvents.TaskAttemptDispatched;
 import io.dagy.contracts.run.TaskRunEvents.TaskAttemptFailed;
+import io.dagy.contracts.run.TaskRunEvents.TaskAttemptHeartbeat;
 import io.dagy.contracts.run.TaskRunEvents.TaskAttemptStarted;
 import io.dagy.contracts.run.TaskRunEvents.TaskAttemptSucceeded;
 import io.dagy.contracts.run.TaskRunEvents.TaskRunFinished;
@@ -41,6 +42,8 @@ public class TaskExecutionSaga {
     private BackendType backend;
     private String scheduleToStartDeadline;
     private String startToCloseDeadline;
+    private String heartbeatDeadline;
+    private Duration heartbeatTimeout;
 
     /** The payload of a timeout deadline: which attempt, which timeout. */
     public record AttemptTimeout(int attempt, String timeout) {
@@ -58,6 +61,7 @@ public class TaskExecutionSaga {
         dispatchId = event.dispatchId();
         backend = event.spec().backend().type();
         Dag.Timeouts timeouts = event.spec().timeouts();
+        heartbeatTimeout = timeouts.heartbeat();
         scheduleToStartDeadline = schedule(deadlines, timeouts.scheduleToStart(), "schedule_to_start");
         startToCloseDeadline = schedule(deadlines, timeouts.startToClose(), "start_to_close");
         if (!backends.has(backend)) {
@@ -69,10 +73,29 @@ public class TaskExecutionSaga {
 
     @SagaEventHandler(associationProperty = "taskRunId")
     void on(TaskAttemptStarted event, DeadlineManager deadlines) {
-        if (event.attempt() == attempt && scheduleToStartDeadline != null) {
+        if (event.attempt() != attempt) {
+            return;
+        }
+        if (scheduleToStartDeadline != null) {
             deadlines.cancelSchedule(ATTEMPT_TIMEOUT, scheduleToStartDeadline);
             scheduleToStartDeadline = null;
         }
+        restartHeartbeatTimeout(deadlines);
+    }
+
+    /** A heartbeat restarts the heartbeat timeout: an attempt that stops beating times out. */
+    @SagaEventHandler(associationProperty = "taskRunId")
+    void on(TaskAttemptHeartbeat event, DeadlineManager deadlines) {
+        if (event.attempt() == attempt) {
+            restartHeartbeatTimeout(deadlines);
+        }
+    }
+
+    private void restartHeartbeatTimeout(DeadlineManager deadlines) {
+        if (heartbeatDeadline != null) {
+            deadlines.cancelSchedule(ATTEMPT_TIMEOUT, heartbeatDeadline);
+        }
+        heartbeatDeadline = schedule(deadlines, heartbeatTimeout, "heartbeat");
     }
 
     @SagaEventHandler(associationProperty = "taskRunId")
@@ -127,6 +150,10 @@ public class TaskExecutionSaga {
         if (startToCloseDeadline != null) {
             deadlines.cancelSchedule(ATTEMPT_TIMEOUT, startToCloseDeadline);
             startToCloseDeadline = null;
+        }
+        if (heartbeatDeadline != null) {
+            deadlines.cancelSchedule(ATTEMPT_TIMEOUT, heartbeatDeadline);
+            heartbeatDeadline = null;
         }
     }
 }

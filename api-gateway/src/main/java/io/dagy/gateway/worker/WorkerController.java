@@ -1,0 +1,106 @@
+package io.dagy.gateway.worker;
+
+import io.dagy.contracts.BusinessError;
+import io.dagy.contracts.ErrorCode;
+import io.dagy.gateway.problem.Problems;
+import io.dagy.saga.backend.WorkerBackend;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The API external workers use: long-poll a queue for an attempt, then heartbeat, complete or fail that attempt.
+ * Only the worker holding an attempt may report on it.
+ */
+@RestController
+@RequestMapping("/v1/workers")
+class WorkerController {
+
+    private static final int MAX_WAIT_SECONDS = 20;
+
+    private final WorkerBackend workers;
+
+    WorkerController(WorkerBackend workers) {
+        this.workers = workers;
+    }
+
+    record PollRequest(String queue, String workerId, Integer waitSeconds) {
+    }
+
+    record WorkerReport(String workerId, Map<String, Object> output, String errorKind, String message) {
+    }
+
+    record HeartbeatResponse(boolean cancelRequested) {
+    }
+
+    /** 200 with an attempt, or 204 when none arrived within {@code wait_seconds} (at most 20). */
+    @PostMapping(path = "/poll", consumes = "application/json")
+    ResponseEntity<?> poll(@RequestBody PollRequest request) throws InterruptedException {
+        if (request.queue() == null || request.queue().isBlank() || request.workerId() == null || request.workerId().isBlank()) {
+            return invalid(List.of(new BusinessError.FieldError("queue", "queue and worker_id are required")));
+        }
+        int wait = request.waitSeconds() == null ? 10 : Math.max(0, Math.min(MAX_WAIT_SECONDS, request.waitSeconds()));
+        return workers.poll(request.queue(), request.workerId(), Duration.ofSeconds(wait))
+                .<ResponseEntity<?>>map(ResponseEntity::ok)
+                .orElseGet(() -> ResponseEntity.noContent().build());
+    }
+
+    @PostMapping(path = "/attempts/{runId}/{taskId}/{attempt}/heartbeat", consumes = "application/json")
+    ResponseEntity<?> heartbeat(@PathVariable String runId, @PathVariable String taskId, @PathVariable int attempt,
+                                @RequestBody WorkerReport report) {
+        String dispatchId = runId + "/" + taskId + "/" + attempt;
+        if (!holds(dispatchId, report)) {
+            return notHeld(dispatchId);
+        }
+        return ResponseEntity.ok(new HeartbeatResponse(workers.heartbeat(dispatchId)));
+    }
+
+    @PostMapping(path = "/attempts/{runId}/{taskId}/{attempt}/complete", consumes = "application/json")
+    ResponseEntity<?> complete(@PathVariable String runId, @PathVariable String taskId, @PathVariable int attempt,
+                               @RequestBody WorkerReport report) {
+        String dispatchId = runId + "/" + taskId + "/" + attempt;
+        if (!holds(dispatchId, report)) {
+            return notHeld(dispatchId);
+        }
+        workers.complete(dispatchId, report.output() == null ? Map.of() : report.output());
+        return ResponseEntity.accepted().build();
+    }
+
+    @PostMapping(path = "/attempts/{runId}/{taskId}/{attempt}/fail", consumes = "application/json")
+    ResponseEntity<?> fail(@PathVariable String runId, @PathVariable String taskId, @PathVariable int attempt,
+                           @RequestBody WorkerReport report) {
+        String dispatchId = runId + "/" + taskId + "/" + attempt;
+        if (!holds(dispatchId, report)) {
+            return notHeld(dispatchId);
+        }
+        if (report.errorKind() == null || report.errorKind().isBlank()) {
+            return invalid(List.of(new BusinessError.FieldError("error_kind", "is required")));
+        }
+        workers.fail(dispatchId, report.errorKind(), report.message() == null ? "" : report.message());
+        return ResponseEntity.accepted().build();
+    }
+
+    private boolean holds(String dispatchId, WorkerReport report) {
+        return report.workerId() != null && workers.holds(dispatchId, report.workerId());
+    }
+
+    private static ResponseEntity<ProblemDetail> notHeld(String dispatchId) {
+        ProblemDetail problem = Problems.of(BusinessError.of(ErrorCode.ATTEMPT_NOT_FOUND,
+                "No attempt " + dispatchId + " is held by this worker."));
+        return ResponseEntity.status(HttpStatus.NOT_FOUND).body(problem);
+    }
+
+    private static ResponseEntity<ProblemDetail> invalid(List<BusinessError.FieldError> errors) {
+        ProblemDetail problem = Problems.of(new BusinessError(ErrorCode.VALIDATION_FAILED, "The request is invalid.", errors));
+        return ResponseEntity.status(problem.getStatus()).body(problem);
+    }
+}

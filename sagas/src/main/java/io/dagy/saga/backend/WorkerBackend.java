@@ -1,0 +1,186 @@
+package io.dagy.saga.backend;
+
+import io.dagy.contracts.deployment.BackendType;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.Delete;
+import software.amazon.awssdk.services.dynamodb.model.Put;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
+import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
+import software.amazon.awssdk.services.dynamodb.model.Update;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Attempts for external workers, which long-poll the API for work on a named queue. A dispatch becomes two items in
+ * {@code DAGY_TASK_RUNS}, written together: the queued entry ({@code pk = worker-queue#<queue>}, sorted by enqueue
+ * time) and a guard per dispatch id ({@code pk = worker-dispatch#<id>}) that makes a repeated dispatch a no-op and
+ * tracks the lease. A poll leases an entry by deleting it and moving its guard from queued to leased in one
+ * transaction, so two workers never get the same attempt. What the worker reports goes through {@link BackendReports}
+ * like any backend's.
+ */
+public final class WorkerBackend implements ExecutionBackend {
+
+    private static final String QUEUED = "queued";
+    private static final String LEASED = "leased";
+    private static final String CANCEL_REQUESTED = "cancel_requested";
+
+    private final DynamoDbClient dynamoDb;
+    private final String table;
+    private final JsonMapper json;
+    private final BackendReports reports;
+    private final Clock clock;
+
+    public WorkerBackend(DynamoDbClient dynamoDb, String table, JsonMapper json, BackendReports reports, Clock clock) {
+        this.dynamoDb = dynamoDb;
+        this.table = table;
+        this.json = json;
+        this.reports = reports;
+        this.clock = clock;
+    }
+
+    /** An attempt handed to a worker. */
+    public record WorkItem(String dispatchId, String runId, String taskId, int attempt, Map<String, Object> config,
+                           Map<String, Object> params) {
+    }
+
+    @Override
+    public BackendType type() {
+        return BackendType.WORKER;
+    }
+
+    @Override
+    public void dispatch(Dispatch dispatch) {
+        String queue = (String) dispatch.spec().backend().config().get("queue");
+        String entryKey = String.format("%015d#%s", clock.millis(), dispatch.dispatchId());
+        WorkItem item = new WorkItem(dispatch.dispatchId(), dispatch.taskRunId().runId().value(),
+                dispatch.taskRunId().taskId(), dispatch.attempt(), dispatch.spec().backend().config(), dispatch.params());
+        Map<String, AttributeValue> entry = new HashMap<>(key("worker-queue#" + queue, entryKey));
+        entry.put("work", AttributeValue.fromB(SdkBytes.fromByteArray(json.writeValueAsBytes(item))));
+        Map<String, AttributeValue> guard = new HashMap<>(guardKey(dispatch.dispatchId()));
+        guard.put("state", s(QUEUED));
+        guard.put("queue", s(queue));
+        guard.put("entry", s(entryKey));
+        try {
+            dynamoDb.transactWriteItems(b -> b.transactItems(
+                    TransactWriteItem.builder().put(Put.builder().tableName(table).item(guard)
+                            .conditionExpression("attribute_not_exists(pk)").build()).build(),
+                    TransactWriteItem.builder().put(Put.builder().tableName(table).item(entry).build()).build()));
+        } catch (TransactionCanceledException alreadyDispatched) {
+            // this dispatch id was queued before: one dispatch id is one attempt
+        }
+    }
+
+    /**
+     * Leases the oldest queued attempt of a queue to a worker, waiting up to {@code wait} for one.
+     */
+    public Optional<WorkItem> poll(String queue, String workerId, Duration wait) throws InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        do {
+            var entries = dynamoDb.query(b -> b.tableName(table).consistentRead(true).limit(10)
+                    .keyConditionExpression("pk = :pk")
+                    .expressionAttributeValues(Map.of(":pk", s("worker-queue#" + queue)))).items();
+            for (Map<String, AttributeValue> entry : entries) {
+                WorkItem item = json.readValue(entry.get("work").b().asByteArray(), WorkItem.class);
+                if (lease(entry, item.dispatchId(), workerId)) {
+                    reports.started(item.dispatchId());
+                    return Optional.of(item);
+                }
+            }
+            if (entries.isEmpty()) {
+                Thread.sleep(100);
+            }
+        } while (System.nanoTime() < deadline);
+        return Optional.empty();
+    }
+
+    private boolean lease(Map<String, AttributeValue> entry, String dispatchId, String workerId) {
+        try {
+            dynamoDb.transactWriteItems(b -> b.transactItems(
+                    TransactWriteItem.builder().delete(Delete.builder().tableName(table)
+                            .key(Map.of("pk", entry.get("pk"), "sk", entry.get("sk")))
+                            .conditionExpression("attribute_exists(pk)").build()).build(),
+                    TransactWriteItem.builder().update(Update.builder().tableName(table).key(guardKey(dispatchId))
+                            .updateExpression("SET #state = :leased, worker = :worker")
+                            .conditionExpression("#state = :queued")
+                            .expressionAttributeNames(Map.of("#state", "state"))
+                            .expressionAttributeValues(Map.of(":leased", s(LEASED), ":queued", s(QUEUED),
+                                    ":worker", s(workerId))).build()).build()));
+            return true;
+        } catch (TransactionCanceledException takenOrCancelled) {
+            return false;
+        }
+    }
+
+    /** Whether this worker holds the attempt; its reports are accepted only then. */
+    public boolean holds(String dispatchId, String workerId) {
+        var guard = dynamoDb.getItem(b -> b.tableName(table).consistentRead(true).key(guardKey(dispatchId))).item();
+        return guard != null && guard.containsKey("worker") && workerId.equals(guard.get("worker").s())
+                && (LEASED.equals(guard.get("state").s()) || CANCEL_REQUESTED.equals(guard.get("state").s()));
+    }
+
+    /** Records a heartbeat; answers whether the attempt was cancelled and the worker should stop. */
+    public boolean heartbeat(String dispatchId) {
+        reports.heartbeat(dispatchId);
+        var guard = dynamoDb.getItem(b -> b.tableName(table).consistentRead(true).key(guardKey(dispatchId))).item();
+        return guard != null && CANCEL_REQUESTED.equals(guard.get("state").s());
+    }
+
+    public void complete(String dispatchId, Map<String, Object> output) {
+        reports.succeeded(dispatchId, output);
+    }
+
+    public void fail(String dispatchId, String errorKind, String message) {
+        reports.failed(dispatchId, errorKind, message);
+    }
+
+    /** A queued attempt is withdrawn; a leased one is marked so the worker's next heartbeat tells it to stop. */
+    @Override
+    public void cancel(String dispatchId) {
+        var guard = dynamoDb.getItem(b -> b.tableName(table).consistentRead(true).key(guardKey(dispatchId))).item();
+        if (guard == null || guard.isEmpty()) {
+            return;
+        }
+        try {
+            if (QUEUED.equals(guard.get("state").s())) {
+                dynamoDb.transactWriteItems(b -> b.transactItems(
+                        TransactWriteItem.builder().delete(Delete.builder().tableName(table)
+                                .key(key("worker-queue#" + guard.get("queue").s(), guard.get("entry").s())).build()).build(),
+                        TransactWriteItem.builder().update(stateUpdate(dispatchId, QUEUED, CANCEL_REQUESTED)).build()));
+            } else if (LEASED.equals(guard.get("state").s())) {
+                dynamoDb.updateItem(b -> b.tableName(table).key(guardKey(dispatchId))
+                        .updateExpression("SET #state = :to").conditionExpression("#state = :from")
+                        .expressionAttributeNames(Map.of("#state", "state"))
+                        .expressionAttributeValues(Map.of(":to", s(CANCEL_REQUESTED), ":from", s(LEASED))));
+            }
+        } catch (TransactionCanceledException | ConditionalCheckFailedException moved) {
+            // leased or finished meanwhile: the next heartbeat or the timeout settles it
+        }
+    }
+
+    private Update stateUpdate(String dispatchId, String from, String to) {
+        return Update.builder().tableName(table).key(guardKey(dispatchId))
+                .updateExpression("SET #state = :to").conditionExpression("#state = :from")
+                .expressionAttributeNames(Map.of("#state", "state"))
+                .expressionAttributeValues(Map.of(":to", s(to), ":from", s(from))).build();
+    }
+
+    private static Map<String, AttributeValue> guardKey(String dispatchId) {
+        return key("worker-dispatch#" + dispatchId, "dispatch");
+    }
+
+    private static Map<String, AttributeValue> key(String pk, String sk) {
+        return Map.of("pk", s(pk), "sk", s(sk));
+    }
+
+    private static AttributeValue s(String value) {
+        return AttributeValue.fromS(value);
+    }
+}
