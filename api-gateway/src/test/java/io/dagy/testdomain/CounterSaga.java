@@ -11,7 +11,8 @@ import org.axonframework.spring.stereotype.Saga;
 import java.time.Duration;
 
 /**
- * A test-only saga: closes a counter once it reaches three, or when its auto-close deadline fires. Its state lives in
+ * A test-only saga: closes a counter named {@code close-at-3-…} once it reaches three, and any counter when its
+ * auto-close deadline fires. Its state lives in
  * the DynamoDB saga store, its deadline in the DynamoDB deadline manager.
  */
 @Saga
@@ -19,11 +20,13 @@ public class CounterSaga {
 
     private String counterId;
     private int seen;
+    private boolean closeAtThree;
 
     @StartSaga
     @SagaEventHandler(associationProperty = "counterId")
     void on(Counter.CounterOpened event, DeadlineManager deadlines) {
         counterId = event.counterId();
+        closeAtThree = event.counterId().startsWith("close-at-3-");
         if (event.autoCloseAfterMillis() > 0) {
             deadlines.schedule(Duration.ofMillis(event.autoCloseAfterMillis()), "auto-close", new AutoClose(counterId));
         }
@@ -41,7 +44,7 @@ public class CounterSaga {
     @SagaEventHandler(associationProperty = "counterId")
     void on(Counter.Incremented event, CommandGateway commands) {
         seen++;
-        if (event.count() == 3) {
+        if (event.count() == 3 && closeAtThree) {
             commands.send(new Counter.CloseCounter(counterId));
         }
     }

@@ -17,6 +17,8 @@ public enum ErrorCode {
     RUN_NOT_FOUND("run_not_found"),
     /** No such task attempt is held by the worker that reports on it. */
     ATTEMPT_NOT_FOUND("attempt_not_found"),
+    /** The run is still going; the request needs a finished run. */
+    RUN_NOT_FINISHED("run_not_finished"),
     /** The route exists but not for this HTTP method. */
     METHOD_NOT_ALLOWED("method_not_allowed"),
     /** The response cannot be produced in a media type the client accepts. */

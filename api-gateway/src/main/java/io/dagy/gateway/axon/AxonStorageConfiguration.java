@@ -13,7 +13,10 @@ import org.axonframework.commandhandling.CommandBus;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.commandhandling.gateway.DefaultCommandGateway;
 import org.axonframework.commandhandling.gateway.IntervalRetryScheduler;
+import io.dagy.command.common.DagyRuleViolation;
+import org.axonframework.common.AxonNonTransientException;
 import org.axonframework.common.transaction.TransactionManager;
+import org.axonframework.modelling.command.AggregateStreamCreationException;
 import org.axonframework.config.ConfigurationScopeAwareProvider;
 import org.axonframework.config.ConfigurerModule;
 import org.axonframework.eventhandling.tokenstore.TokenStore;
@@ -99,8 +102,9 @@ class AxonStorageConfiguration {
     }
 
     @Bean
-    TokenStore tokenStore(DynamoDbClient dynamoDb, DagyResources resources, DagyProperties properties, Serializer serializer) {
-        return new DynamoTokenStore(dynamoDb, resources.table(DagyTable.TOKENS), serializer, nodeId(properties),
+    TokenStore tokenStore(DynamoDbClient dynamoDb, DagyResources resources, DagyProperties properties, Serializer serializer,
+                          NodeId nodeId) {
+        return new DynamoTokenStore(dynamoDb, resources.table(DagyTable.TOKENS), serializer, nodeId.value(),
                 properties.eventStore().claimTimeout(), Clock.systemUTC());
     }
 
@@ -116,14 +120,14 @@ class AxonStorageConfiguration {
     @Bean(destroyMethod = "shutdown")
     DynamoDeadlineManager deadlineManager(DynamoDbClient dynamoDb, DagyResources resources, DagyProperties properties,
                                           org.axonframework.config.Configuration axon, Serializer serializer,
-                                          TransactionManager transactionManager) {
+                                          TransactionManager transactionManager, NodeId nodeId) {
         return DynamoDeadlineManager.builder()
                 .dynamoDb(dynamoDb)
                 .tableName(resources.table(DagyTable.DEADLINES))
                 .scopeAwareProvider(new ConfigurationScopeAwareProvider(axon))
                 .serializer(serializer)
                 .transactionManager(transactionManager)
-                .nodeId(nodeId(properties))
+                .nodeId(nodeId.value())
                 .pollInterval(properties.eventStore().deadlinePollInterval())
                 .startOnFirstSchedule(false)
                 .build();
@@ -153,7 +157,13 @@ class AxonStorageConfiguration {
         return DefaultCommandGateway.builder()
                 .commandBus(commandBus)
                 .retryScheduler(IntervalRetryScheduler.builder()
-                        .retryExecutor(retries).retryInterval(20).maxRetryCount(5).build())
+                        .retryExecutor(retries).retryInterval(20).maxRetryCount(5)
+                        // Axon retries anything not marked non-transient; a refused command or an existing aggregate
+                        // will not change its mind
+                        .nonTransientFailurePredicate(failure -> failure instanceof AxonNonTransientException
+                                || failure instanceof AggregateStreamCreationException
+                                || failure instanceof DagyRuleViolation)
+                        .build())
                 .build();
     }
 
@@ -165,8 +175,20 @@ class AxonStorageConfiguration {
                 (config, builder) -> builder.tokenClaimInterval(1_000).initialSegmentCount(segments)));
     }
 
-    static String nodeId(DagyProperties properties) {
+    /**
+     * This application's name in token claims and deadline leases: {@code DAGY_NODE_ID}, else process and host plus a
+     * random suffix. Two running applications must never share it (they would take each other's claims for their
+     * own), so the default is unique even for two applications in one process.
+     */
+    @Bean
+    NodeId dagyNodeId(DagyProperties properties) {
         String configured = properties.eventStore().nodeId();
-        return configured == null || configured.isBlank() ? ManagementFactory.getRuntimeMXBean().getName() : configured;
+        return new NodeId(configured == null || configured.isBlank()
+                ? ManagementFactory.getRuntimeMXBean().getName() + "-" + java.util.UUID.randomUUID().toString().substring(0, 8)
+                : configured);
+    }
+
+    /** See {@link #dagyNodeId}. */
+    record NodeId(String value) {
     }
 }

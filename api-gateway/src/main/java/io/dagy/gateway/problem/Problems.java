@@ -38,7 +38,7 @@ public final class Problems {
             case NOT_ACCEPTABLE -> HttpStatus.NOT_ACCEPTABLE;
             case UNSUPPORTED_MEDIA_TYPE -> HttpStatus.UNSUPPORTED_MEDIA_TYPE;
             case PAYLOAD_TOO_LARGE -> HttpStatus.CONTENT_TOO_LARGE;
-            case CONCURRENT_MODIFICATION -> HttpStatus.CONFLICT;
+            case CONCURRENT_MODIFICATION, RUN_NOT_FINISHED -> HttpStatus.CONFLICT;
             case SERVICE_UNAVAILABLE -> HttpStatus.SERVICE_UNAVAILABLE;
             case INTERNAL_ERROR -> HttpStatus.INTERNAL_SERVER_ERROR;
         };

@@ -90,6 +90,20 @@ class RunController {
         return ResponseEntity.status(HttpStatus.ACCEPTED).body(new StartResponse(id, "CANCELLING"));
     }
 
+    /**
+     * Reruns a finished run: 202; its failed, timed-out, cancelled and upstream-failed tasks run again as new attempts,
+     * succeeded tasks keep their results. 409 {@code run_not_finished} while it still runs.
+     */
+    @PostMapping("/v1/runs/{id}/rerun")
+    ResponseEntity<?> rerun(@PathVariable String id) {
+        try {
+            commands.sendAndWait(new io.dagy.contracts.run.RunCommands.RerunRun(new RunId(id)));
+        } catch (org.axonframework.modelling.command.AggregateNotFoundException missing) {
+            return problem(ErrorCode.RUN_NOT_FOUND, "No run has id '" + id + "'.");
+        }
+        return ResponseEntity.status(HttpStatus.ACCEPTED).body(new StartResponse(id, "RUNNING"));
+    }
+
     @GetMapping("/v1/runs/{id}")
     ResponseEntity<?> find(@PathVariable String id) {
         @SuppressWarnings("unchecked")

@@ -50,7 +50,7 @@ class AxonOnDynamoTest {
 
     @Test
     void anAggregatesEventsAreStoredAndASagaReactsToThem() {
-        String id = "counter-" + UUID.randomUUID();
+        String id = "close-at-3-" + UUID.randomUUID();
         commands.sendAndWait(new Counter.OpenCounter(id, 0));
         for (int i = 0; i < 3; i++) {
             commands.sendAndWait(new Counter.Increment(id));

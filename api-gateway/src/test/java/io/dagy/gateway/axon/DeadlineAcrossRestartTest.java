@@ -33,9 +33,12 @@ class DeadlineAcrossRestartTest {
         }
     }
 
+    /** Both applications are one installation: the same tables before and after the restart. */
+    private static final String ENVIRONMENT = "restart-" + UUID.randomUUID();
+
     private static ConfigurableApplicationContext start() {
         return new SpringApplicationBuilder(DagyApplication.class, Counter.class, CounterSaga.class)
                 .profiles("local", "test")
-                .run();
+                .run("--dagy.environment=" + ENVIRONMENT); // an argument outranks the test profile's own environment
     }
 }

@@ -104,11 +104,14 @@ class RestartMidRunTest {
                 .allSatisfy(e -> assertThat(e.getValue().get()).as(e.getKey()).isEqualTo(1));
     }
 
+    /** Both applications are one installation: same tables, and reports in flight at the restart reach the second. */
+    private static final String ENVIRONMENT = "restart-" + UUID.randomUUID();
+
     private static ConfigurableApplicationContext start() {
         return new SpringApplicationBuilder(DagyApplication.class, CountingBackends.class)
                 .profiles("local", "test")
                 .properties("spring.main.allow-bean-definition-overriding=true")
-                .run();
+                .run("--dagy.environment=" + ENVIRONMENT); // an argument outranks the test profile's own environment
     }
 
     private HttpResponse<String> send(ConfigurableApplicationContext context, String method, String path, String body)

@@ -214,6 +214,32 @@ class RunExecutionTest {
     }
 
     @Test
+    void aRerunRunsTheFailedTaskAgainAndKeepsWhatSucceeded() throws Exception {
+        Path flag = Files.createTempFile("dagy-rerun", ".flag");
+        Files.delete(flag);
+        String deployment = deploy("""
+                {"tasks": [
+                  {"id": "first", "backend": {"type": "noop"}},
+                  {"id": "fragile", "backend": {"type": "local", "command": ["sh", "-c", "test -f %s"]},
+                   "depends_on": ["first"]},
+                  {"id": "last", "backend": {"type": "noop"}, "depends_on": ["fragile"]}
+                ]}""".formatted(flag));
+        String runId = startRun(deployment, null);
+        assertThat(awaitFinished(runId).get("status").asString()).isEqualTo("FAILED");
+        assertThat(post("/v1/runs/" + runId + "/rerun", "", null).statusCode()).isEqualTo(202);
+        Files.createFile(flag);
+
+        JsonNode run = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(
+                () -> json.readTree(get("/v1/runs/" + runId).body()),
+                view -> "SUCCEEDED".equals(view.get("status").asString()));
+
+        assertThat(run.at("/tasks/0/attempts")).hasSize(1);
+        assertThat(run.at("/tasks/1/attempts")).hasSize(2);
+        assertThat(run.at("/tasks/1/attempts/1/status").asString()).isEqualTo("SUCCEEDED");
+        assertThat(run.at("/tasks/2/status").asString()).isEqualTo("SUCCEEDED");
+    }
+
+    @Test
     void twentyIdenticalRequestsAtOnceStartExactlyOneRun() throws Exception {
         String deployment = deploy("{\"tasks\": [{\"id\": \"only\", \"backend\": {\"type\": \"noop\"}}]}");
         String key = UUID.randomUUID().toString();
@@ -257,7 +283,8 @@ class RunExecutionTest {
     void aReportThatCannotBeProcessedEndsInTheDeadLetterQueue() {
         String marker = "not json " + UUID.randomUUID();
         sqs.sendMessage(b -> b.queueUrl(resources.eventsQueueUrl().toString()).messageBody(marker));
-        String deadLetters = sqs.getQueueUrl(b -> b.queueName("dagy-events-local-dlq")).queueUrl();
+        String queueName = resources.eventsQueueUrl().getPath().substring(resources.eventsQueueUrl().getPath().lastIndexOf('/') + 1);
+        String deadLetters = sqs.getQueueUrl(b -> b.queueName(queueName + "-dlq")).queueUrl();
 
         await().atMost(Duration.ofSeconds(60)).until(() -> sqs.receiveMessage(b -> b.queueUrl(deadLetters)
                         .maxNumberOfMessages(10).waitTimeSeconds(1)).messages().stream()

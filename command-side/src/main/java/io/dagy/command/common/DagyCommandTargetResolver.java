@@ -2,11 +2,17 @@ package io.dagy.command.common;
 
 import io.dagy.contracts.AggregateCommand;
 import org.axonframework.commandhandling.CommandMessage;
+import org.axonframework.modelling.command.AnnotationCommandTargetResolver;
 import org.axonframework.modelling.command.CommandTargetResolver;
 import org.axonframework.modelling.command.VersionedAggregateIdentifier;
 
-/** Routes commands that implement {@link AggregateCommand}, so contract records need no Axon annotation. */
+/**
+ * Routes commands that implement {@link AggregateCommand}, so contract records need no Axon annotation; other commands
+ * are routed by Axon's {@code @TargetAggregateIdentifier}.
+ */
 public final class DagyCommandTargetResolver implements CommandTargetResolver {
+
+    private final CommandTargetResolver annotated = AnnotationCommandTargetResolver.builder().build();
 
     /** The bean name aggregates refer to in {@code @Aggregate(commandTargetResolver = ...)}. */
     public static final String BEAN_NAME = "dagyCommandTargetResolver";
@@ -16,7 +22,6 @@ public final class DagyCommandTargetResolver implements CommandTargetResolver {
         if (command.getPayload() instanceof AggregateCommand addressed) {
             return new VersionedAggregateIdentifier(addressed.targetAggregateId(), null);
         }
-        throw new IllegalArgumentException(command.getPayloadType().getSimpleName()
-                + " does not name its aggregate: implement AggregateCommand");
+        return annotated.resolveTarget(command);
     }
 }

@@ -9,6 +9,8 @@ import io.dagy.contracts.deployment.DeploymentName;
 import io.dagy.contracts.deployment.DeploymentSettings;
 import io.dagy.contracts.run.RunCommands.CancelRun;
 import io.dagy.contracts.run.RunCommands.RecordTaskOutcome;
+import io.dagy.contracts.run.RunCommands.RerunRun;
+import io.dagy.contracts.run.RunEvents.RunRerunStarted;
 import io.dagy.contracts.run.RunEvents.RunCancelling;
 import io.dagy.contracts.run.TaskStatus;
 import io.dagy.contracts.run.RunEvents.RunFinished;
@@ -42,6 +44,7 @@ public class Run {
     private RunStatus status;
     private RunProgress progress;
     private Map<String, Object> params;
+    private int rerun;
 
     protected Run() {
         // for Axon
@@ -57,7 +60,7 @@ public class Run {
         RunProgress.Decision decision = start.decideStart();
         RunId id = runId;
         if (!decision.ready().isEmpty()) {
-            apply(new TasksReady(id, decision.ready().stream().map(start::task).toList(), params));
+            apply(new TasksReady(id, decision.ready().stream().map(start::task).toList(), params, 0));
         }
     }
 
@@ -91,6 +94,20 @@ public class Run {
         finishIfAllFinal();
     }
 
+    @CommandHandler
+    void handle(RerunRun command) {
+        if (!status.isTerminal()) {
+            throw new DagyRuleViolation(BusinessError.of(ErrorCode.RUN_NOT_FINISHED,
+                    "run " + runId + " is " + status + "; only a finished run can be rerun"));
+        }
+        List<String> again = progress.rerunnable();
+        if (again.isEmpty()) {
+            return; // every task succeeded or was skipped: nothing to run again
+        }
+        apply(new RunRerunStarted(command.runId(), again, rerun + 1));
+        decide(progress.decidePending());
+    }
+
     private void decide(RunProgress.Decision decision) {
         RunId id = new RunId(runId);
         Map<String, TaskStatus> notRun = new LinkedHashMap<>(decision.notRun());
@@ -101,7 +118,7 @@ public class Run {
             apply(new TasksNotRun(id, notRun));
         }
         if (status != RunStatus.CANCELLING && !decision.ready().isEmpty()) {
-            apply(new TasksReady(id, decision.ready().stream().map(progress::task).toList(), params));
+            apply(new TasksReady(id, decision.ready().stream().map(progress::task).toList(), params, rerun));
         }
         finishIfAllFinal();
     }
@@ -134,6 +151,13 @@ public class Run {
     @EventSourcingHandler
     void on(TaskOutcomeRecorded event) {
         progress.markFinal(event.taskId(), event.outcome());
+    }
+
+    @EventSourcingHandler
+    void on(RunRerunStarted event) {
+        rerun = event.rerun();
+        status = RunStatus.RUNNING;
+        progress.reset(event.resetTasks());
     }
 
     @EventSourcingHandler

@@ -194,6 +194,37 @@ final class RunProgress {
         }
     }
 
+    /** Tasks a rerun runs again: failed, timed out, cancelled or upstream-failed. */
+    List<String> rerunnable() {
+        return nodes.values().stream().filter(node -> switch (node.status) {
+            case FAILED, TIMED_OUT, CANCELLED, UPSTREAM_FAILED -> true;
+            default -> false;
+        }).map(node -> node.task.id()).toList();
+    }
+
+    /** Makes these tasks pending again and recounts every task's upstream states. */
+    void reset(Collection<String> taskIds) {
+        taskIds.forEach(id -> nodes.get(id).status = TaskStatus.PENDING);
+        nodes.values().forEach(node -> {
+            node.done = 0;
+            node.succeeded = 0;
+            node.failed = 0;
+            node.skipped = 0;
+        });
+        nodes.values().forEach(node -> {
+            if (node.status.isTerminal()) {
+                TaskStatus outcome = node.status;
+                node.status = TaskStatus.QUEUED; // let markFinal count it once more
+                markFinal(node.task.id(), outcome);
+            }
+        });
+    }
+
+    /** The decision over every pending task (after a rerun reset). */
+    Decision decidePending() {
+        return decide(pending());
+    }
+
     // ---------------------------------------------------------------- outcome
 
     /** Tasks queued or running (not final), in DAG order. */

@@ -11,6 +11,7 @@ import io.dagy.contracts.run.TaskRunCommands.DispatchNextAttempt;
 import io.dagy.contracts.run.TaskRunCommands.FailTaskAttempt;
 import io.dagy.contracts.run.TaskRunCommands.QueueTask;
 import io.dagy.contracts.run.TaskRunCommands.RecordHeartbeat;
+import io.dagy.contracts.run.TaskRunCommands.RequeueTask;
 import io.dagy.contracts.run.TaskRunCommands.StartTaskAttempt;
 import io.dagy.contracts.run.TaskRunCommands.TimeOutTaskAttempt;
 import io.dagy.contracts.run.TaskRunEvents.TaskAttemptDispatched;
@@ -49,6 +50,9 @@ public class TaskRun {
     private Map<String, Object> params;
     private int attempt;
     private TaskStatus status;
+    /** The run's rerun this task run last ran for, and the first attempt of it (retry budgets are per rerun). */
+    private int rerun;
+    private int firstAttemptOfRerun;
 
     protected TaskRun() {
         // for Axon
@@ -57,7 +61,7 @@ public class TaskRun {
     @CommandHandler
     public TaskRun(QueueTask command) {
         TaskRunId id = command.taskRunId();
-        apply(new TaskQueued(id, id.runId(), id.taskId()));
+        apply(new TaskQueued(id, id.runId(), id.taskId(), command.rerun()));
         apply(new TaskAttemptDispatched(id, 1, id.dispatchId(1), command.spec(), command.params()));
     }
 
@@ -106,6 +110,16 @@ public class TaskRun {
     }
 
     @CommandHandler
+    void handle(RequeueTask command) {
+        if (command.rerun() <= rerun || !status.isTerminal() || status == TaskStatus.SUCCEEDED) {
+            return; // a rerun seen before, or nothing to run again
+        }
+        TaskRunId id = new TaskRunId(taskRunId);
+        apply(new TaskQueued(id, id.runId(), id.taskId(), command.rerun()));
+        apply(new TaskAttemptDispatched(id, attempt + 1, id.dispatchId(attempt + 1), spec, params));
+    }
+
+    @CommandHandler
     void handle(CancelTaskRun command) {
         if (!status.isTerminal()) {
             apply(finished(TaskStatus.CANCELLED));
@@ -123,7 +137,7 @@ public class TaskRun {
 
     private void fail(String errorKind, String message) {
         Dag.RetryPolicy retry = spec.retry();
-        boolean retryable = attempt < retry.maxAttempts()
+        boolean retryable = attempt - firstAttemptOfRerun + 1 < retry.maxAttempts()
                 && (retry.retryOn().contains("*") || retry.retryOn().contains(errorKind));
         TaskRunId id = new TaskRunId(taskRunId);
         if (retryable) {
@@ -153,6 +167,8 @@ public class TaskRun {
     void on(TaskQueued event) {
         taskRunId = event.taskRunId().value();
         status = TaskStatus.QUEUED;
+        rerun = event.rerun();
+        firstAttemptOfRerun = attempt + 1;
     }
 
     @EventSourcingHandler

@@ -66,7 +66,7 @@ class RunTest {
     private static TasksReady ready(Dag dag, String... ids) {
         List<Dag.Task> tasks = Arrays.stream(ids)
                 .map(id -> dag.tasks().stream().filter(t -> t.id().equals(id)).findFirst().orElseThrow()).toList();
-        return new TasksReady(RUN, tasks, Map.of());
+        return new TasksReady(RUN, tasks, Map.of(), 0);
     }
 
     private static RecordTaskOutcome outcome(String task, TaskStatus status) {
@@ -173,6 +173,31 @@ class RunTest {
                 .when(outcome("extract", SUCCEEDED))
                 .expectEvents(new TaskOutcomeRecorded(RUN, "extract", SUCCEEDED),
                         new RunFinished(RUN, RunStatus.CANCELLED, List.of("load")));
+    }
+
+    @Test
+    void aRerunRunsFailedAndUpstreamFailedTasksAgainAndKeepsSucceededOnes() {
+        Dag dag = diamond();
+        Map<String, TaskStatus> upstreamFailed = new LinkedHashMap<>();
+        upstreamFailed.put("load", UPSTREAM_FAILED);
+        var history = new Object[] {started(dag), ready(dag, "extract"), new TaskOutcomeRecorded(RUN, "extract", SUCCEEDED),
+                ready(dag, "left", "right"), new TaskOutcomeRecorded(RUN, "left", SUCCEEDED),
+                new TaskOutcomeRecorded(RUN, "right", FAILED), new TasksNotRun(RUN, upstreamFailed),
+                new RunFinished(RUN, RunStatus.FAILED, List.of("load"))};
+        Dag.Task right = dag.tasks().get(2);
+
+        fixture.given(history)
+                .when(new io.dagy.contracts.run.RunCommands.RerunRun(RUN))
+                .expectEvents(new io.dagy.contracts.run.RunEvents.RunRerunStarted(RUN, List.of("right", "load"), 1),
+                        new TasksReady(RUN, List.of(right), Map.of(), 1));
+    }
+
+    @Test
+    void aRunningRunCannotBeRerun() {
+        Dag dag = diamond();
+        fixture.given(started(dag), ready(dag, "extract"))
+                .when(new io.dagy.contracts.run.RunCommands.RerunRun(RUN))
+                .expectException(io.dagy.command.common.DagyRuleViolation.class);
     }
 
     @Test

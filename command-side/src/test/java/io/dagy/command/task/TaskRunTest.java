@@ -54,15 +54,15 @@ class TaskRunTest {
     void queueingDispatchesTheFirstAttemptWithADeterministicDispatchId() {
         Dag.Task spec = spec(1, List.of("*"));
         fixture.givenNoPriorActivity()
-                .when(new QueueTask(ID, spec, Map.of()))
-                .expectEvents(new TaskQueued(ID, new RunId("run-1"), "extract"), dispatched(1, spec));
+                .when(new QueueTask(ID, spec, Map.of(), 0))
+                .expectEvents(new TaskQueued(ID, new RunId("run-1"), "extract", 0), dispatched(1, spec));
         assertThat(ID.dispatchId(2)).isEqualTo("run-1/extract/2");
     }
 
     @Test
     void aCompletedAttemptFinishesTheTaskRun() {
         Dag.Task spec = spec(1, List.of("*"));
-        fixture.given(new TaskQueued(ID, ID.runId(), "extract"), dispatched(1, spec))
+        fixture.given(new TaskQueued(ID, ID.runId(), "extract", 0), dispatched(1, spec))
                 .when(new CompleteTaskAttempt(ID, 1, Map.of("rows", 3)))
                 .expectEvents(new TaskAttemptSucceeded(ID, 1, Map.of("rows", 3)),
                         new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.SUCCEEDED, 1));
@@ -71,7 +71,7 @@ class TaskRunTest {
     @Test
     void aRepeatedCompletionReportChangesNothing() {
         Dag.Task spec = spec(1, List.of("*"));
-        fixture.given(new TaskQueued(ID, ID.runId(), "extract"), dispatched(1, spec),
+        fixture.given(new TaskQueued(ID, ID.runId(), "extract", 0), dispatched(1, spec),
                         new TaskAttemptSucceeded(ID, 1, Map.of()),
                         new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.SUCCEEDED, 1))
                 .when(new CompleteTaskAttempt(ID, 1, Map.of()))
@@ -82,18 +82,18 @@ class TaskRunTest {
     @Test
     void failuresRetryWithExponentialBackoffUntilAttemptsRunOut() {
         Dag.Task spec = spec(3, List.of("*"));
-        fixture.given(new TaskQueued(ID, ID.runId(), "extract"), dispatched(1, spec))
+        fixture.given(new TaskQueued(ID, ID.runId(), "extract", 0), dispatched(1, spec))
                 .when(new FailTaskAttempt(ID, 1, "exit_1", "boom"))
                 .expectEvents(new TaskAttemptFailed(ID, 1, "exit_1", "boom", Duration.ofSeconds(1)));
-        fixture.given(new TaskQueued(ID, ID.runId(), "extract"), dispatched(1, spec),
+        fixture.given(new TaskQueued(ID, ID.runId(), "extract", 0), dispatched(1, spec),
                         new TaskAttemptFailed(ID, 1, "exit_1", "boom", Duration.ofSeconds(1)))
                 .when(new DispatchNextAttempt(ID, 2))
                 .expectEvents(dispatched(2, spec));
-        fixture.given(new TaskQueued(ID, ID.runId(), "extract"), dispatched(1, spec),
+        fixture.given(new TaskQueued(ID, ID.runId(), "extract", 0), dispatched(1, spec),
                         new TaskAttemptFailed(ID, 1, "exit_1", "boom", Duration.ofSeconds(1)), dispatched(2, spec))
                 .when(new FailTaskAttempt(ID, 2, "exit_1", "boom"))
                 .expectEvents(new TaskAttemptFailed(ID, 2, "exit_1", "boom", Duration.ofSeconds(2)));
-        fixture.given(new TaskQueued(ID, ID.runId(), "extract"), dispatched(1, spec),
+        fixture.given(new TaskQueued(ID, ID.runId(), "extract", 0), dispatched(1, spec),
                         new TaskAttemptFailed(ID, 1, "exit_1", "boom", Duration.ofSeconds(1)), dispatched(2, spec),
                         new TaskAttemptFailed(ID, 2, "exit_1", "boom", Duration.ofSeconds(2)), dispatched(3, spec))
                 .when(new FailTaskAttempt(ID, 3, "exit_1", "boom"))
@@ -104,7 +104,7 @@ class TaskRunTest {
     @Test
     void anErrorKindTheRetryPolicyDoesNotListIsFinal() {
         Dag.Task spec = spec(5, List.of("timeout"));
-        fixture.given(new TaskQueued(ID, ID.runId(), "extract"), dispatched(1, spec))
+        fixture.given(new TaskQueued(ID, ID.runId(), "extract", 0), dispatched(1, spec))
                 .when(new FailTaskAttempt(ID, 1, "exit_2", "bad input"))
                 .expectEvents(new TaskAttemptFailed(ID, 1, "exit_2", "bad input", null),
                         new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.FAILED, 1));
@@ -113,7 +113,7 @@ class TaskRunTest {
     @Test
     void anExpiredTimeoutWithoutRetriesEndsTimedOut() {
         Dag.Task spec = spec(1, List.of("*"));
-        fixture.given(new TaskQueued(ID, ID.runId(), "extract"), dispatched(1, spec))
+        fixture.given(new TaskQueued(ID, ID.runId(), "extract", 0), dispatched(1, spec))
                 .when(new TimeOutTaskAttempt(ID, 1, "start_to_close"))
                 .expectEvents(new TaskAttemptFailed(ID, 1, "timeout", "start_to_close timeout of extract expired", null),
                         new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.TIMED_OUT, 1));
@@ -122,11 +122,11 @@ class TaskRunTest {
     @Test
     void aLateReportForAnEarlierAttemptChangesNothingAndAFutureAttemptIsAnError() {
         Dag.Task spec = spec(3, List.of("*"));
-        fixture.given(new TaskQueued(ID, ID.runId(), "extract"), dispatched(1, spec),
+        fixture.given(new TaskQueued(ID, ID.runId(), "extract", 0), dispatched(1, spec),
                         new TaskAttemptFailed(ID, 1, "exit_1", "boom", Duration.ofSeconds(1)), dispatched(2, spec))
                 .when(new CompleteTaskAttempt(ID, 1, Map.of()))
                 .expectNoEvents();
-        fixture.given(new TaskQueued(ID, ID.runId(), "extract"), dispatched(1, spec))
+        fixture.given(new TaskQueued(ID, ID.runId(), "extract", 0), dispatched(1, spec))
                 .when(new CompleteTaskAttempt(ID, 5, Map.of()))
                 .expectException(DagyRuleViolation.class);
     }
@@ -134,13 +134,33 @@ class TaskRunTest {
     @Test
     void cancellingEndsTheTaskRunOnceAndOnlyOnce() {
         Dag.Task spec = spec(3, List.of("*"));
-        fixture.given(new TaskQueued(ID, ID.runId(), "extract"), dispatched(1, spec))
+        fixture.given(new TaskQueued(ID, ID.runId(), "extract", 0), dispatched(1, spec))
                 .when(new io.dagy.contracts.run.TaskRunCommands.CancelTaskRun(ID))
                 .expectEvents(new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.CANCELLED, 1));
-        fixture.given(new TaskQueued(ID, ID.runId(), "extract"), dispatched(1, spec),
+        fixture.given(new TaskQueued(ID, ID.runId(), "extract", 0), dispatched(1, spec),
                         new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.CANCELLED, 1))
                 .when(new io.dagy.contracts.run.TaskRunCommands.CancelTaskRun(ID))
                 .expectNoEvents();
+    }
+
+    @Test
+    void aRerunRequeuesAFailedTaskRunAsTheNextAttemptWithAFreshRetryBudgetOnce() {
+        Dag.Task spec = spec(1, List.of("*"));
+        var failed = new Object[] {new TaskQueued(ID, ID.runId(), "extract", 0), dispatched(1, spec),
+                new TaskAttemptFailed(ID, 1, "exit_1", "boom", null),
+                new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.FAILED, 1)};
+        fixture.given(failed)
+                .when(new io.dagy.contracts.run.TaskRunCommands.RequeueTask(ID, 1))
+                .expectEvents(new TaskQueued(ID, ID.runId(), "extract", 1), dispatched(2, spec));
+        fixture.given(failed)
+                .andGiven(new TaskQueued(ID, ID.runId(), "extract", 1), dispatched(2, spec))
+                .when(new io.dagy.contracts.run.TaskRunCommands.RequeueTask(ID, 1))
+                .expectNoEvents();
+        fixture.given(failed)
+                .andGiven(new TaskQueued(ID, ID.runId(), "extract", 1), dispatched(2, spec))
+                .when(new FailTaskAttempt(ID, 2, "exit_1", "boom"))
+                .expectEvents(new TaskAttemptFailed(ID, 2, "exit_1", "boom", null),
+                        new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.FAILED, 2));
     }
 
     @Test

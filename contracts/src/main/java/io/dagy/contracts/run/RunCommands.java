@@ -36,4 +36,15 @@ public final class RunCommands {
             return runId.value();
         }
     }
+
+    /**
+     * Runs again, as new attempts in the same run, every task that failed, timed out, was cancelled or was
+     * upstream-failed; succeeded tasks keep their results. Only a finished run can be rerun.
+     */
+    public record RerunRun(RunId runId) implements AggregateCommand {
+        @Override
+        public String targetAggregateId() {
+            return runId.value();
+        }
+    }
 }

@@ -20,9 +20,9 @@ public final class RunEvents {
 
     /**
      * Tasks whose trigger rules are met: they should run now. Each carries its spec and the run's params, so whoever
-     * queues them needs no other state.
+     * queues them needs no other state; {@code rerun} counts the reruns of the run (0 for its first execution).
      */
-    public record TasksReady(RunId runId, List<Dag.Task> tasks, Map<String, Object> params) {
+    public record TasksReady(RunId runId, List<Dag.Task> tasks, Map<String, Object> params, int rerun) {
         public List<String> taskIds() {
             return tasks.stream().map(Dag.Task::id).toList();
         }
@@ -37,6 +37,10 @@ public final class RunEvents {
      * not started are cancelled by a {@link TasksNotRun} in the same unit of work.
      */
     public record RunCancelling(RunId runId, List<String> activeTasks) {
+    }
+
+    /** The run runs again: these tasks are pending again, and {@code rerun} counts the reruns so far. */
+    public record RunRerunStarted(RunId runId, List<String> resetTasks, int rerun) {
     }
 
     /** A task reached a final state. */

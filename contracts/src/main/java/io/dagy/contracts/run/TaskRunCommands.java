@@ -12,7 +12,7 @@ public final class TaskRunCommands {
     }
 
     /** Creates the task run and dispatches its first attempt. Repeating it changes nothing. */
-    public record QueueTask(TaskRunId taskRunId, Dag.Task spec, Map<String, Object> params) {
+    public record QueueTask(TaskRunId taskRunId, Dag.Task spec, Map<String, Object> params, int rerun) {
         public QueueTask {
             params = params == null ? Map.of() : Map.copyOf(params);
         }
@@ -72,6 +72,17 @@ public final class TaskRunCommands {
 
     /** The attempt is alive (external workers send these); it restarts the heartbeat timeout. */
     public record RecordHeartbeat(TaskRunId taskRunId, int attempt) implements AggregateCommand {
+        @Override
+        public String targetAggregateId() {
+            return taskRunId.value();
+        }
+    }
+
+    /**
+     * Runs a finished, unsuccessful task run again for rerun number {@code rerun} of its run, as a new attempt with a
+     * fresh retry budget. A rerun number it has seen already changes nothing.
+     */
+    public record RequeueTask(TaskRunId taskRunId, int rerun) implements AggregateCommand {
         @Override
         public String targetAggregateId() {
             return taskRunId.value();

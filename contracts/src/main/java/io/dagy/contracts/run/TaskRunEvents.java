@@ -11,7 +11,8 @@ public final class TaskRunEvents {
     private TaskRunEvents() {
     }
 
-    public record TaskQueued(TaskRunId taskRunId, RunId runId, String taskId) {
+    /** The task run is queued for rerun number {@code rerun} of its run (0: the run's first execution). */
+    public record TaskQueued(TaskRunId taskRunId, RunId runId, String taskId, int rerun) {
     }
 
     /**

@@ -68,6 +68,12 @@ public class RunViewProjection {
     }
 
     @EventHandler
+    void on(io.dagy.contracts.run.RunEvents.RunRerunStarted event) {
+        readRun(event.runId().value()).ifPresent(run -> writeRun(new RunView(run.runId(), run.deployment(),
+                run.version(), RunStatus.RUNNING, run.startedAt(), null, run.taskIds())));
+    }
+
+    @EventHandler
     void on(io.dagy.contracts.run.RunEvents.RunCancelling event) {
         readRun(event.runId().value()).ifPresent(run -> writeRun(new RunView(run.runId(), run.deployment(),
                 run.version(), RunStatus.CANCELLING, run.startedAt(), null, run.taskIds())));
