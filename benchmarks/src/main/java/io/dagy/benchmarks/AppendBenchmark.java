@@ -2,6 +2,7 @@ package io.dagy.benchmarks;
 
 import io.dagy.benchmarks.BenchmarkEnvironment.Store;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntFunction;
@@ -40,12 +41,27 @@ final class AppendBenchmark {
         this.detail = StepRecorded.detailOf(config.payloadChars());
     }
 
+    /**
+     * Runs every row once untimed, then every row timed. Without the untimed pass the first rows ran while the JIT
+     * was still compiling the SDK and DynamoDB Local (the same requests took 2 to 4 times longer over the first
+     * thousand or so appends on 2 cores), so whichever row came first lost: a few seconds of warm-up per row are not
+     * enough.
+     */
     List<Row> run() {
+        rows(new Pass("warm-up pass", Duration.ZERO, config.warmUpPass()));
+        return rows(new Pass("timed", config.warmUp(), config.measure()));
+    }
+
+    /** How long each measurement of a pass runs untimed, then timed. */
+    private record Pass(String name, Duration warmUp, Duration measure) {
+    }
+
+    private List<Row> rows(Pass pass) {
         List<Row> rows = new ArrayList<>();
         for (int eventsPerAppend : config.appendSizes()) {
             for (int threads : config.threads()) {
-                rows.add(new Row(eventsPerAppend, threads, ours(eventsPerAppend, threads),
-                        raw(eventsPerAppend, threads, false), raw(eventsPerAppend, threads, true)));
+                rows.add(new Row(eventsPerAppend, threads, ours(pass, eventsPerAppend, threads),
+                        raw(pass, eventsPerAppend, threads, false), raw(pass, eventsPerAppend, threads, true)));
             }
         }
         return rows;
@@ -58,30 +74,31 @@ final class AppendBenchmark {
         }
     }
 
-    private Throughput ours(int eventsPerAppend, int threads) {
-        Progress.step("appends: ours, %d event(s) per append, %d thread(s)", eventsPerAppend, threads);
+    private Throughput ours(Pass pass, int eventsPerAppend, int threads) {
+        Progress.step("appends (%s): ours, %d event(s) per append, %d thread(s)", pass.name(), eventsPerAppend,
+                threads);
         try (Store store = environment.freshStore()) {
-            return timed(threads, thread -> EngineAppender.oneAggregate(store.engine(), "agg-t" + thread,
+            return timed(pass, threads, thread -> EngineAppender.oneAggregate(store.engine(), "agg-t" + thread,
                     eventsPerAppend, detail));
         }
     }
 
-    private Throughput raw(int eventsPerAppend, int threads, boolean withCounter) {
-        Progress.step("appends: %s, %d event(s) per transaction, %d thread(s)", withCounter ? "raw+ctr" : "raw",
-                eventsPerAppend, threads);
+    private Throughput raw(Pass pass, int eventsPerAppend, int threads, boolean withCounter) {
+        Progress.step("appends (%s): %s, %d event(s) per transaction, %d thread(s)", pass.name(),
+                withCounter ? "raw+ctr" : "raw", eventsPerAppend, threads);
         try (Store store = environment.freshStore()) {
             ItemTemplates templates = ItemTemplates.capture(store.engine(), environment.dynamoDb(),
                     store.eventsTable(), detail);
             var target = new RawTransactionWriter.Target(environment.dynamoDb(), store.eventsTable(), templates,
                     environment.settings().bucketSize());
             int shards = environment.settings().shards();
-            return timed(threads, thread -> withCounter
+            return timed(pass, threads, thread -> withCounter
                     ? RawTransactionWriter.withCounter(target, eventsPerAppend, thread, shards)
                     : RawTransactionWriter.transactionOnly(target, eventsPerAppend, thread));
         }
     }
 
-    private Throughput timed(int threads, IntFunction<Workers.Operation> operations) {
-        return Workers.timed(threads, operations, config.warmUp(), config.measure());
+    private static Throughput timed(Pass pass, int threads, IntFunction<Workers.Operation> operations) {
+        return Workers.timed(threads, operations, pass.warmUp(), pass.measure());
     }
 }

@@ -12,6 +12,9 @@ import java.util.Set;
  *
  * @param measure       how long each throughput scenario is timed ({@code bench.seconds}, default 10)
  * @param warmUp        how long each throughput scenario runs untimed first ({@code bench.warmupSeconds}, default 3)
+ * @param warmUpPass    how long each throughput scenario runs in the untimed pass over all of them that comes before
+ *                      any is timed, to let the JIT compile the client and DynamoDB Local
+ *                      ({@code bench.warmupPassSeconds}, default 8)
  * @param threads       writer thread counts of the throughput scenarios ({@code bench.threads}, default 1,8)
  * @param appendSizes   events per append of the throughput scenarios ({@code bench.appendSizes}, default 1,10)
  * @param replayEvents  events appended, then replayed ({@code bench.replayEvents}, default 100000)
@@ -23,7 +26,7 @@ import java.util.Set;
  *                      {@code bench.readBatchSize} overriding theirs
  * @param scenarios     which figures to produce ({@code bench.scenarios}, default appends,replay,load)
  */
-record BenchmarkConfig(Duration measure, Duration warmUp, List<Integer> threads, List<Integer> appendSizes,
+record BenchmarkConfig(Duration measure, Duration warmUp, Duration warmUpPass, List<Integer> threads, List<Integer> appendSizes,
                        int replayEvents, int fillThreads, int loadEvents, int loads, int payloadChars,
                        EventStoreSettings settings, Set<String> scenarios) {
 
@@ -56,6 +59,7 @@ record BenchmarkConfig(Duration measure, Duration warmUp, List<Integer> threads,
         return new BenchmarkConfig(
                 Duration.ofSeconds(intProperty("bench.seconds", 10)),
                 Duration.ofSeconds(intProperty("bench.warmupSeconds", 3)),
+                Duration.ofSeconds(intProperty("bench.warmupPassSeconds", 8)),
                 intsProperty("bench.threads", "1,8"),
                 intsProperty("bench.appendSizes", "1,10"),
                 intProperty("bench.replayEvents", 100_000),

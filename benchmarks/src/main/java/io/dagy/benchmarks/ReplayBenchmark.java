@@ -34,6 +34,12 @@ final class ReplayBenchmark {
         double replayPerSecond() {
             return events / seconds(replay);
         }
+
+        /** The rate after the first split, which includes the JIT's warm-up; NaN with a single split. */
+        double warmReplayPerSecond() {
+            Duration warm = splits.stream().skip(1).reduce(Duration.ZERO, Duration::plus);
+            return splits.size() < 2 ? Double.NaN : (splits.size() - 1) * SPLIT_EVENTS / seconds(warm);
+        }
     }
 
     private final BenchmarkEnvironment environment;

@@ -38,8 +38,9 @@ final class Report {
         line("events    StepRecorded, Jackson 3 JSON; per event the engine writes a stream item of ~%d B"
                         + " and an aggregate item of ~%d B",
                 ItemTemplates.sizeOf(items.streamItem()), ItemTemplates.sizeOf(items.aggregateItem()));
-        line("timing    throughput: %d s warm-up, then %d s timed per row; fresh tables for every measurement",
-                config.warmUp().toSeconds(), config.measure().toSeconds());
+        line("timing    throughput: one untimed pass over all rows (%d s each), then per row %d s warm-up and %d s"
+                        + " timed; fresh tables for every measurement",
+                config.warmUpPass().toSeconds(), config.warmUp().toSeconds(), config.measure().toSeconds());
     }
 
     void appends(List<AppendBenchmark.Row> rows) {
@@ -70,6 +71,8 @@ final class Report {
         line("  replay   %,d events in %s: %,.0f events/s, %.0f ms per 10k on average", result.events(),
                 seconds(result.replay()), result.replayPerSecond(),
                 ReplayBenchmark.seconds(result.replay()) * 1000 * ReplayBenchmark.SPLIT_EVENTS / result.events());
+        line("  warm     %,.0f events/s after the first 10k (which includes the JIT's warm-up)",
+                result.warmReplayPerSecond());
         line("  per 10k  %s ms", result.splits().stream().map(split -> Long.toString(split.toMillis()))
                 .collect(Collectors.joining(" ")));
     }
