@@ -167,12 +167,17 @@ class AxonStorageConfiguration {
                 .build();
     }
 
-    /** Every streaming processor is pooled, starting with {@code DAGY_PROCESSOR_SEGMENTS} segments. */
+    /**
+     * Every streaming processor is pooled, starting with {@code DAGY_PROCESSOR_SEGMENTS} segments. An idle pooled
+     * processor looks for new events and unclaimed segments every {@code DAGY_PROCESSOR_IDLE_WAIT}: that bounds the
+     * wait of each hop between processors, at the price of one token-store query per processor per interval.
+     */
     @Bean
     ConfigurerModule pooledProcessors(DagyProperties properties) {
         int segments = properties.eventStore().processorSegments();
+        long idleWait = properties.eventStore().processorIdleWait().toMillis();
         return configurer -> configurer.eventProcessing(processing -> processing.usingPooledStreamingEventProcessors(
-                (config, builder) -> builder.tokenClaimInterval(1_000).initialSegmentCount(segments)));
+                (config, builder) -> builder.tokenClaimInterval(idleWait).initialSegmentCount(segments)));
     }
 
     /**

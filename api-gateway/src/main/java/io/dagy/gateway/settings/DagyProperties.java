@@ -60,6 +60,8 @@ public record DagyProperties(
      * @param deadlinePollInterval {@code DAGY_DEADLINE_POLL_INTERVAL}: precision of deadlines
      * @param processorSegments    {@code DAGY_PROCESSOR_SEGMENTS}: segments a new processor starts with (the most
      *                             nodes that can share its work)
+     * @param processorIdleWait    {@code DAGY_PROCESSOR_IDLE_WAIT}: how long an idle processor waits before it looks
+     *                             for new events and unclaimed segments again
      */
     public record EventStore(
             String nodeId,
@@ -69,6 +71,7 @@ public record DagyProperties(
             @DefaultValue("10s") java.time.Duration claimTimeout,
             @DefaultValue("100ms") java.time.Duration pollInterval,
             @DefaultValue("200ms") java.time.Duration deadlinePollInterval,
-            @DefaultValue("4") int processorSegments) {
+            @DefaultValue("4") int processorSegments,
+            @DefaultValue("100ms") java.time.Duration processorIdleWait) {
     }
 }
