@@ -72,6 +72,6 @@ public record DagyProperties(
             @DefaultValue("100ms") java.time.Duration pollInterval,
             @DefaultValue("200ms") java.time.Duration deadlinePollInterval,
             @DefaultValue("4") int processorSegments,
-            @DefaultValue("100ms") java.time.Duration processorIdleWait) {
+            @DefaultValue("1s") java.time.Duration processorIdleWait) {
     }
 }
