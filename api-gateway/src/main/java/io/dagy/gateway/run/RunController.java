@@ -7,6 +7,9 @@ import io.dagy.contracts.run.RunCommands.StartRun;
 import io.dagy.contracts.run.RunId;
 import io.dagy.contracts.run.RunQueries.AttemptView;
 import io.dagy.contracts.run.RunQueries.FindRun;
+import io.dagy.contracts.run.RunQueries.ListRuns;
+import io.dagy.contracts.run.RunQueries.RunPage;
+import io.dagy.contracts.run.RunStatus;
 import io.dagy.contracts.run.RunQueries.RunDetails;
 import io.dagy.contracts.run.RunQueries.TaskView;
 import io.dagy.gateway.problem.Problems;
@@ -102,6 +105,47 @@ class RunController {
             return problem(ErrorCode.RUN_NOT_FOUND, "No run has id '" + id + "'.");
         }
         return ResponseEntity.status(HttpStatus.ACCEPTED).body(new StartResponse(id, "RUNNING"));
+    }
+
+    record RunSummary(String runId, String deployment, int version, String status, Instant startedAt, Instant endedAt) {
+    }
+
+    record RunPageResponse(List<RunSummary> items, String nextCursor) {
+    }
+
+    /** Runs newest first, optionally of one deployment and in one status; follow {@code next_cursor} for more. */
+    @GetMapping("/v1/runs")
+    ResponseEntity<?> list(@org.springframework.web.bind.annotation.RequestParam(required = false) String deployment,
+                           @org.springframework.web.bind.annotation.RequestParam(required = false) String status,
+                           @org.springframework.web.bind.annotation.RequestParam(required = false) String cursor,
+                           @org.springframework.web.bind.annotation.RequestParam(defaultValue = "50") int limit) {
+        List<BusinessError.FieldError> errors = new java.util.ArrayList<>();
+        RunStatus wanted = null;
+        if (status != null) {
+            try {
+                wanted = RunStatus.valueOf(status.toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException unknown) {
+                errors.add(new BusinessError.FieldError("status", "one of " + java.util.Arrays.toString(RunStatus.values())));
+            }
+        }
+        if (deployment != null && !DeploymentName.isValid(deployment)) {
+            errors.add(new BusinessError.FieldError("deployment", "not a deployment name"));
+        }
+        if (limit < 1 || limit > 100) {
+            errors.add(new BusinessError.FieldError("limit", "must be 1..100"));
+        }
+        if (cursor != null && !cursor.matches("[A-Za-z0-9_-]+")) {
+            errors.add(new BusinessError.FieldError("cursor", "pass the next_cursor of a previous page"));
+        }
+        if (!errors.isEmpty()) {
+            ProblemDetail problem = Problems.of(new BusinessError(ErrorCode.VALIDATION_FAILED, "The query is invalid.", errors));
+            return ResponseEntity.status(problem.getStatus()).body(problem);
+        }
+        RunPage page = queries.query(new ListRuns(deployment == null ? null : new DeploymentName(deployment), wanted,
+                cursor, limit), ResponseTypes.instanceOf(RunPage.class)).join();
+        return ResponseEntity.ok(new RunPageResponse(page.items().stream().map(run -> new RunSummary(run.runId().value(),
+                run.deployment().value(), run.version(), run.status().name(), run.startedAt(), run.endedAt())).toList(),
+                page.nextCursor()));
     }
 
     @GetMapping("/v1/runs/{id}")

@@ -271,6 +271,32 @@ class RunExecutionTest {
     }
 
     @Test
+    void runsAreListedNewestFirstByDeploymentAndStatusAPageAtATime() throws Exception {
+        String deployment = deploy("{\"tasks\": [{\"id\": \"only\", \"backend\": {\"type\": \"noop\"}}]}");
+        List<String> started = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            started.add(startRun(deployment, null));
+            awaitFinished(started.get(i));
+        }
+
+        JsonNode firstPage = json.readTree(get("/v1/runs?deployment=" + deployment + "&status=succeeded&limit=2").body());
+        JsonNode secondPage = json.readTree(get("/v1/runs?deployment=" + deployment + "&status=SUCCEEDED&limit=2&cursor="
+                + firstPage.get("next_cursor").asString()).body());
+        JsonNode failed = json.readTree(get("/v1/runs?deployment=" + deployment + "&status=FAILED").body());
+        HttpResponse<String> invalid = get("/v1/runs?status=sideways&limit=500");
+
+        assertThat(firstPage.get("items")).extracting(item -> item.get("run_id").asString())
+                .containsExactly(started.get(2), started.get(1));
+        assertThat(secondPage.get("items")).extracting(item -> item.get("run_id").asString())
+                .containsExactly(started.get(0));
+        assertThat(failed.get("items")).isEmpty();
+        assertThat(invalid.statusCode()).isEqualTo(400);
+        assertThat(json.readTree(invalid.body()).get("errors")).hasSize(2);
+        assertThat(json.readTree(get("/v1/runs?limit=100").body()).get("items")).extracting(item -> item.get("run_id").asString())
+                .contains(started.get(0), started.get(1), started.get(2));
+    }
+
+    @Test
     void startingARunOfAnUnknownDeploymentIsANotFoundProblem() throws Exception {
         HttpResponse<String> response = post("/v1/deployments/" + unique("ghost") + "/runs", "{}", null);
 

@@ -15,6 +15,26 @@ public final class RunQueries {
     public record FindRun(RunId runId) {
     }
 
+    /**
+     * Runs, newest first, optionally of one deployment and in one status, a page at a time.
+     *
+     * @param cursor the {@code nextCursor} of the previous page, or null for the first page
+     */
+    public record ListRuns(DeploymentName deployment, RunStatus status, String cursor, int limit) {
+        public ListRuns {
+            if (limit < 1 || limit > 100) {
+                throw new IllegalArgumentException("limit must be 1..100: " + limit);
+            }
+        }
+    }
+
+    /** A page of runs; {@code nextCursor} is null on the last page. */
+    public record RunPage(List<RunView> items, String nextCursor) {
+        public RunPage {
+            items = List.copyOf(items);
+        }
+    }
+
     /** A run's header: what it runs and how it is going. */
     public record RunView(RunId runId, DeploymentName deployment, int version, RunStatus status, Instant startedAt,
                           Instant endedAt, List<String> taskIds) {

@@ -37,7 +37,9 @@ import java.util.function.UnaryOperator;
 
 /**
  * Run views in {@code DAGY_RUNS}: partition {@code run#<id>} holds the run item ({@code sk = run}) and one item per
- * task ({@code sk = task#<id>}), so a run with its tasks is one query and each event rewrites one item. Task items
+ * task ({@code sk = task#<id>}), so a run with its tasks is one query and each event rewrites one item. Every change
+ * of a run also rewrites its listing entries, {@code runs#<deployment>} and {@code runs#*}, sorted by start time, so
+ * listing runs (newest first) is one query. Task items
  * remember the sequence number of the last task-run event applied and skip older ones, so redelivery is harmless.
  */
 @ProcessingGroup(RunViewProjection.PROCESSING_GROUP)
@@ -158,6 +160,18 @@ public class RunViewProjection {
     private void writeRun(RunView run) {
         Map<String, AttributeValue> item = item(run.runId().value(), "run", run);
         DynamoWrites.put(dynamoDb, table, item, Map.of("pk", item.get("pk"), "sk", item.get("sk")));
+        for (String listing : List.of(listingPartition(run.deployment().value()), listingPartition(null))) {
+            Map<String, AttributeValue> entry = new HashMap<>(item);
+            entry.put("pk", AttributeValue.fromS(listing));
+            entry.put("sk", AttributeValue.fromS(run.startedAt() + "#" + run.runId().value()));
+            entry.put("status", AttributeValue.fromS(run.status().name()));
+            DynamoWrites.put(dynamoDb, table, entry, Map.of("pk", entry.get("pk"), "sk", entry.get("sk")));
+        }
+    }
+
+    /** The listing partition of a deployment's runs, or of all runs when {@code deployment} is null. */
+    public static String listingPartition(String deployment) {
+        return "runs#" + (deployment == null ? "*" : deployment);
     }
 
     private Optional<RunView> readRun(String runId) {

@@ -1,6 +1,8 @@
 package io.dagy.query.run;
 
 import io.dagy.contracts.run.RunQueries.FindRun;
+import io.dagy.contracts.run.RunQueries.ListRuns;
+import io.dagy.contracts.run.RunQueries.RunPage;
 import io.dagy.contracts.run.RunQueries.RunDetails;
 import io.dagy.contracts.run.RunQueries.RunView;
 import io.dagy.contracts.run.RunQueries.TaskView;
@@ -10,6 +12,11 @@ import org.axonframework.serialization.Serializer;
 import org.axonframework.serialization.SimpleSerializedObject;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
+import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 
 import java.util.HashMap;
 import java.util.List;
@@ -27,6 +34,30 @@ public class RunQueryHandler {
         this.dynamoDb = dynamoDb;
         this.table = table;
         this.serializer = serializer;
+    }
+
+    /** Newest first; a status filter is applied to each page as read, so a page may hold fewer than the limit. */
+    @QueryHandler
+    RunPage handle(ListRuns query) {
+        String partition = "runs#" + (query.deployment() == null ? "*" : query.deployment().value());
+        Map<String, AttributeValue> values = new HashMap<>(Map.of(":pk", AttributeValue.fromS(partition)));
+        QueryRequest.Builder request = QueryRequest.builder().tableName(table).keyConditionExpression("pk = :pk")
+                .scanIndexForward(false).limit(query.limit());
+        if (query.status() != null) {
+            request.filterExpression("#status = :status").expressionAttributeNames(Map.of("#status", "status"));
+            values.put(":status", AttributeValue.fromS(query.status().name()));
+        }
+        if (query.cursor() != null) {
+            request.exclusiveStartKey(Map.of("pk", AttributeValue.fromS(partition), "sk", AttributeValue.fromS(
+                    new String(Base64.getUrlDecoder().decode(query.cursor()), StandardCharsets.UTF_8))));
+        }
+        QueryResponse response = dynamoDb.query(request.expressionAttributeValues(values).build());
+        List<RunView> runs = response.items().stream().map(item -> (RunView) serializer.deserialize(
+                new SimpleSerializedObject<>(item.get("view").b().asByteArray(), byte[].class,
+                        item.get("view_type").s(), null))).toList();
+        String next = response.hasLastEvaluatedKey() ? Base64.getUrlEncoder().withoutPadding().encodeToString(
+                response.lastEvaluatedKey().get("sk").s().getBytes(StandardCharsets.UTF_8)) : null;
+        return new RunPage(runs, next);
     }
 
     @QueryHandler
