@@ -4,19 +4,17 @@ import io.dagy.contracts.deployment.DeploymentEvents.DeploymentPublished;
 import io.dagy.contracts.deployment.DeploymentEvents.DeploymentSettingsChanged;
 import io.dagy.contracts.deployment.DeploymentQueries.DeploymentView;
 import io.dagy.eventstore.tx.DynamoWrites;
+import io.dagy.eventstore.views.ViewItems;
 import org.axonframework.config.ProcessingGroup;
 import org.axonframework.eventhandling.EventHandler;
 import org.axonframework.eventhandling.ResetHandler;
 import org.axonframework.eventhandling.SequenceNumber;
 import org.axonframework.eventhandling.Timestamp;
-import org.axonframework.serialization.SerializedObject;
 import org.axonframework.serialization.Serializer;
-import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -70,14 +68,9 @@ public class DeploymentViewProjection {
     }
 
     private void write(DeploymentView view, long sequence) {
-        SerializedObject<byte[]> data = serializer.serialize(view, byte[].class);
-        Map<String, AttributeValue> key = Map.of("pk", AttributeValue.fromS(PARTITION),
-                "sk", AttributeValue.fromS(view.name().value()));
-        Map<String, AttributeValue> item = new HashMap<>(key);
+        Map<String, AttributeValue> item = ViewItems.item(PARTITION, view.name().value(), view, serializer);
         item.put("version", AttributeValue.fromN(Integer.toString(view.version())));
         item.put("seq", AttributeValue.fromN(Long.toString(sequence)));
-        item.put("view", AttributeValue.fromB(SdkBytes.fromByteArray(data.getData())));
-        item.put("view_type", AttributeValue.fromS(data.getType().getName()));
-        DynamoWrites.put(dynamoDb, table, item, key);
+        DynamoWrites.put(dynamoDb, table, item, ViewItems.key(item));
     }
 }

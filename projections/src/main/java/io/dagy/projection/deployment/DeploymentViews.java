@@ -2,7 +2,7 @@ package io.dagy.projection.deployment;
 
 import io.dagy.contracts.deployment.DeploymentQueries.DeploymentView;
 import org.axonframework.serialization.Serializer;
-import org.axonframework.serialization.SimpleSerializedObject;
+import io.dagy.eventstore.views.ViewItems;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
@@ -19,12 +19,7 @@ public final class DeploymentViews {
         var item = dynamoDb.getItem(b -> b.tableName(table).consistentRead(true)
                 .key(Map.of("pk", AttributeValue.fromS(DeploymentViewProjection.PARTITION), "sk", AttributeValue.fromS(name))))
                 .item();
-        return item == null || item.isEmpty() ? Optional.empty() : Optional.of(view(item, serializer));
-    }
-
-    public static DeploymentView view(Map<String, AttributeValue> item, Serializer serializer) {
-        return serializer.deserialize(new SimpleSerializedObject<>(item.get("view").b().asByteArray(), byte[].class,
-                item.get("view_type").s(), null));
+        return item == null || item.isEmpty() ? Optional.empty() : Optional.of(ViewItems.view(item, serializer));
     }
 
     static void deleteAll(DynamoDbClient dynamoDb, String table) {

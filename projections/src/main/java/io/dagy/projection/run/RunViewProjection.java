@@ -16,20 +16,17 @@ import io.dagy.contracts.run.TaskRunEvents.TaskRunFinished;
 import io.dagy.contracts.run.TaskRunId;
 import io.dagy.contracts.run.TaskStatus;
 import io.dagy.eventstore.tx.DynamoWrites;
+import io.dagy.eventstore.views.ViewItems;
 import org.axonframework.config.ProcessingGroup;
 import org.axonframework.eventhandling.EventHandler;
 import org.axonframework.eventhandling.SequenceNumber;
 import org.axonframework.eventhandling.Timestamp;
-import org.axonframework.serialization.SerializedObject;
 import org.axonframework.serialization.Serializer;
-import org.axonframework.serialization.SimpleSerializedObject;
-import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -87,7 +84,7 @@ public class RunViewProjection {
         List<Map<String, AttributeValue>> items = new ArrayList<>();
         event.outcomes().forEach((taskId, status) ->
                 items.add(taskItem(event.runId().value(), new TaskView(taskId, status, List.of(), 0))));
-        DynamoWrites.putMany(dynamoDb, table, items, item -> Map.of("pk", item.get("pk"), "sk", item.get("sk")));
+        DynamoWrites.putMany(dynamoDb, table, items, ViewItems::key);
     }
 
     @EventHandler
@@ -150,7 +147,7 @@ public class RunViewProjection {
             return; // applied before
         }
         Map<String, AttributeValue> item = taskItem(runId, change.apply(current));
-        DynamoWrites.put(dynamoDb, table, item, Map.of("pk", item.get("pk"), "sk", item.get("sk")));
+        DynamoWrites.put(dynamoDb, table, item, ViewItems.key(item));
     }
 
     private Map<String, AttributeValue> taskItem(String runId, TaskView task) {
@@ -159,13 +156,12 @@ public class RunViewProjection {
 
     private void writeRun(RunView run) {
         Map<String, AttributeValue> item = item(run.runId().value(), "run", run);
-        DynamoWrites.put(dynamoDb, table, item, Map.of("pk", item.get("pk"), "sk", item.get("sk")));
+        DynamoWrites.put(dynamoDb, table, item, ViewItems.key(item));
         for (String listing : List.of(listingPartition(run.deployment().value()), listingPartition(null))) {
-            Map<String, AttributeValue> entry = new HashMap<>(item);
-            entry.put("pk", AttributeValue.fromS(listing));
-            entry.put("sk", AttributeValue.fromS(run.startedAt() + "#" + run.runId().value()));
+            Map<String, AttributeValue> entry = ViewItems.item(listing, run.startedAt() + "#" + run.runId().value(), run,
+                    serializer);
             entry.put("status", AttributeValue.fromS(run.status().name()));
-            DynamoWrites.put(dynamoDb, table, entry, Map.of("pk", entry.get("pk"), "sk", entry.get("sk")));
+            DynamoWrites.put(dynamoDb, table, entry, ViewItems.key(entry));
         }
     }
 
@@ -179,13 +175,7 @@ public class RunViewProjection {
     }
 
     private Map<String, AttributeValue> item(String runId, String sortKey, Object view) {
-        SerializedObject<byte[]> data = serializer.serialize(view, byte[].class);
-        Map<String, AttributeValue> item = new HashMap<>();
-        item.put("pk", AttributeValue.fromS(partition(runId)));
-        item.put("sk", AttributeValue.fromS(sortKey));
-        item.put("view", AttributeValue.fromB(SdkBytes.fromByteArray(data.getData())));
-        item.put("view_type", AttributeValue.fromS(data.getType().getName()));
-        return item;
+        return ViewItems.item(partition(runId), sortKey, view, serializer);
     }
 
     private <T> Optional<T> read(String runId, String sortKey, Class<T> type) {
@@ -194,8 +184,7 @@ public class RunViewProjection {
         if (item == null || item.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(type.cast(serializer.deserialize(new SimpleSerializedObject<>(item.get("view").b().asByteArray(),
-                byte[].class, item.get("view_type").s(), null))));
+        return Optional.of(type.cast(ViewItems.view(item, serializer)));
     }
 
     public static String partition(String runId) {

@@ -6,7 +6,7 @@ import io.dagy.contracts.deployment.DeploymentQueries.FindDeployment;
 import io.dagy.contracts.deployment.DeploymentQueries.ListDeployments;
 import org.axonframework.queryhandling.QueryHandler;
 import org.axonframework.serialization.Serializer;
-import org.axonframework.serialization.SimpleSerializedObject;
+import io.dagy.eventstore.views.ViewItems;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
@@ -35,7 +35,7 @@ public class DeploymentQueryHandler {
     Optional<DeploymentView> handle(FindDeployment query) {
         var item = dynamoDb.getItem(b -> b.tableName(table).consistentRead(true).key(Map.of(
                 "pk", AttributeValue.fromS(PARTITION), "sk", AttributeValue.fromS(query.name().value())))).item();
-        return item == null || item.isEmpty() ? Optional.empty() : Optional.of(view(item));
+        return item == null || item.isEmpty() ? Optional.empty() : Optional.of(ViewItems.view(item, serializer));
     }
 
     @QueryHandler
@@ -48,14 +48,10 @@ public class DeploymentQueryHandler {
         }
         var response = dynamoDb.query(QueryRequest.builder().tableName(table).keyConditionExpression(condition)
                 .expressionAttributeValues(values).limit(query.limit()).build());
-        List<DeploymentView> views = response.items().stream().map(this::view).toList();
+        List<DeploymentView> views = response.items().stream()
+                .map(item -> ViewItems.<DeploymentView>view(item, serializer)).toList();
         String next = response.hasLastEvaluatedKey() && !views.isEmpty()
                 ? views.get(views.size() - 1).name().value() : null;
         return new DeploymentPage(views, next);
-    }
-
-    private DeploymentView view(Map<String, AttributeValue> item) {
-        return serializer.deserialize(new SimpleSerializedObject<>(item.get("view").b().asByteArray(), byte[].class,
-                item.get("view_type").s(), null));
     }
 }

@@ -9,7 +9,7 @@ import io.dagy.contracts.run.RunQueries.TaskView;
 import io.dagy.contracts.run.TaskStatus;
 import org.axonframework.queryhandling.QueryHandler;
 import org.axonframework.serialization.Serializer;
-import org.axonframework.serialization.SimpleSerializedObject;
+import io.dagy.eventstore.views.ViewItems;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
@@ -52,9 +52,7 @@ public class RunQueryHandler {
                     new String(Base64.getUrlDecoder().decode(query.cursor()), StandardCharsets.UTF_8))));
         }
         QueryResponse response = dynamoDb.query(request.expressionAttributeValues(values).build());
-        List<RunView> runs = response.items().stream().map(item -> (RunView) serializer.deserialize(
-                new SimpleSerializedObject<>(item.get("view").b().asByteArray(), byte[].class,
-                        item.get("view_type").s(), null))).toList();
+        List<RunView> runs = response.items().stream().map(item -> ViewItems.<RunView>view(item, serializer)).toList();
         String next = response.hasLastEvaluatedKey() ? Base64.getUrlEncoder().withoutPadding().encodeToString(
                 response.lastEvaluatedKey().get("sk").s().getBytes(StandardCharsets.UTF_8)) : null;
         return new RunPage(runs, next);
@@ -67,8 +65,7 @@ public class RunQueryHandler {
         for (Map<String, AttributeValue> item : dynamoDb.queryPaginator(b -> b.tableName(table).consistentRead(true)
                 .keyConditionExpression("pk = :pk")
                 .expressionAttributeValues(Map.of(":pk", AttributeValue.fromS("run#" + query.runId().value())))).items()) {
-            Object view = serializer.deserialize(new SimpleSerializedObject<>(item.get("view").b().asByteArray(),
-                    byte[].class, item.get("view_type").s(), null));
+            Object view = ViewItems.view(item, serializer);
             if (view instanceof RunView header) {
                 run = header;
             } else if (view instanceof TaskView task) {
