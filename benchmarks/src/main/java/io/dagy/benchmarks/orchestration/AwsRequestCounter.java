@@ -1,0 +1,57 @@
+package io.dagy.benchmarks.orchestration;
+
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.core.interceptor.SdkExecutionAttribute;
+
+import software.amazon.awssdk.core.SdkRequest;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsRequest;
+
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Counts every AWS request this JVM sends, by service and operation: the SDK loads it for every client as a global
+ * interceptor (listed in {@code software/amazon/awssdk/global/handlers/execution.interceptors}). Requests are what an
+ * installation pays for on AWS, so they are the benchmark's measure of per-task cost besides CPU time.
+ */
+public final class AwsRequestCounter implements ExecutionInterceptor {
+
+    private static final Map<String, LongAdder> COUNTS = new ConcurrentHashMap<>();
+
+    @Override
+    public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+        String service = attributes.getAttribute(SdkExecutionAttribute.SERVICE_NAME);
+        String operation = attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME);
+        COUNTS.computeIfAbsent(service + "." + operation + table(context.request()), key -> new LongAdder()).increment();
+    }
+
+    /** The table a DynamoDB request is about (the first one, for a transaction), as {@code @name-suffix}. */
+    private static String table(SdkRequest request) {
+        Optional<String> table = request.getValueForField("TableName", String.class);
+        if (table.isEmpty() && request instanceof TransactWriteItemsRequest transaction && transaction.hasTransactItems()) {
+            TransactWriteItem first = transaction.transactItems().get(0);
+            table = Optional.ofNullable(first.put() != null ? first.put().tableName()
+                    : first.update() != null ? first.update().tableName()
+                    : first.delete() != null ? first.delete().tableName()
+                    : first.conditionCheck() != null ? first.conditionCheck().tableName() : null);
+        }
+        return table.map(name -> "@" + name.replaceFirst("^dagy-", "").replaceFirst("-bench$", "")).orElse("");
+    }
+
+    /** The counts so far, by {@code service.operation}. */
+    static Map<String, Long> snapshot() {
+        Map<String, Long> copy = new TreeMap<>();
+        COUNTS.forEach((key, count) -> copy.put(key, count.sum()));
+        return copy;
+    }
+
+    static long total(Map<String, Long> counts) {
+        return counts.values().stream().mapToLong(Long::longValue).sum();
+    }
+}

@@ -1,0 +1,84 @@
+package io.dagy.benchmarks.orchestration;
+
+import io.dagy.benchmarks.orchestration.OrchestrationBenchmark.Hops;
+import io.dagy.benchmarks.orchestration.OrchestrationBenchmark.Idle;
+import io.dagy.benchmarks.orchestration.OrchestrationBenchmark.Measurement;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/** Prints the orchestration figures to standard output, one plain-text block. */
+final class Report {
+
+    void header(int workerThreads) {
+        Runtime runtime = Runtime.getRuntime();
+        line("=== Dagy orchestration benchmark (local profile, embedded stack in memory, default settings) ===");
+        line("machine   %d cores (%s), %s %s", runtime.availableProcessors(), cpuModel(), System.getProperty("os.name"),
+                System.getProperty("os.arch"));
+        line("jvm       %s %s, max heap %d MB", System.getProperty("java.vm.name"),
+                System.getProperty("java.runtime.version"), runtime.maxMemory() / (1024 * 1024));
+        line("worker    a separate JVM with %d threads long-polling POST /v1/workers/poll, completing at once",
+                workerThreads);
+        line("times     the server's: first run started_at to last run ended_at; a hop is one chain task's end to the");
+        line("          next one's end, split at the next one's dispatch (orchestration | execution)");
+        line("");
+        line("%-18s %-6s %6s %6s | %8s %9s | %8s %8s %8s | %9s %9s | %8s %9s", "workload", "backend", "runs",
+                "tasks", "total s", "tasks/s", "hop p50", "hop p95", "hop max", "orch p50", "exec p50", "cpu ms/t",
+                "aws req/t");
+    }
+
+    void row(Measurement m) {
+        Hops hops = m.hops();
+        line("%-18s %-6s %6d %6d | %8.2f %9.1f | %8s %8s %8s | %9s %9s | %8.1f %9.1f", m.name(), m.backend(), m.runs(),
+                m.tasks(), m.seconds(), m.tasksPerSecond(),
+                ms(hops == null ? null : hops.total(), 50), ms(hops == null ? null : hops.total(), 95),
+                ms(hops == null ? null : hops.total(), 100),
+                ms(hops == null ? null : hops.orchestration(), 50), ms(hops == null ? null : hops.execution(), 50),
+                m.cpuSeconds() * 1000 / m.tasks(), (double) m.requests() / m.tasks());
+    }
+
+    void ratio(Idle idle, List<Measurement> small, Measurement big) {
+        double smallWall = small.stream().mapToDouble(Measurement::wallSeconds).sum();
+        int smallTasks = small.stream().mapToInt(Measurement::tasks).sum();
+        double smallCpu = small.stream().mapToDouble(Measurement::cpuSeconds).sum() - idle.cpuCores() * smallWall;
+        double smallRequests = small.stream().mapToLong(Measurement::requests).sum() - idle.requestsPerSecond() * smallWall;
+        double bigCpu = big.cpuSeconds() - idle.cpuCores() * big.wallSeconds();
+        double bigRequests = big.requests() - idle.requestsPerSecond() * big.wallSeconds();
+        line("");
+        line("Per-task cost, %d-task run / %d-task run (shape: one root, parallel tasks, one join; noop backend)",
+                big.tasks(), small.get(0).tasks());
+        line("  idle node: %.2f cores, %.1f AWS requests/s; both are subtracted for each run's wall time", idle.cpuCores(),
+                idle.requestsPerSecond());
+        line("  %-28s %10s %12s %14s %12s", "", "tasks", "wall s", "cpu ms/task", "req/task");
+        line("  %-28s %10d %12.2f %14.2f %12.2f", small.size() + " runs of " + small.get(0).tasks() + " tasks",
+                smallTasks, smallWall, smallCpu * 1000 / smallTasks, smallRequests / smallTasks);
+        line("  %-28s %10d %12.2f %14.2f %12.2f", "1 run of " + big.tasks() + " tasks", big.tasks(), big.wallSeconds(),
+                bigCpu * 1000 / big.tasks(), bigRequests / big.tasks());
+        line("  ratio big/small: cpu %.2f, requests %.2f (aim <= 1.2); the big run took %.1f s, %.1f tasks/s",
+                (bigCpu / big.tasks()) / (smallCpu / smallTasks), (bigRequests / big.tasks()) / (smallRequests / smallTasks),
+                big.seconds(), big.tasksPerSecond());
+    }
+
+    private static String ms(double[] sorted, double percentile) {
+        return sorted == null || sorted.length == 0 ? "-" : String.format(Locale.ROOT, "%.0f", Hops.percentile(sorted, percentile));
+    }
+
+    private static void line(String format, Object... arguments) {
+        System.out.println(String.format(Locale.ROOT, format, arguments));
+        System.out.flush();
+    }
+
+    private static String cpuModel() {
+        try {
+            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+                    .filter(line -> line.startsWith("model name"))
+                    .map(line -> line.substring(line.indexOf(':') + 1).trim())
+                    .findFirst().orElse("cpu unknown");
+        } catch (IOException | RuntimeException e) {
+            return "cpu unknown";
+        }
+    }
+}
