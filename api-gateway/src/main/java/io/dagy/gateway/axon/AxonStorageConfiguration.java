@@ -2,7 +2,9 @@ package io.dagy.gateway.axon;
 
 import io.dagy.eventstore.deadlines.DynamoDeadlineManager;
 import io.dagy.eventstore.events.DynamoEventStorageEngine;
+import io.dagy.eventstore.caching.LruCache;
 import io.dagy.eventstore.events.EventStoreSettings;
+import io.dagy.eventstore.processing.ReadAheadMessageSource;
 import io.dagy.eventstore.sagas.DynamoSagaStore;
 import io.dagy.eventstore.tokens.DynamoTokenStore;
 import io.dagy.eventstore.tx.DynamoTransactionManager;
@@ -15,6 +17,7 @@ import org.axonframework.commandhandling.gateway.DefaultCommandGateway;
 import org.axonframework.commandhandling.gateway.IntervalRetryScheduler;
 import io.dagy.command.common.DagyRuleViolation;
 import org.axonframework.common.AxonNonTransientException;
+import org.axonframework.common.caching.Cache;
 import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.modelling.command.AggregateStreamCreationException;
 import org.axonframework.config.ConfigurationScopeAwareProvider;
@@ -52,6 +55,9 @@ class AxonStorageConfiguration {
 
     /** The snapshot trigger aggregates name in {@code @Aggregate(snapshotTriggerDefinition = ...)}. */
     static final String SNAPSHOT_TRIGGER = "dagySnapshotTrigger";
+
+    /** Events a processor's stream reads ahead of the processor at most. */
+    private static final int READ_AHEAD_BUFFER = 1024;
 
     @Bean
     TransactionManager axonTransactionManager(DynamoDbClient dynamoDb) {
@@ -138,6 +144,26 @@ class AxonStorageConfiguration {
         ready.getApplicationContext().getBean(DynamoDeadlineManager.class).start();
     }
 
+    /**
+     * Aggregates stay in memory between commands (the names are those of {@code @Aggregate(cache = ...)}): a run
+     * takes one command per task outcome, and replaying its history each time would make a run's cost grow with the
+     * square of its size. Bounded by count; a stale entry (another node changed the aggregate) costs one retry.
+     */
+    @Bean
+    Cache runCache() {
+        return new LruCache(1_000);
+    }
+
+    @Bean
+    Cache taskRunCache() {
+        return new LruCache(20_000);
+    }
+
+    @Bean
+    Cache deploymentCache() {
+        return new LruCache(1_000);
+    }
+
     @Bean(SNAPSHOT_TRIGGER)
     SnapshotTriggerDefinition dagySnapshotTrigger(Snapshotter snapshotter, DagyProperties properties) {
         return new EventCountSnapshotTriggerDefinition(snapshotter, properties.eventStore().snapshotThreshold());
@@ -170,14 +196,21 @@ class AxonStorageConfiguration {
     /**
      * Every streaming processor is pooled, starting with {@code DAGY_PROCESSOR_SEGMENTS} segments. An idle pooled
      * processor looks for new events and unclaimed segments every {@code DAGY_PROCESSOR_IDLE_WAIT}: that bounds the
-     * wait of each hop between processors, at the price of one token-store query per processor per interval.
+     * wait for unclaimed segments and for other nodes' events, at the price of one token-store query per processor per
+     * interval. This node's own events wake a processor at once: its streams read ahead and signal arrivals
+     * ({@link ReadAheadMessageSource}).
      */
     @Bean
     ConfigurerModule pooledProcessors(DagyProperties properties) {
         int segments = properties.eventStore().processorSegments();
         long idleWait = properties.eventStore().processorIdleWait().toMillis();
-        return configurer -> configurer.eventProcessing(processing -> processing.usingPooledStreamingEventProcessors(
-                (config, builder) -> builder.tokenClaimInterval(idleWait).initialSegmentCount(segments)));
+        int batchSize = properties.eventStore().processorBatchSize();
+        return configurer -> configurer.eventProcessing(processing -> processing
+                .configureDefaultStreamableMessageSource(config -> new ReadAheadMessageSource(config.eventStore(),
+                        READ_AHEAD_BUFFER))
+                .usingPooledStreamingEventProcessors(
+                        (config, builder) -> builder.tokenClaimInterval(idleWait).initialSegmentCount(segments)
+                                .batchSize(batchSize)));
     }
 
     /**

@@ -61,7 +61,9 @@ public record DagyProperties(
      * @param processorSegments    {@code DAGY_PROCESSOR_SEGMENTS}: segments a new processor starts with (the most
      *                             nodes that can share its work)
      * @param processorIdleWait    {@code DAGY_PROCESSOR_IDLE_WAIT}: how long an idle processor waits before it looks
-     *                             for new events and unclaimed segments again
+     *                             for new events and unclaimed segments again (this node's own events wake it at once)
+     * @param processorBatchSize   {@code DAGY_PROCESSOR_BATCH_SIZE}: events a processor handles in one unit of work
+     *                             when it is behind, sharing one token write and one DynamoDB transaction
      */
     public record EventStore(
             String nodeId,
@@ -72,6 +74,7 @@ public record DagyProperties(
             @DefaultValue("100ms") java.time.Duration pollInterval,
             @DefaultValue("200ms") java.time.Duration deadlinePollInterval,
             @DefaultValue("4") int processorSegments,
-            @DefaultValue("1s") java.time.Duration processorIdleWait) {
+            @DefaultValue("1s") java.time.Duration processorIdleWait,
+            @DefaultValue("16") int processorBatchSize) {
     }
 }

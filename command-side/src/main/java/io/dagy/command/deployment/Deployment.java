@@ -27,7 +27,8 @@ import static org.axonframework.modelling.command.AggregateLifecycle.apply;
  * A named, versioned DAG and its runtime settings. Publishing an unchanged DAG changes nothing; a changed one becomes
  * the next version. Runs copy the version they start with, so later changes never alter a running run.
  */
-@Aggregate(commandTargetResolver = DagyCommandTargetResolver.BEAN_NAME, snapshotTriggerDefinition = "dagySnapshotTrigger")
+@Aggregate(commandTargetResolver = DagyCommandTargetResolver.BEAN_NAME, snapshotTriggerDefinition = "dagySnapshotTrigger",
+        cache = "deploymentCache")
 public class Deployment {
 
     @AggregateIdentifier

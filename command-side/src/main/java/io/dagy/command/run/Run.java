@@ -36,7 +36,7 @@ import static org.axonframework.modelling.command.AggregateLifecycle.apply;
  * DAG is copied into the run when it starts, so a later deployment change never alters it. Each command emits at most
  * four events (the outcome, the tasks that will not run, the tasks that run now, the end), whatever the DAG's size.
  */
-@Aggregate(commandTargetResolver = DagyCommandTargetResolver.BEAN_NAME)
+@Aggregate(commandTargetResolver = DagyCommandTargetResolver.BEAN_NAME, cache = "runCache")
 public class Run {
 
     @AggregateIdentifier

@@ -38,6 +38,8 @@ import java.util.Set;
 final class RunProgress {
 
     private final Map<String, Node> nodes = new LinkedHashMap<>();
+    /** Tasks in a final state, so that "is the run done?" costs O(1) per outcome. */
+    private int finals;
 
     private static final class Node {
         final Dag.Task task;
@@ -142,10 +144,14 @@ final class RunProgress {
         int succeeded = node.succeeded;
         int failed = node.failed;
         int skipped = node.skipped;
-        for (Map.Entry<String, TaskStatus> decided : pending.entrySet()) {
-            if (node.upstream.contains(decided.getKey())) {
+        // walk the smaller side: a failure cascading through a wide DAG decides thousands of tasks at once
+        boolean byUpstream = node.upstream.size() < pending.size();
+        for (String upstreamId : byUpstream ? node.upstream : pending.keySet()) {
+            TaskStatus decided = byUpstream ? pending.get(upstreamId)
+                    : node.upstream.contains(upstreamId) ? pending.get(upstreamId) : null;
+            if (decided != null) {
                 done++;
-                if (decided.getValue() == TaskStatus.UPSTREAM_FAILED) {
+                if (decided == TaskStatus.UPSTREAM_FAILED) {
                     failed++;
                 } else {
                     skipped++;
@@ -181,6 +187,7 @@ final class RunProgress {
             return;
         }
         node.status = outcome;
+        finals++;
         for (String downstreamId : node.downstream) {
             Node downstream = nodes.get(downstreamId);
             downstream.done++;
@@ -218,6 +225,7 @@ final class RunProgress {
                 markFinal(node.task.id(), outcome);
             }
         });
+        finals = (int) nodes.values().stream().filter(node -> node.status.isTerminal()).count();
     }
 
     /** The decision over every pending task (after a rerun reset). */
@@ -240,7 +248,7 @@ final class RunProgress {
     }
 
     boolean allFinal() {
-        return nodes.values().stream().allMatch(node -> node.status.isTerminal());
+        return finals == nodes.size();
     }
 
     /** The run's outcome: succeeded when every leaf task succeeded or was skipped, else failed. */

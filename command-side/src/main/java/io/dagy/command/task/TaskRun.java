@@ -38,7 +38,7 @@ import static org.axonframework.modelling.command.AggregateLifecycle.apply;
  * One task of one run: its attempts, retries and final state. Every report names its attempt: a report for an earlier
  * attempt, or for a finished task run, is late or repeated and changes nothing.
  */
-@Aggregate(commandTargetResolver = DagyCommandTargetResolver.BEAN_NAME)
+@Aggregate(commandTargetResolver = DagyCommandTargetResolver.BEAN_NAME, cache = "taskRunCache")
 public class TaskRun {
 
     /** The error kind of an expired timeout, as retry policies name it. */

@@ -40,7 +40,11 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -89,6 +93,14 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
     private final Snapshots snapshots;
     /** When each missing position was first seen, by shard and position, for the gap timeout. */
     private final Map<Long, Map<Long, Long>> gapsFirstSeen = new ConcurrentHashMap<>();
+    /** Threads that read shards 1.. of a batch while the caller reads shard 0; idle ones end after a minute. */
+    private final ExecutorService shardReaders = Executors.newCachedThreadPool(runnable -> {
+        Thread thread = new Thread(runnable, "event-shard-reader");
+        thread.setDaemon(true);
+        return thread;
+    });
+    /** The last counter read per shard: a reader at the tail reuses it briefly rather than read it on every poll. */
+    private final Map<Integer, CounterReading> counterReadings = new ConcurrentHashMap<>();
 
     protected DynamoEventStorageEngine(Builder builder) {
         super(builder);
@@ -324,9 +336,20 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
      */
     List<TrackedEventData<?>> readBatch(DynamoTrackingToken token) {
         int perShard = Math.max(1, settings.readBatchSize() / settings.shards());
+        // the shards are read in parallel: a batch costs one round trip, not one per shard
+        List<CompletableFuture<List<Map<String, AttributeValue>>>> reads = new ArrayList<>();
+        for (int shard = 1; shard < settings.shards(); shard++) {
+            int s = shard;
+            reads.add(CompletableFuture.supplyAsync(() -> readShard(s, token.position(s), perShard), shardReaders));
+        }
         List<Deque<Map<String, AttributeValue>>> heads = new ArrayList<>();
-        for (int shard = 0; shard < settings.shards(); shard++) {
-            heads.add(new ArrayDeque<>(readShard(shard, token.position(shard), perShard)));
+        heads.add(new ArrayDeque<>(readShard(0, token.position(0), perShard)));
+        for (CompletableFuture<List<Map<String, AttributeValue>>> read : reads) {
+            try {
+                heads.add(new ArrayDeque<>(read.join()));
+            } catch (CompletionException e) {
+                throw e.getCause() instanceof RuntimeException cause ? cause : e;
+            }
         }
         List<TrackedEventData<?>> batch = new ArrayList<>();
         DynamoTrackingToken current = token;
@@ -367,7 +390,7 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
                     .build());
             if (response.items().isEmpty()) {
                 if (counter == null) {
-                    counter = readCounter(shard);
+                    counter = tailCounter(shard, expected);
                 }
                 if (counter < expected) {
                     break; // nothing reserved beyond what we have read
@@ -432,6 +455,26 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         if (seen != null) {
             seen.remove(position);
         }
+    }
+
+    /**
+     * The shard's counter, for a reader that found nothing at {@code expected}: whether a position there is reserved
+     * but not written yet (a gap at the tail). A reading that showed nothing reserved at {@code expected} is reused for
+     * a quarter of the gap timeout. That only delays noticing a tail gap, and a gap waits the whole timeout before it
+     * is fenced anyway; it saves one read per shard on every poll of an idle or caught-up reader.
+     */
+    private long tailCounter(int shard, long expected) {
+        CounterReading last = counterReadings.get(shard);
+        long now = System.nanoTime();
+        if (last != null && last.value() < expected && now - last.readAt() < settings.gapTimeout().toNanos() / 4) {
+            return last.value();
+        }
+        long counter = readCounter(shard);
+        counterReadings.put(shard, new CounterReading(counter, now));
+        return counter;
+    }
+
+    private record CounterReading(long value, long readAt) {
     }
 
     private long readCounter(int shard) {

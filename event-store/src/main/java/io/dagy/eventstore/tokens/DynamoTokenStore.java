@@ -234,7 +234,7 @@ public final class DynamoTokenStore implements TokenStore {
         Map<ItemKey, TokenChange> changes = transaction.get().resource(this, HashMap::new);
         TokenChange change = changes.computeIfAbsent(itemKey, k -> new TokenChange());
         fold.accept(change);
-        transaction.get().write(itemKey, render(change, processorName, segment),
+        transaction.get().writeLast(itemKey, render(change, processorName, segment),
                 detail -> change.initialize ? new UnableToInitializeTokenException("Segment " + segment
                         + " of processor '" + processorName + "' already exists")
                         : new UnableToClaimTokenException("Segment " + segment + " of processor '" + processorName

@@ -1,6 +1,8 @@
 package io.dagy.eventstore.tx;
 
 import org.axonframework.common.transaction.Transaction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
@@ -20,6 +22,8 @@ import java.util.function.Function;
  * unit of work must build the combined write itself (see {@link #pending(ItemKey)}).
  */
 public final class DynamoTransaction implements Transaction {
+
+    private static final Logger log = LoggerFactory.getLogger(DynamoTransaction.class);
 
     /** DynamoDB's limit of actions in one {@code TransactWriteItems}. */
     public static final int MAX_ITEMS = 100;
@@ -43,7 +47,16 @@ public final class DynamoTransaction implements Transaction {
      */
     public void write(ItemKey key, TransactWriteItem item, Function<String, RuntimeException> onConditionFailed) {
         requireOpen();
-        writes.put(key, new PendingWrite(key, item, onConditionFailed));
+        writes.put(key, new PendingWrite(key, item, onConditionFailed, false));
+    }
+
+    /**
+     * Adds a write that records progress (a processor's token): should the transaction ever have to be split, it goes
+     * in the last part, after every effect it stands for.
+     */
+    public void writeLast(ItemKey key, TransactWriteItem item, Function<String, RuntimeException> onConditionFailed) {
+        requireOpen();
+        writes.put(key, new PendingWrite(key, item, onConditionFailed, true));
     }
 
     /** The write already collected for this item, so a store can combine a second change with it. */
@@ -94,15 +107,10 @@ public final class DynamoTransaction implements Transaction {
             afterCommit.forEach(Runnable::run);
             return;
         }
-        if (writes.size() > MAX_ITEMS) {
-            throw new TransactionTooLargeException("a unit of work tried to write " + writes.size()
-                    + " items; one DynamoDB transaction holds at most " + MAX_ITEMS + ". Nothing was written.");
-        }
-        List<PendingWrite> ordered = List.copyOf(writes.values());
-        try {
-            dynamoDb.transactWriteItems(b -> b.transactItems(ordered.stream().map(PendingWrite::item).toList()));
-        } catch (TransactionCanceledException cancelled) {
-            throw translate(cancelled, ordered);
+        if (writes.size() <= MAX_ITEMS) {
+            transact(List.copyOf(writes.values()));
+        } else {
+            commitInParts();
         }
         afterCommit.forEach(Runnable::run);
     }
@@ -116,6 +124,37 @@ public final class DynamoTransaction implements Transaction {
         writes.clear();
         afterCommit.clear();
         resources.clear();
+    }
+
+    private void transact(List<PendingWrite> ordered) {
+        try {
+            dynamoDb.transactWriteItems(b -> b.transactItems(ordered.stream().map(PendingWrite::item).toList()));
+        } catch (TransactionCanceledException cancelled) {
+            throw translate(cancelled, ordered);
+        }
+    }
+
+    /**
+     * More items than one DynamoDB transaction holds (a large batch of events): the effects go first, in parts of
+     * {@link #MAX_ITEMS}, and the progress writes ({@link #writeLast}) last, in one part. A crash between parts
+     * leaves some effects written and the token where it was, so the batch's events are handled again: processors'
+     * handlers are idempotent for that (views check sequence numbers, dispatches carry their ids).
+     */
+    private void commitInParts() {
+        List<PendingWrite> effects = writes.values().stream().filter(write -> !write.last()).toList();
+        List<PendingWrite> progress = writes.values().stream().filter(PendingWrite::last).toList();
+        if (progress.size() > MAX_ITEMS) {
+            throw new TransactionTooLargeException("a unit of work recorded progress in " + progress.size()
+                    + " items; one DynamoDB transaction holds at most " + MAX_ITEMS + ". Nothing was written.");
+        }
+        log.info("A unit of work writes {} items, more than one DynamoDB transaction holds; committing it in parts",
+                writes.size());
+        for (int from = 0; from < effects.size(); from += MAX_ITEMS) {
+            transact(effects.subList(from, Math.min(effects.size(), from + MAX_ITEMS)));
+        }
+        if (!progress.isEmpty()) {
+            transact(progress);
+        }
     }
 
     private static RuntimeException translate(TransactionCanceledException cancelled, List<PendingWrite> ordered) {
@@ -147,6 +186,7 @@ public final class DynamoTransaction implements Transaction {
     }
 
     /** A collected write and how to explain its failed condition. */
-    public record PendingWrite(ItemKey key, TransactWriteItem item, Function<String, RuntimeException> onConditionFailed) {
+    public record PendingWrite(ItemKey key, TransactWriteItem item, Function<String, RuntimeException> onConditionFailed,
+                               boolean last) {
     }
 }

@@ -6,6 +6,7 @@ import software.amazon.awssdk.services.dynamodb.model.Put;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 
 import java.util.Map;
+import java.util.Optional;
 
 /** Writes for projections: inside the processor's transaction when one is open, else at once. */
 public final class DynamoWrites {
@@ -24,6 +25,28 @@ public final class DynamoWrites {
         } else {
             dynamoDb.putItem(b -> b.tableName(table).item(item));
         }
+    }
+
+    /**
+     * Reads an item as the open transaction will leave it: a put already collected in it (an earlier event of the same
+     * batch) wins over the table, a collected delete reads as absent. Without a transaction, a consistent read.
+     */
+    public static Optional<Map<String, AttributeValue>> get(DynamoDbClient dynamoDb, String table,
+                                                            Map<String, AttributeValue> key) {
+        var pending = DynamoTransactionManager.current()
+                .flatMap(transaction -> transaction.pending(new DynamoTransaction.ItemKey(table, key)));
+        if (pending.isPresent()) {
+            TransactWriteItem write = pending.get().item();
+            if (write.put() != null) {
+                return Optional.of(write.put().item());
+            }
+            if (write.delete() != null) {
+                return Optional.empty();
+            }
+            throw new IllegalStateException("an update of " + key + " is pending; read it after the commit");
+        }
+        var item = dynamoDb.getItem(b -> b.tableName(table).consistentRead(true).key(key)).item();
+        return item == null || item.isEmpty() ? Optional.empty() : Optional.of(item);
     }
 
     /** Items per {@code BatchWriteItem}, DynamoDB's limit. */

@@ -57,9 +57,9 @@ public class DeploymentViewProjection {
 
     /** Whether the stored view already reflects this event of the deployment (a redelivery or an old replay). */
     private boolean alreadyApplied(String name, long sequence) {
-        var item = dynamoDb.getItem(b -> b.tableName(table).consistentRead(true).key(Map.of(
-                "pk", AttributeValue.fromS(PARTITION), "sk", AttributeValue.fromS(name)))).item();
-        return item != null && item.containsKey("seq") && Long.parseLong(item.get("seq").n()) >= sequence;
+        return DynamoWrites.get(dynamoDb, table, Map.of("pk", AttributeValue.fromS(PARTITION), "sk", AttributeValue.fromS(name)))
+                .filter(item -> item.containsKey("seq") && Long.parseLong(item.get("seq").n()) >= sequence)
+                .isPresent();
     }
 
     @ResetHandler

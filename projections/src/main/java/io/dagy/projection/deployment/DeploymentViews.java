@@ -2,6 +2,7 @@ package io.dagy.projection.deployment;
 
 import io.dagy.contracts.deployment.DeploymentQueries.DeploymentView;
 import org.axonframework.serialization.Serializer;
+import io.dagy.eventstore.tx.DynamoWrites;
 import io.dagy.eventstore.views.ViewItems;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
@@ -9,17 +10,19 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import java.util.Map;
 import java.util.Optional;
 
-/** Reading the deployment views back; shared by the projection (settings changes) and the query side. */
+/**
+ * Reading the deployment views back; shared by the projection (settings changes, where an earlier event of the same
+ * batch may have written the view in the open transaction) and the query side.
+ */
 public final class DeploymentViews {
 
     private DeploymentViews() {
     }
 
     public static Optional<DeploymentView> read(DynamoDbClient dynamoDb, String table, Serializer serializer, String name) {
-        var item = dynamoDb.getItem(b -> b.tableName(table).consistentRead(true)
-                .key(Map.of("pk", AttributeValue.fromS(DeploymentViewProjection.PARTITION), "sk", AttributeValue.fromS(name))))
-                .item();
-        return item == null || item.isEmpty() ? Optional.empty() : Optional.of(ViewItems.view(item, serializer));
+        return DynamoWrites.get(dynamoDb, table,
+                        Map.of("pk", AttributeValue.fromS(DeploymentViewProjection.PARTITION), "sk", AttributeValue.fromS(name)))
+                .map(item -> ViewItems.view(item, serializer));
     }
 
     static void deleteAll(DynamoDbClient dynamoDb, String table) {

@@ -179,12 +179,9 @@ public class RunViewProjection {
     }
 
     private <T> Optional<T> read(String runId, String sortKey, Class<T> type) {
-        var item = dynamoDb.getItem(b -> b.tableName(table).consistentRead(true).key(Map.of(
-                "pk", AttributeValue.fromS(partition(runId)), "sk", AttributeValue.fromS(sortKey)))).item();
-        if (item == null || item.isEmpty()) {
-            return Optional.empty();
-        }
-        return Optional.of(type.cast(ViewItems.view(item, serializer)));
+        return DynamoWrites.get(dynamoDb, table, Map.of("pk", AttributeValue.fromS(partition(runId)),
+                        "sk", AttributeValue.fromS(sortKey)))
+                .map(item -> type.cast(ViewItems.view(item, serializer)));
     }
 
     public static String partition(String runId) {

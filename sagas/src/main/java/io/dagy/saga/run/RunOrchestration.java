@@ -14,35 +14,46 @@ import org.axonframework.config.ProcessingGroup;
 import org.axonframework.eventhandling.EventHandler;
 import org.axonframework.modelling.command.AggregateStreamCreationException;
 
+import java.util.Collection;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Consumer;
 
 /**
  * Connects a run and its task runs: queues the tasks a run declares ready, and reports each task run's end back to
  * its run. Both commands are idempotent (a task run exists once; an outcome is recorded once), so redelivery is safe.
- * Events of one run are handled in order, on one segment ({@link RunSequencingPolicy}).
+ * Events of one run are handled in order, on one segment ({@link RunSequencingPolicy}). A handler that cannot send its
+ * commands fails, so the event is handled again (never skipped).
  */
 @ProcessingGroup(RunOrchestration.PROCESSING_GROUP)
 public class RunOrchestration implements AutoCloseable {
 
     public static final String PROCESSING_GROUP = "run-orchestration";
 
+    /** Commands in flight at once for one event (a fan-out may make thousands of tasks ready together). */
+    static final int SENDERS = 16;
+
     /**
      * Commands go out from these threads, not the handler's: Axon would run a command sent from an event handler as a
      * nested unit of work whose events are appended only when the handler's unit of work commits, so a refused append
      * (a task run that exists) would fail this processor's batch instead of the command.
      */
-    private final ExecutorService senders = Executors.newCachedThreadPool(runnable -> {
+    private final ExecutorService senders = Executors.newFixedThreadPool(SENDERS, runnable -> {
         Thread thread = new Thread(runnable, "run-orchestration-command");
         thread.setDaemon(true);
         return thread;
     });
 
-    private <R> R send(CommandGateway commands, Object command) {
+    /** Sends one command per element, {@link #SENDERS} at a time, and returns when all succeeded (else throws). */
+    private <T> void sendAll(Collection<T> elements, Consumer<T> send) {
+        CompletableFuture<?>[] sent = elements.stream()
+                .map(element -> CompletableFuture.runAsync(() -> send.accept(element), senders))
+                .toArray(CompletableFuture[]::new);
         try {
-            return CompletableFuture.supplyAsync(() -> commands.<R>sendAndWait(command), senders).join();
+            CompletableFuture.allOf(sent).join();
         } catch (CompletionException e) {
             throw e.getCause() instanceof RuntimeException cause ? cause : e;
         }
@@ -55,18 +66,18 @@ public class RunOrchestration implements AutoCloseable {
 
     @EventHandler
     void on(TasksReady event, CommandGateway commands) {
-        for (Dag.Task task : event.tasks()) {
+        sendAll(event.tasks(), task -> {
             TaskRunId taskRunId = TaskRunId.of(event.runId(), task.id());
             try {
-                send(commands, new QueueTask(taskRunId, task, event.params(), event.rerun()));
+                commands.sendAndWait(new QueueTask(taskRunId, task, event.params(), event.rerun()));
             } catch (RuntimeException e) {
                 if (!causedBy(e, AggregateStreamCreationException.class)) {
                     throw e;
                 }
                 // the task ran before: a rerun requeues it; a redelivery of this event changes nothing
-                send(commands, new RequeueTask(taskRunId, event.rerun()));
+                commands.sendAndWait(new RequeueTask(taskRunId, event.rerun()));
             }
-        }
+        });
     }
 
     private static boolean causedBy(Throwable error, Class<? extends Throwable> type) {
@@ -80,11 +91,12 @@ public class RunOrchestration implements AutoCloseable {
 
     @EventHandler
     void on(RunCancelling event, CommandGateway commands) {
-        event.activeTasks().forEach(taskId -> send(commands, new CancelTaskRun(TaskRunId.of(event.runId(), taskId))));
+        sendAll(event.activeTasks(), taskId -> commands.sendAndWait(new CancelTaskRun(TaskRunId.of(event.runId(), taskId))));
     }
 
     @EventHandler
     void on(TaskRunFinished event, CommandGateway commands) {
-        send(commands, new RecordTaskOutcome(event.runId(), event.taskId(), event.outcome()));
+        sendAll(List.of(event), finished -> commands.sendAndWait(
+                new RecordTaskOutcome(finished.runId(), finished.taskId(), finished.outcome())));
     }
 }
