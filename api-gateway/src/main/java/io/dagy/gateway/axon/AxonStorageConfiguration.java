@@ -22,6 +22,7 @@ import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.modelling.command.AggregateStreamCreationException;
 import org.axonframework.config.ConfigurationScopeAwareProvider;
 import org.axonframework.config.ConfigurerModule;
+import org.axonframework.eventhandling.PropagatingErrorHandler;
 import org.axonframework.eventhandling.tokenstore.TokenStore;
 import org.axonframework.eventsourcing.EventCountSnapshotTriggerDefinition;
 import org.axonframework.eventsourcing.SnapshotTriggerDefinition;
@@ -206,6 +207,8 @@ class AxonStorageConfiguration {
         long idleWait = properties.eventStore().processorIdleWait().toMillis();
         int batchSize = properties.eventStore().processorBatchSize();
         return configurer -> configurer.eventProcessing(processing -> processing
+                // a failing handler fails its batch, which is retried with back-off; Axon's default logs and skips it
+                .registerDefaultListenerInvocationErrorHandler(config -> PropagatingErrorHandler.instance())
                 .configureDefaultStreamableMessageSource(config -> new ReadAheadMessageSource(config.eventStore(),
                         READ_AHEAD_BUFFER))
                 .usingPooledStreamingEventProcessors(

@@ -3,6 +3,7 @@ package io.dagy.gateway.axon;
 import io.dagy.gateway.DagyApplication;
 import io.dagy.testdomain.Counter;
 import io.dagy.testdomain.CounterSaga;
+import io.dagy.testdomain.FlakyListener;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.eventsourcing.eventstore.EmbeddedEventStore;
 import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
@@ -23,7 +24,7 @@ import static org.awaitility.Awaitility.await;
 /** An Axon aggregate and a saga running on the DynamoDB stores inside the Spring application. */
 @SpringBootTest(classes = DagyApplication.class)
 @ActiveProfiles({"local", "test"})
-@Import({Counter.class, CounterSaga.class})
+@Import({Counter.class, CounterSaga.class, FlakyListener.class})
 class AxonOnDynamoTest {
 
     @Autowired
@@ -59,6 +60,15 @@ class AxonOnDynamoTest {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
                 storageEngine.readEvents(id, 0).asStream().map(e -> e.getPayload()).toList())
                 .last().isEqualTo(new Counter.CounterClosed(id, 3)));
+    }
+
+    /** Axon's default would log the failure and move on: the event would be lost to this handler. */
+    @Test
+    void aHandlerThatFailsGetsTheEventAgainRatherThanSkippingIt() {
+        String id = "flaky-" + UUID.randomUUID();
+        commands.sendAndWait(new Counter.OpenCounter(id, 0));
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(FlakyListener.CALLS.get(id)).isEqualTo(2));
     }
 
     @Test
