@@ -29,6 +29,8 @@ public final class ReadAheadMessageSource implements StreamableMessageSource<Tra
 
     private static final Logger log = LoggerFactory.getLogger(ReadAheadMessageSource.class);
     private static final AtomicInteger STREAMS = new AtomicInteger();
+    /** The longest a reader waits on the delegate before it looks again (the bound on a missed signal). */
+    private static final int SOURCE_WAIT_MILLIS = 50;
 
     private final StreamableMessageSource<TrackedEventMessage<?>> delegate;
     private final int bufferSize;
@@ -89,6 +91,12 @@ public final class ReadAheadMessageSource implements StreamableMessageSource<Tra
         private void readAhead() {
             try {
                 while (!closed) {
+                    // never an unbounded wait: EmbeddedEventStore's consumer checks for new events before it waits
+                    // for the producer's signal, so a signal sent in between is missed, and an idle store sends no
+                    // other; a bounded wait looks again
+                    if (!source.hasNextAvailable(SOURCE_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
+                        continue;
+                    }
                     TrackedEventMessage<?> event = source.nextAvailable();
                     boolean wasEmpty = buffer.isEmpty();
                     buffer.put(event);

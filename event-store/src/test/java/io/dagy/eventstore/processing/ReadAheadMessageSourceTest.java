@@ -17,7 +17,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -28,7 +27,8 @@ class ReadAheadMessageSourceTest {
     private static final class Source implements StreamableMessageSource<TrackedEventMessage<?>> {
         final BlockingQueue<Object> offered = new LinkedBlockingQueue<>();
         final AtomicBoolean closed = new AtomicBoolean();
-        final AtomicInteger readers = new AtomicInteger();
+        /** While set, a wait never sees what was offered: a missed wake-up. */
+        final AtomicBoolean missWakeUps = new AtomicBoolean();
 
         @Override
         public BlockingStream<TrackedEventMessage<?>> openStream(TrackingToken token) {
@@ -38,19 +38,33 @@ class ReadAheadMessageSourceTest {
                     throw new UnsupportedOperationException("the read-ahead thread only takes");
                 }
 
-                @Override
-                public boolean hasNextAvailable(int timeout, TimeUnit unit) {
-                    throw new UnsupportedOperationException("the read-ahead thread only takes");
-                }
+                private Object peeked;
 
+                /** Like EmbeddedEventStore's tailing consumer: a wait may miss its wake-up, so it may come back empty. */
                 @Override
-                public TrackedEventMessage<?> nextAvailable() throws InterruptedException {
-                    readers.incrementAndGet();
-                    Object next = offered.take();
-                    if (next instanceof RuntimeException failure) {
+                public boolean hasNextAvailable(int timeout, TimeUnit unit) throws InterruptedException {
+                    if (peeked == null) {
+                        peeked = missWakeUps.get() ? null : offered.poll(timeout, unit);
+                    }
+                    if (peeked instanceof RuntimeException failure) {
+                        peeked = null;
                         throw failure;
                     }
-                    return (TrackedEventMessage<?>) next;
+                    return peeked != null;
+                }
+
+                /** An unbounded wait that missed its wake-up waits for the next append: here, none comes. */
+                @Override
+                public TrackedEventMessage<?> nextAvailable() throws InterruptedException {
+                    if (peeked == null && missWakeUps.get()) {
+                        new CountDownLatch(1).await();
+                    }
+                    while (!hasNextAvailable(1, TimeUnit.SECONDS)) {
+                        // keep waiting
+                    }
+                    TrackedEventMessage<?> next = (TrackedEventMessage<?>) peeked;
+                    peeked = null;
+                    return next;
                 }
 
                 @Override
@@ -85,6 +99,21 @@ class ReadAheadMessageSourceTest {
         }
         assertThat(payloads).containsExactly("event-0", "event-1", "event-2", "event-3", "event-4");
         assertThat(stream.hasNextAvailable(50, TimeUnit.MILLISECONDS)).isFalse();
+        stream.close();
+    }
+
+    /** EmbeddedEventStore's consumer can miss the producer's signal; an idle store sends no second one. */
+    @Test
+    void anEventWhoseWakeUpWasMissedIsStillDelivered() throws Exception {
+        Source source = new Source();
+        source.missWakeUps.set(true);
+        BlockingStream<TrackedEventMessage<?>> stream = new ReadAheadMessageSource(source, 8).openStream(null);
+        source.offered.add(event(0));
+        Thread.sleep(100); // the reader waited and saw nothing
+        source.missWakeUps.set(false);
+
+        assertThat(stream.hasNextAvailable(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(stream.nextAvailable().getPayload()).isEqualTo("event-0");
         stream.close();
     }
 
