@@ -2,6 +2,7 @@ package io.dagy.gateway.problem;
 
 import io.dagy.contracts.ErrorCode;
 import io.dagy.contracts.BusinessError;
+import io.dagy.eventstore.events.EventTooLargeException;
 import org.axonframework.commandhandling.CommandExecutionException;
 import org.axonframework.modelling.command.AggregateStreamCreationException;
 import org.axonframework.modelling.command.ConcurrencyException;
@@ -89,6 +90,16 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
     ResponseEntity<ProblemDetail> conflict(RuntimeException ex) {
         return ResponseEntity.status(HttpStatus.CONFLICT).body(Problems.of(HttpStatus.CONFLICT,
                 ErrorCode.CONCURRENT_MODIFICATION, "The resource was changed concurrently; send the request again."));
+    }
+
+    /** What the request would store does not fit DynamoDB even compressed (a DAG of thousands of large tasks). */
+    @ExceptionHandler(EventTooLargeException.class)
+    ResponseEntity<ProblemDetail> tooLarge(EventTooLargeException ex) {
+        log.info("Refused a request whose events would not fit: {}", ex.getMessage());
+        return ResponseEntity.status(HttpStatus.CONTENT_TOO_LARGE).body(Problems.of(HttpStatus.CONTENT_TOO_LARGE,
+                ErrorCode.PAYLOAD_TOO_LARGE, "What this request would store is too large, even compressed (at most "
+                        + "400 KB per event). Use fewer or smaller tasks, shorter ids or smaller params. Nothing was "
+                        + "stored."));
     }
 
     @ExceptionHandler(Exception.class)

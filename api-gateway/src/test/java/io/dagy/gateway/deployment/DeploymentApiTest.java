@@ -125,6 +125,26 @@ class DeploymentApiTest {
         assertThat(problem.at("/errors/0/message").asString()).contains("cycle").contains("a").contains("b").contains("c");
     }
 
+    /** 5,000 tasks with random ids and params: about 800 KB after compression, twice what an event may hold. */
+    @Test
+    void aDagTooLargeToStoreIsA413AndStoresNothing() throws Exception {
+        var random = new java.util.Random(7);
+        StringBuilder tasks = new StringBuilder();
+        for (int i = 0; i < 5_000; i++) {
+            String id = "t" + new java.math.BigInteger(390, random).toString(16);
+            String noise = new java.math.BigInteger(800, random).toString(16);
+            tasks.append(i == 0 ? "" : ",").append("{\"id\":\"").append(id)
+                    .append("\",\"backend\":{\"type\":\"noop\"},\"params\":{\"noise\":\"").append(noise).append("\"}}");
+        }
+        String name = unique("huge");
+
+        HttpResponse<String> refused = put("/v1/deployments/" + name, "{\"tasks\":[" + tasks + "]}");
+
+        assertThat(refused.statusCode()).isEqualTo(413);
+        assertThat(json.readTree(refused.body()).get("code").asString()).isEqualTo("payload_too_large");
+        assertThat(get("/v1/deployments/" + name).statusCode()).isEqualTo(404);
+    }
+
     @Test
     void unknownDeploymentsAndBadNamesAreProblems() throws Exception {
         HttpResponse<String> missing = get("/v1/deployments/" + unique("missing"));

@@ -7,13 +7,13 @@ import java.io.UncheckedIOException;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 
-/** Gzip for payloads above the compression threshold. */
-final class Compression {
+/** Gzip for payloads above a compression threshold: events, snapshots and read-model views. */
+public final class Compression {
 
     private Compression() {
     }
 
-    static byte[] gzip(byte[] data) {
+    public static byte[] gzip(byte[] data) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(64, data.length / 4));
         try (GZIPOutputStream gzip = new GZIPOutputStream(out)) {
             gzip.write(data);
@@ -23,11 +23,11 @@ final class Compression {
         return out.toByteArray();
     }
 
-    static byte[] gunzip(byte[] data) {
+    public static byte[] gunzip(byte[] data) {
         try (GZIPInputStream gzip = new GZIPInputStream(new ByteArrayInputStream(data))) {
             return gzip.readAllBytes();
         } catch (IOException e) {
-            throw new UncheckedIOException("corrupt compressed event data", e);
+            throw new UncheckedIOException("corrupt compressed data", e);
         }
     }
 }

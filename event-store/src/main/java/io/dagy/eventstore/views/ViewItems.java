@@ -1,5 +1,6 @@
 package io.dagy.eventstore.views;
 
+import io.dagy.eventstore.events.Compression;
 import org.axonframework.serialization.SerializedObject;
 import org.axonframework.serialization.Serializer;
 import org.axonframework.serialization.SimpleSerializedObject;
@@ -12,9 +13,14 @@ import java.util.Map;
 /**
  * The one format of read-model items: keys {@code pk}/{@code sk}, the view serialized by Axon's serializer in
  * {@code view}, and its type in {@code view_type}. Projections write with it and query handlers read with it, so the two
- * sides cannot disagree.
+ * sides cannot disagree. A view over {@link #COMPRESSION_THRESHOLD} bytes is stored gzip-compressed (marked by
+ * {@code view_gzip}): a deployment of thousands of tasks, or a run listing all of them, would not fit DynamoDB's
+ * 400 KB item otherwise.
  */
 public final class ViewItems {
+
+    static final int COMPRESSION_THRESHOLD = 8 * 1024;
+    private static final String GZIP = "view_gzip";
 
     private ViewItems() {
     }
@@ -25,7 +31,12 @@ public final class ViewItems {
         Map<String, AttributeValue> item = new HashMap<>();
         item.put("pk", AttributeValue.fromS(partitionKey));
         item.put("sk", AttributeValue.fromS(sortKey));
-        item.put("view", AttributeValue.fromB(SdkBytes.fromByteArray(data.getData())));
+        byte[] bytes = data.getData();
+        if (bytes.length > COMPRESSION_THRESHOLD) {
+            bytes = Compression.gzip(bytes);
+            item.put(GZIP, AttributeValue.fromBool(true));
+        }
+        item.put("view", AttributeValue.fromB(SdkBytes.fromByteArray(bytes)));
         item.put("view_type", AttributeValue.fromS(data.getType().getName()));
         return item;
     }
@@ -37,7 +48,10 @@ public final class ViewItems {
 
     /** The view an item holds. */
     public static <T> T view(Map<String, AttributeValue> item, Serializer serializer) {
-        return serializer.deserialize(new SimpleSerializedObject<>(item.get("view").b().asByteArray(), byte[].class,
-                item.get("view_type").s(), null));
+        byte[] bytes = item.get("view").b().asByteArray();
+        if (item.containsKey(GZIP) && Boolean.TRUE.equals(item.get(GZIP).bool())) {
+            bytes = Compression.gunzip(bytes);
+        }
+        return serializer.deserialize(new SimpleSerializedObject<>(bytes, byte[].class, item.get("view_type").s(), null));
     }
 }
