@@ -14,9 +14,13 @@ import tools.jackson.databind.json.JsonMapper;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Attempts for external workers, which long-poll the API for work on a named queue. A dispatch becomes two items in
@@ -31,6 +35,14 @@ public final class WorkerBackend implements ExecutionBackend {
     private static final String QUEUED = "queued";
     private static final String LEASED = "leased";
     private static final String CANCEL_REQUESTED = "cancel_requested";
+    /**
+     * How long a poll of an empty queue waits before it looks again: a dispatch on this node wakes it at once, one on
+     * another node is seen within this time.
+     */
+    private static final long EMPTY_QUEUE_WAIT_MILLIS = 250;
+
+    /** One monitor per queue: a dispatch on this node wakes this node's polls of its queue at once. */
+    private final Map<String, Object> queueSignals = new ConcurrentHashMap<>();
 
     private final DynamoDbClient dynamoDb;
     private final String table;
@@ -75,6 +87,18 @@ public final class WorkerBackend implements ExecutionBackend {
                     TransactWriteItem.builder().put(Put.builder().tableName(table).item(entry).build()).build()));
         } catch (TransactionCanceledException alreadyDispatched) {
             // this dispatch id was queued before: one dispatch id is one attempt
+            return;
+        }
+        Object signal = queueSignals.computeIfAbsent(queue, q -> new Object());
+        synchronized (signal) {
+            signal.notifyAll();
+        }
+    }
+
+    private void awaitDispatch(String queue, long millis) throws InterruptedException {
+        Object signal = queueSignals.computeIfAbsent(queue, q -> new Object());
+        synchronized (signal) {
+            signal.wait(millis);
         }
     }
 
@@ -87,7 +111,10 @@ public final class WorkerBackend implements ExecutionBackend {
             var entries = dynamoDb.query(b -> b.tableName(table).consistentRead(true).limit(10)
                     .keyConditionExpression("pk = :pk")
                     .expressionAttributeValues(Map.of(":pk", s("worker-queue#" + queue)))).items();
-            for (Map<String, AttributeValue> entry : entries) {
+            // workers polling together would all race for the oldest entry: each tries them in its own order
+            List<Map<String, AttributeValue>> candidates = new ArrayList<>(entries);
+            Collections.shuffle(candidates);
+            for (Map<String, AttributeValue> entry : candidates) {
                 WorkItem item = json.readValue(entry.get("work").b().asByteArray(), WorkItem.class);
                 if (lease(entry, item.dispatchId(), workerId)) {
                     reports.started(item.dispatchId());
@@ -95,7 +122,8 @@ public final class WorkerBackend implements ExecutionBackend {
                 }
             }
             if (entries.isEmpty()) {
-                Thread.sleep(100);
+                long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
+                awaitDispatch(queue, Math.min(EMPTY_QUEUE_WAIT_MILLIS, left));
             }
         } while (System.nanoTime() < deadline);
         return Optional.empty();
