@@ -2,10 +2,7 @@ package io.dagy.benchmarks;
 
 import io.dagy.eventstore.events.EventStoreSettings;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -25,7 +22,7 @@ final class Report {
         Runtime runtime = Runtime.getRuntime();
         line("=== Dagy event store benchmark (DynamoDB Local %s, in process, in memory) ===",
                 dynamoDbLocalVersion);
-        line("machine   %d cores (%s), %s", runtime.availableProcessors(), cpuModel(),
+        line("machine   %d cores (%s), %s", runtime.availableProcessors(), Machine.cpuModel(),
                 System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
                         + System.getProperty("os.arch"));
         line("jvm       %s %s, max heap %d MB", System.getProperty("java.vm.name"),
@@ -103,16 +100,5 @@ final class Report {
 
     private static String seconds(Duration duration) {
         return String.format(Locale.ROOT, "%.1f s", ReplayBenchmark.seconds(duration));
-    }
-
-    private static String cpuModel() {
-        try {
-            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
-                    .filter(line -> line.startsWith("model name"))
-                    .map(line -> line.substring(line.indexOf(':') + 1).trim())
-                    .findFirst().orElse("cpu unknown");
-        } catch (IOException | RuntimeException e) {
-            return "cpu unknown";
-        }
     }
 }

@@ -8,14 +8,14 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.net.URI;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Dagy as a user starts it ({@code local} profile, embedded AWS stack, default settings), in this JVM, in memory and on
- * free ports, with its log in a file so standard output keeps only the figures.
+ * free ports. Its warnings go to standard error (this module's {@code logback.xml}), so standard output keeps only the
+ * figures.
  */
 final class DagyProcess implements AutoCloseable {
 
@@ -27,16 +27,14 @@ final class DagyProcess implements AutoCloseable {
         this.base = base;
     }
 
-    static DagyProcess start(Path logFile, Map<String, String> overrides) {
+    static DagyProcess start(Map<String, String> overrides) {
         List<String> args = new ArrayList<>(List.of(
                 "--server.port=0",
                 "--dagy.environment=bench",
                 "--dagy.local.in-memory=true",
                 "--dagy.local.dynamo-db-port=" + freePort(),
                 "--dagy.local.sqs-port=" + freePort(),
-                "--dagy.local.s3-port=" + freePort(),
-                "--logging.threshold.console=OFF",
-                "--logging.file.name=" + logFile));
+                "--dagy.local.s3-port=" + freePort()));
         overrides.forEach((key, value) -> args.add("--" + key + "=" + value));
         ConfigurableApplicationContext context = new SpringApplicationBuilder(DagyApplication.class)
                 .profiles("local")

@@ -1,12 +1,10 @@
 package io.dagy.benchmarks.orchestration;
 
+import io.dagy.benchmarks.Machine;
 import io.dagy.benchmarks.orchestration.OrchestrationBenchmark.Hops;
 import io.dagy.benchmarks.orchestration.OrchestrationBenchmark.Idle;
 import io.dagy.benchmarks.orchestration.OrchestrationBenchmark.Measurement;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 
@@ -16,7 +14,7 @@ final class Report {
     void header(int workerThreads) {
         Runtime runtime = Runtime.getRuntime();
         line("=== Dagy orchestration benchmark (local profile, embedded stack in memory, default settings) ===");
-        line("machine   %d cores (%s), %s %s", runtime.availableProcessors(), cpuModel(), System.getProperty("os.name"),
+        line("machine   %d cores (%s), %s %s", runtime.availableProcessors(), Machine.cpuModel(), System.getProperty("os.name"),
                 System.getProperty("os.arch"));
         line("jvm       %s %s, max heap %d MB", System.getProperty("java.vm.name"),
                 System.getProperty("java.runtime.version"), runtime.maxMemory() / (1024 * 1024));
@@ -69,16 +67,5 @@ final class Report {
     private static void line(String format, Object... arguments) {
         System.out.println(String.format(Locale.ROOT, format, arguments));
         System.out.flush();
-    }
-
-    private static String cpuModel() {
-        try {
-            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
-                    .filter(line -> line.startsWith("model name"))
-                    .map(line -> line.substring(line.indexOf(':') + 1).trim())
-                    .findFirst().orElse("cpu unknown");
-        } catch (IOException | RuntimeException e) {
-            return "cpu unknown";
-        }
     }
 }
