@@ -148,11 +148,12 @@ class AxonStorageConfiguration {
     /**
      * Aggregates stay in memory between commands (the names are those of {@code @Aggregate(cache = ...)}): a run
      * takes one command per task outcome, and replaying its history each time would make a run's cost grow with the
-     * square of its size. Bounded by count; a stale entry (another node changed the aggregate) costs one retry.
+     * square of its size. Bounded by count (a run of 10,000 tasks takes some 20 MB, so at most a few GB for runs in
+     * the worst case); a stale entry (another node changed the aggregate) costs one retry.
      */
     @Bean
     Cache runCache() {
-        return new LruCache(1_000);
+        return new LruCache(200);
     }
 
     @Bean
@@ -162,7 +163,7 @@ class AxonStorageConfiguration {
 
     @Bean
     Cache deploymentCache() {
-        return new LruCache(1_000);
+        return new LruCache(200);
     }
 
     @Bean(SNAPSHOT_TRIGGER)

@@ -82,6 +82,28 @@ class RunExecutionTest {
         });
     }
 
+    /** A fan-out is queued over parallel lanes and its events handled in batches: every task still runs once. */
+    @Test
+    void aFanOutOfAHundredTwentyTasksAndTheirJoinEachRunExactlyOnce() throws Exception {
+        StringBuilder dag = new StringBuilder("{\"tasks\": [{\"id\": \"root\", \"backend\": {\"type\": \"noop\"}}");
+        StringBuilder middle = new StringBuilder();
+        for (int i = 0; i < 120; i++) {
+            dag.append(", {\"id\": \"p").append(i).append("\", \"backend\": {\"type\": \"noop\"}, \"depends_on\": [\"root\"]}");
+            middle.append(i == 0 ? "" : ", ").append("\"p").append(i).append('"');
+        }
+        dag.append(", {\"id\": \"join\", \"backend\": {\"type\": \"noop\"}, \"depends_on\": [").append(middle).append("]}]}");
+        String deployment = deploy(dag.toString());
+
+        JsonNode run = awaitFinished(startRun(deployment, null));
+
+        assertThat(run.get("status").asString()).isEqualTo("SUCCEEDED");
+        assertThat(run.get("tasks")).hasSize(122);
+        run.get("tasks").forEach(task -> {
+            assertThat(task.get("status").asString()).as(task.get("task_id").asString()).isEqualTo("SUCCEEDED");
+            assertThat(task.get("attempts")).hasSize(1);
+        });
+    }
+
     @Test
     void aFailingTaskMakesItsDownstreamUpstreamFailedAndTheRunFailed() throws Exception {
         String deployment = deploy("""

@@ -21,6 +21,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
+import java.util.stream.IntStream;
 
 /**
  * Connects a run and its task runs: queues the tasks a run declares ready, and reports each task run's end back to
@@ -34,23 +35,33 @@ public class RunOrchestration implements AutoCloseable {
     public static final String PROCESSING_GROUP = "run-orchestration";
 
     /** Commands in flight at once for one event (a fan-out may make thousands of tasks ready together). */
-    static final int SENDERS = 16;
+    static final int LANES = 16;
 
     /**
      * Commands go out from these threads, not the handler's: Axon would run a command sent from an event handler as a
      * nested unit of work whose events are appended only when the handler's unit of work commits, so a refused append
-     * (a task run that exists) would fail this processor's batch instead of the command.
+     * (a task run that exists) would fail this processor's batch instead of the command. The pool is not bounded, so
+     * one run's fan-out never queues another run's commands behind it; each event is bounded by its lanes instead.
      */
-    private final ExecutorService senders = Executors.newFixedThreadPool(SENDERS, runnable -> {
+    private final ExecutorService senders = Executors.newCachedThreadPool(runnable -> {
         Thread thread = new Thread(runnable, "run-orchestration-command");
         thread.setDaemon(true);
         return thread;
     });
 
-    /** Sends one command per element, {@link #SENDERS} at a time, and returns when all succeeded (else throws). */
+    /**
+     * Sends one command per element over at most {@link #LANES} lanes, each sending its share one after another, and
+     * returns when all succeeded; otherwise throws the first failure (a lane stops at its first failure).
+     */
     private <T> void sendAll(Collection<T> elements, Consumer<T> send) {
-        CompletableFuture<?>[] sent = elements.stream()
-                .map(element -> CompletableFuture.runAsync(() -> send.accept(element), senders))
+        List<T> all = List.copyOf(elements);
+        int lanes = Math.min(LANES, all.size());
+        CompletableFuture<?>[] sent = IntStream.range(0, lanes)
+                .mapToObj(lane -> CompletableFuture.runAsync(() -> {
+                    for (int i = lane; i < all.size(); i += lanes) {
+                        send.accept(all.get(i));
+                    }
+                }, senders))
                 .toArray(CompletableFuture[]::new);
         try {
             CompletableFuture.allOf(sent).join();
