@@ -29,9 +29,11 @@ import org.axonframework.eventsourcing.SnapshotTriggerDefinition;
 import org.axonframework.eventsourcing.Snapshotter;
 import org.axonframework.eventsourcing.eventstore.EmbeddedEventStore;
 import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
+import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.axonframework.modelling.saga.repository.SagaStore;
 import org.axonframework.serialization.Serializer;
 import org.axonframework.serialization.jackson3.Jackson3SerializerCustomizer;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -56,6 +58,9 @@ class AxonStorageConfiguration {
 
     /** The snapshot trigger aggregates name in {@code @Aggregate(snapshotTriggerDefinition = ...)}. */
     static final String SNAPSHOT_TRIGGER = "dagySnapshotTrigger";
+
+    /** Axon's name for the processor of {@code TaskExecutionSaga}. */
+    private static final String TASK_SAGA_PROCESSOR = "TaskExecutionSagaProcessor";
 
     /** Events a processor's stream reads ahead of the processor at most. */
     private static final int READ_AHEAD_BUFFER = 1024;
@@ -148,22 +153,23 @@ class AxonStorageConfiguration {
     /**
      * Aggregates stay in memory between commands (the names are those of {@code @Aggregate(cache = ...)}): a run
      * takes one command per task outcome, and replaying its history each time would make a run's cost grow with the
-     * square of its size. Bounded by count (a run of 10,000 tasks takes some 20 MB, so at most a few GB for runs in
-     * the worst case); a stale entry (another node changed the aggregate) costs one retry.
+     * square of its size. Every hit is checked against the event store's last sequence number, so an aggregate
+     * another node changed is loaded afresh ({@link VersionCheckedCache}). Bounded by count: a run of 10,000 tasks
+     * takes some 20 MB, so runs take at most ~1.3 GB in the worst case.
      */
     @Bean
-    Cache runCache() {
-        return new LruCache(200);
+    Cache runCache(ObjectProvider<EventStore> eventStore) {
+        return new VersionCheckedCache(new LruCache(64), eventStore::getObject);
     }
 
     @Bean
-    Cache taskRunCache() {
-        return new LruCache(20_000);
+    Cache taskRunCache(ObjectProvider<EventStore> eventStore) {
+        return new VersionCheckedCache(new LruCache(20_000), eventStore::getObject);
     }
 
     @Bean
-    Cache deploymentCache() {
-        return new LruCache(200);
+    Cache deploymentCache(ObjectProvider<EventStore> eventStore) {
+        return new VersionCheckedCache(new LruCache(200), eventStore::getObject);
     }
 
     @Bean(SNAPSHOT_TRIGGER)
@@ -214,7 +220,13 @@ class AxonStorageConfiguration {
                         READ_AHEAD_BUFFER))
                 .usingPooledStreamingEventProcessors(
                         (config, builder) -> builder.tokenClaimInterval(idleWait).initialSegmentCount(segments)
-                                .batchSize(batchSize)));
+                                .batchSize(batchSize)
+                                // a batch may run for minutes (a large fan-out): keep its claim alive meanwhile
+                                .enableCoordinatorClaimExtension())
+                // a saga's start writes ~8 items (state, association, deadlines); one event per transaction keeps
+                // each saga's writes atomic, never split into parts (decision 21)
+                .registerPooledStreamingEventProcessorConfiguration(TASK_SAGA_PROCESSOR,
+                        (config, builder) -> builder.batchSize(1)));
     }
 
     /**

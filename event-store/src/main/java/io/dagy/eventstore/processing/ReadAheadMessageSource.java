@@ -98,19 +98,25 @@ public final class ReadAheadMessageSource implements StreamableMessageSource<Tra
                         continue;
                     }
                     TrackedEventMessage<?> event = source.nextAvailable();
-                    boolean wasEmpty = buffer.isEmpty();
                     buffer.put(event);
-                    if (wasEmpty) {
+                    // after the put: had the reader emptied the buffer between a check and the put, a check made
+                    // before it would see "not empty" and signal nobody
+                    if (buffer.size() == 1) {
                         signalAvailable();
                     }
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // an Error too: a reader that died silently would leave the processor claiming segments it never reads
                 if (!closed) {
                     log.warn("Reading events ahead failed; the processor will reopen its stream", e);
-                    failure = e;
+                    failure = e instanceof RuntimeException runtime ? runtime
+                            : new IllegalStateException("reading events ahead failed", e);
                     signalAvailable();
+                }
+                if (e instanceof VirtualMachineError fatal) {
+                    throw fatal;
                 }
             } finally {
                 source.close();

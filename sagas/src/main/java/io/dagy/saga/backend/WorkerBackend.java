@@ -20,7 +20,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.IntStream;
 
 /**
  * Attempts for external workers, which long-poll the API for work on a named queue. A dispatch becomes two items in
@@ -41,8 +41,11 @@ public final class WorkerBackend implements ExecutionBackend {
      */
     private static final long EMPTY_QUEUE_WAIT_MILLIS = 250;
 
-    /** One monitor per queue: a dispatch on this node wakes this node's polls of its queue at once. */
-    private final Map<String, Object> queueSignals = new ConcurrentHashMap<>();
+    /**
+     * Monitors a dispatch notifies, so it wakes this node's polls of its queue at once; a fixed set chosen by the
+     * queue's hash (queue names come from clients, so one monitor per name would grow without bound).
+     */
+    private final Object[] queueSignals = IntStream.range(0, 64).mapToObj(i -> new Object()).toArray();
 
     private final DynamoDbClient dynamoDb;
     private final String table;
@@ -89,14 +92,18 @@ public final class WorkerBackend implements ExecutionBackend {
             // this dispatch id was queued before: one dispatch id is one attempt
             return;
         }
-        Object signal = queueSignals.computeIfAbsent(queue, q -> new Object());
+        Object signal = signalOf(queue);
         synchronized (signal) {
             signal.notifyAll();
         }
     }
 
+    private Object signalOf(String queue) {
+        return queueSignals[Math.floorMod(queue.hashCode(), queueSignals.length)];
+    }
+
     private void awaitDispatch(String queue, long millis) throws InterruptedException {
-        Object signal = queueSignals.computeIfAbsent(queue, q -> new Object());
+        Object signal = signalOf(queue);
         synchronized (signal) {
             signal.wait(millis);
         }
