@@ -97,9 +97,9 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
     ResponseEntity<ProblemDetail> tooLarge(EventTooLargeException ex) {
         log.info("Refused a request whose events would not fit: {}", ex.getMessage());
         return ResponseEntity.status(HttpStatus.CONTENT_TOO_LARGE).body(Problems.of(HttpStatus.CONTENT_TOO_LARGE,
-                ErrorCode.PAYLOAD_TOO_LARGE, "What this request would store is too large, even compressed (at most "
-                        + "400 KB per event). Use fewer or smaller tasks, shorter ids or smaller params. Nothing was "
-                        + "stored."));
+                ErrorCode.PAYLOAD_TOO_LARGE, "What this request would store does not fit DynamoDB, even compressed "
+                        + "(at most 400 KB per event and 4 MB per request). Use fewer or smaller tasks, shorter ids or "
+                        + "smaller params. Nothing was stored."));
     }
 
     @ExceptionHandler(Exception.class)

@@ -16,6 +16,7 @@ import org.springframework.web.bind.annotation.RestController;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * The API external workers use: long-poll a queue for an attempt, then heartbeat, complete or fail that attempt.
@@ -57,36 +58,36 @@ class WorkerController {
     @PostMapping(path = "/attempts/{runId}/{taskId}/{attempt}/heartbeat", consumes = "application/json")
     ResponseEntity<?> heartbeat(@PathVariable String runId, @PathVariable String taskId, @PathVariable int attempt,
                                 @RequestBody WorkerReport report) {
-        String dispatchId = runId + "/" + taskId + "/" + attempt;
-        if (!holds(dispatchId, report)) {
-            return notHeld(dispatchId);
-        }
-        return ResponseEntity.ok(new HeartbeatResponse(workers.heartbeat(dispatchId)));
+        return asHolder(runId, taskId, attempt, report,
+                dispatchId -> ResponseEntity.ok(new HeartbeatResponse(workers.heartbeat(dispatchId))));
     }
 
     @PostMapping(path = "/attempts/{runId}/{taskId}/{attempt}/complete", consumes = "application/json")
     ResponseEntity<?> complete(@PathVariable String runId, @PathVariable String taskId, @PathVariable int attempt,
                                @RequestBody WorkerReport report) {
-        String dispatchId = runId + "/" + taskId + "/" + attempt;
-        if (!holds(dispatchId, report)) {
-            return notHeld(dispatchId);
-        }
-        workers.complete(dispatchId, report.output() == null ? Map.of() : report.output());
-        return ResponseEntity.accepted().build();
+        return asHolder(runId, taskId, attempt, report, dispatchId -> {
+            workers.complete(dispatchId, report.output() == null ? Map.of() : report.output());
+            return ResponseEntity.accepted().build();
+        });
     }
 
     @PostMapping(path = "/attempts/{runId}/{taskId}/{attempt}/fail", consumes = "application/json")
     ResponseEntity<?> fail(@PathVariable String runId, @PathVariable String taskId, @PathVariable int attempt,
                            @RequestBody WorkerReport report) {
+        return asHolder(runId, taskId, attempt, report, dispatchId -> {
+            if (report.errorKind() == null || report.errorKind().isBlank()) {
+                return invalid(List.of(new BusinessError.FieldError("error_kind", "is required")));
+            }
+            workers.fail(dispatchId, report.errorKind(), report.message() == null ? "" : report.message());
+            return ResponseEntity.accepted().build();
+        });
+    }
+
+    /** Runs {@code action} on the attempt's dispatch id if the reporting worker holds it; else a 404 problem. */
+    private ResponseEntity<?> asHolder(String runId, String taskId, int attempt, WorkerReport report,
+                                       Function<String, ResponseEntity<?>> action) {
         String dispatchId = runId + "/" + taskId + "/" + attempt;
-        if (!holds(dispatchId, report)) {
-            return notHeld(dispatchId);
-        }
-        if (report.errorKind() == null || report.errorKind().isBlank()) {
-            return invalid(List.of(new BusinessError.FieldError("error_kind", "is required")));
-        }
-        workers.fail(dispatchId, report.errorKind(), report.message() == null ? "" : report.message());
-        return ResponseEntity.accepted().build();
+        return holds(dispatchId, report) ? action.apply(dispatchId) : notHeld(dispatchId);
     }
 
     private boolean holds(String dispatchId, WorkerReport report) {

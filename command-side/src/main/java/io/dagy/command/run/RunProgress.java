@@ -145,11 +145,10 @@ final class RunProgress {
         int failed = node.failed;
         int skipped = node.skipped;
         // walk the smaller side: a failure cascading through a wide DAG decides thousands of tasks at once
-        boolean byUpstream = node.upstream.size() < pending.size();
-        for (String upstreamId : byUpstream ? node.upstream : pending.keySet()) {
-            TaskStatus decided = byUpstream ? pending.get(upstreamId)
-                    : node.upstream.contains(upstreamId) ? pending.get(upstreamId) : null;
-            if (decided != null) {
+        Collection<String> smaller = node.upstream.size() < pending.size() ? node.upstream : pending.keySet();
+        for (String id : smaller) {
+            TaskStatus decided = pending.get(id);
+            if (decided != null && node.upstream.contains(id)) {
                 done++;
                 if (decided == TaskStatus.UPSTREAM_FAILED) {
                     failed++;
