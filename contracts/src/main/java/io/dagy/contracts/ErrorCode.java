@@ -31,6 +31,22 @@ public enum ErrorCode {
     CONCURRENT_MODIFICATION("concurrent_modification"),
     /** A dependency (DynamoDB, S3, SQS) is unavailable. */
     SERVICE_UNAVAILABLE("service_unavailable"),
+    /** The request carries no credentials, or credentials that are malformed, expired, revoked or not ours. */
+    UNAUTHENTICATED("unauthenticated"),
+    /** The caller is known but its role does not allow this action in this organization. */
+    FORBIDDEN("forbidden"),
+    /** The caller sent more requests than its rate limit allows; retry after the {@code Retry-After} header. */
+    RATE_LIMITED("rate_limited"),
+    /** No organization has that id, or the caller is not a member of it. */
+    ORGANIZATION_NOT_FOUND("organization_not_found"),
+    /** No API key has that id in this organization. */
+    API_KEY_NOT_FOUND("api_key_not_found"),
+    /** No member has that user id in this organization. */
+    MEMBER_NOT_FOUND("member_not_found"),
+    /** The change would leave the organization without an owner. */
+    LAST_OWNER("last_owner"),
+    /** A webhook delivery whose signature is missing, wrong or too old. */
+    INVALID_SIGNATURE("invalid_signature"),
     /** Any other client error that has no more precise code. */
     BAD_REQUEST("bad_request"),
     /** An unexpected server-side failure; the details are in the server log under the problem's instance id. */

@@ -33,7 +33,12 @@ public final class Problems {
     public static HttpStatus statusOf(ErrorCode code) {
         return switch (code) {
             case MALFORMED_REQUEST, VALIDATION_FAILED, BAD_REQUEST -> HttpStatus.BAD_REQUEST;
-            case ROUTE_NOT_FOUND, DEPLOYMENT_NOT_FOUND, RUN_NOT_FOUND, ATTEMPT_NOT_FOUND -> HttpStatus.NOT_FOUND;
+            case ROUTE_NOT_FOUND, DEPLOYMENT_NOT_FOUND, RUN_NOT_FOUND, ATTEMPT_NOT_FOUND, ORGANIZATION_NOT_FOUND,
+                 API_KEY_NOT_FOUND, MEMBER_NOT_FOUND -> HttpStatus.NOT_FOUND;
+            case UNAUTHENTICATED, INVALID_SIGNATURE -> HttpStatus.UNAUTHORIZED;
+            case FORBIDDEN -> HttpStatus.FORBIDDEN;
+            case RATE_LIMITED -> HttpStatus.TOO_MANY_REQUESTS;
+            case LAST_OWNER -> HttpStatus.CONFLICT;
             case METHOD_NOT_ALLOWED -> HttpStatus.METHOD_NOT_ALLOWED;
             case NOT_ACCEPTABLE -> HttpStatus.NOT_ACCEPTABLE;
             case UNSUPPORTED_MEDIA_TYPE -> HttpStatus.UNSUPPORTED_MEDIA_TYPE;
