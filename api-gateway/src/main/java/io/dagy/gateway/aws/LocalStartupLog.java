@@ -24,6 +24,7 @@ class LocalStartupLog {
     }
 
     @EventListener(ApplicationReadyEvent.class)
+    @org.springframework.core.annotation.Order(10) // after the owner key is made (LocalOwnerKeyConfiguration)
     void announce() {
         String host = environment.getProperty("server.address", "127.0.0.1");
         String port = environment.getProperty("local.server.port", environment.getProperty("server.port", "8080"));

@@ -13,6 +13,13 @@ import io.dagy.gateway.settings.DagyResources;
 import io.dagy.tables.DagyTable;
 import org.axonframework.commandhandling.CommandBus;
 import org.axonframework.commandhandling.gateway.CommandGateway;
+import io.dagy.eventstore.upcasting.ContractRevisionResolver;
+import io.dagy.eventstore.upcasting.TenancyUpcasters;
+import io.dagy.gateway.security.MessageTenancy;
+import org.axonframework.messaging.correlation.CorrelationDataProvider;
+import org.axonframework.serialization.RevisionResolver;
+import org.axonframework.serialization.upcasting.event.EventUpcaster;
+import org.axonframework.serialization.upcasting.event.EventUpcasterChain;
 import org.axonframework.commandhandling.gateway.DefaultCommandGateway;
 import org.axonframework.commandhandling.gateway.IntervalRetryScheduler;
 import io.dagy.command.common.DagyRuleViolation;
@@ -64,6 +71,24 @@ class AxonStorageConfiguration {
 
     /** Events a processor's stream reads ahead of the processor at most. */
     private static final int READ_AHEAD_BUFFER = 1024;
+
+    /** Revisions of contract events come from Dagy's own {@code @Revision} (contracts depend on nothing). */
+    @Bean
+    RevisionResolver revisionResolver() {
+        return new ContractRevisionResolver();
+    }
+
+    /** Events stored before tenancy are read as the default organization's (docs/events.md). */
+    @Bean
+    EventUpcaster tenancyUpcasters() {
+        return new EventUpcasterChain(TenancyUpcasters.all());
+    }
+
+    /** Organization and actor travel from commands to their events, and from events to the commands they cause. */
+    @Bean
+    CorrelationDataProvider tenancyCorrelation() {
+        return MessageTenancy.correlation();
+    }
 
     @Bean
     TransactionManager axonTransactionManager(DynamoDbClient dynamoDb) {
@@ -190,6 +215,7 @@ class AxonStorageConfiguration {
         });
         return DefaultCommandGateway.builder()
                 .commandBus(commandBus)
+                .dispatchInterceptors(MessageTenancy.fromRequest())
                 .retryScheduler(IntervalRetryScheduler.builder()
                         .retryExecutor(retries).retryInterval(20).maxRetryCount(5)
                         // Axon retries anything not marked non-transient; a refused command or an existing aggregate

@@ -1,6 +1,11 @@
 package io.dagy.gateway.deployment;
 
 import io.dagy.command.common.DagyCommandTargetResolver;
+import io.dagy.command.deployment.BackendPolicy;
+import io.dagy.command.deployment.DeploymentIds;
+import org.springframework.beans.factory.annotation.Value;
+import org.axonframework.eventsourcing.eventstore.EventStore;
+import org.springframework.beans.factory.ObjectProvider;
 import io.dagy.gateway.settings.DagyResources;
 import io.dagy.projection.deployment.DeploymentViewProjection;
 import io.dagy.query.deployment.DeploymentQueryHandler;
@@ -14,9 +19,20 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 @Configuration(proxyBeanMethods = false)
 class DeploymentConfiguration {
 
+    /** {@code DAGY_LOCAL_BACKEND_ENABLED}: true by default in the local profile, false in the aws profile. */
+    @Bean
+    BackendPolicy backendPolicy(@Value("${dagy.local-backend-enabled:true}") boolean localBackendEnabled) {
+        return BackendPolicy.of(localBackendEnabled);
+    }
+
+    @Bean
+    DeploymentIds deploymentIds(ObjectProvider<EventStore> eventStore) {
+        return new DeploymentIds(id -> eventStore.getObject().lastSequenceNumberFor(id).isPresent());
+    }
+
     @Bean(DagyCommandTargetResolver.BEAN_NAME)
-    DagyCommandTargetResolver dagyCommandTargetResolver() {
-        return new DagyCommandTargetResolver();
+    DagyCommandTargetResolver dagyCommandTargetResolver(DeploymentIds deploymentIds) {
+        return new DagyCommandTargetResolver(deploymentIds);
     }
 
     @Bean

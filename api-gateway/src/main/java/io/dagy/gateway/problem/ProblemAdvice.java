@@ -68,7 +68,9 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(ProblemException.class)
     ResponseEntity<ProblemDetail> known(ProblemException ex) {
-        return ResponseEntity.status(ex.status()).body(Problems.of(ex.status(), ex.code(), ex.getMessage()));
+        ProblemDetail problem = Problems.of(ex.error());
+        problem.setStatus(ex.status().value());
+        return ResponseEntity.status(ex.status()).body(problem);
     }
 
     /** A command refused by a business rule carries its error; anything else from a command is unexpected. */

@@ -1,6 +1,8 @@
 package io.dagy.gateway.run;
 
 import io.dagy.command.deployment.Deployment;
+import io.dagy.command.deployment.BackendPolicy;
+import io.dagy.command.deployment.DeploymentIds;
 import io.dagy.command.run.Run;
 import io.dagy.command.run.RunStarter;
 import io.dagy.gateway.settings.DagyResources;
@@ -36,8 +38,9 @@ import java.util.List;
 class RunConfiguration {
 
     @Bean
-    RunStarter runStarter(Repository<Deployment> deploymentRepository, Repository<Run> runRepository) {
-        return new RunStarter(deploymentRepository, runRepository);
+    RunStarter runStarter(Repository<Deployment> deploymentRepository, Repository<Run> runRepository,
+                          DeploymentIds deploymentIds) {
+        return new RunStarter(deploymentRepository, runRepository, deploymentIds);
     }
 
     @Bean
@@ -61,8 +64,10 @@ class RunConfiguration {
     }
 
     @Bean
-    ExecutionBackends executionBackends(NoopBackend noop, LocalProcessBackend local, WorkerBackend worker) {
-        return new ExecutionBackends(List.of(noop, local, worker));
+    ExecutionBackends executionBackends(NoopBackend noop, LocalProcessBackend local, WorkerBackend worker,
+                                        BackendPolicy policy) {
+        // a deployment published before the local backend was disabled still cannot run shell commands here
+        return new ExecutionBackends(policy.allows(local.type()) ? List.of(noop, local, worker) : List.of(noop, worker));
     }
 
     @Bean(destroyMethod = "close")

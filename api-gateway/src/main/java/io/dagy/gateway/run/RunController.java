@@ -3,41 +3,48 @@ package io.dagy.gateway.run;
 import io.dagy.contracts.BusinessError;
 import io.dagy.contracts.ErrorCode;
 import io.dagy.contracts.deployment.DeploymentName;
+import io.dagy.contracts.identity.OrgId;
+import io.dagy.contracts.run.RunCommands.CancelRun;
+import io.dagy.contracts.run.RunCommands.RerunRun;
 import io.dagy.contracts.run.RunCommands.StartRun;
 import io.dagy.contracts.run.RunId;
 import io.dagy.contracts.run.RunQueries.AttemptView;
 import io.dagy.contracts.run.RunQueries.FindRun;
 import io.dagy.contracts.run.RunQueries.ListRuns;
-import io.dagy.contracts.run.RunQueries.RunPage;
-import io.dagy.contracts.run.RunStatus;
 import io.dagy.contracts.run.RunQueries.RunDetails;
+import io.dagy.contracts.run.RunQueries.RunPage;
 import io.dagy.contracts.run.RunQueries.TaskView;
-import io.dagy.gateway.problem.Problems;
+import io.dagy.contracts.run.RunStatus;
+import io.dagy.gateway.problem.ProblemException;
+import io.dagy.gateway.security.Caller;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.messaging.responsetypes.ResponseTypes;
+import org.axonframework.modelling.command.AggregateNotFoundException;
 import org.axonframework.modelling.command.AggregateStreamCreationException;
 import org.axonframework.queryhandling.QueryGateway;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.ProblemDetail;
-import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 
-/** Starting runs and reading them. */
+/** Starting runs of the caller's organization and reading them; another organization's run is not found. */
 @RestController
 class RunController {
 
@@ -57,26 +64,36 @@ class RunController {
 
     /**
      * Starts a run of the deployment's current version: 202 with the run id. With an {@code Idempotency-Key}, the run
-     * id is derived from deployment and key, so the same key always answers with the same run and never starts a
-     * second one, however many requests race.
+     * id is derived from organization, deployment and key, so the same key always answers with the same run and never
+     * starts a second one, however many requests race.
      */
     @PostMapping("/v1/deployments/{name}/runs")
-    ResponseEntity<?> start(@PathVariable String name, @RequestBody(required = false) StartRequest request,
-                            @RequestHeader(name = "Idempotency-Key", required = false) String idempotencyKey) {
+    @ResponseStatus(HttpStatus.ACCEPTED)
+    StartResponse start(Caller caller, @PathVariable String name, @RequestBody(required = false) StartRequest request,
+                        @RequestHeader(name = "Idempotency-Key", required = false) String idempotencyKey) {
         if (!DeploymentName.isValid(name)) {
-            return problem(ErrorCode.DEPLOYMENT_NOT_FOUND, "No deployment is named '" + name + "'.");
+            throw ProblemException.of(ErrorCode.DEPLOYMENT_NOT_FOUND, "No deployment is named '" + name + "'.");
         }
         RunId runId = idempotencyKey == null ? new RunId("r-" + UUID.randomUUID())
-                : new RunId("r-" + sha256(name + "\n" + idempotencyKey).substring(0, 32));
+                : new RunId("r-" + sha256(idempotencyScope(caller.org(), name) + idempotencyKey).substring(0, 32));
         try {
-            commands.sendAndWait(new StartRun(runId, new DeploymentName(name), request == null ? Map.of() : request.params()));
+            commands.sendAndWait(new StartRun(runId, caller.org(), new DeploymentName(name),
+                    request == null ? Map.of() : request.params()));
         } catch (RuntimeException e) {
             if (idempotencyKey == null || !causedBy(e, AggregateStreamCreationException.class)) {
                 throw e;
             }
             // the key's run exists already: answer as the first request did
         }
-        return ResponseEntity.status(HttpStatus.ACCEPTED).body(new StartResponse(runId.value(), "RUNNING"));
+        return new StartResponse(runId.value(), "RUNNING");
+    }
+
+    /**
+     * What an idempotency key is unique within: the organization and the deployment. The default organization keeps
+     * the scope it had before tenancy (the deployment alone), so a key sent before the upgrade still names its run.
+     */
+    private static String idempotencyScope(OrgId org, String deployment) {
+        return (OrgId.DEFAULT.equals(org) ? "" : org.value() + "\n") + deployment + "\n";
     }
 
     /**
@@ -84,13 +101,10 @@ class RunController {
      * run ends {@code CANCELLED}. Cancelling a finished run changes nothing.
      */
     @PostMapping("/v1/runs/{id}/cancel")
-    ResponseEntity<?> cancel(@PathVariable String id) {
-        try {
-            commands.sendAndWait(new io.dagy.contracts.run.RunCommands.CancelRun(new RunId(id)));
-        } catch (org.axonframework.modelling.command.AggregateNotFoundException missing) {
-            return problem(ErrorCode.RUN_NOT_FOUND, "No run has id '" + id + "'.");
-        }
-        return ResponseEntity.status(HttpStatus.ACCEPTED).body(new StartResponse(id, "CANCELLING"));
+    @ResponseStatus(HttpStatus.ACCEPTED)
+    StartResponse cancel(Caller caller, @PathVariable String id) {
+        send(new CancelRun(runId(id), caller.org()), id);
+        return new StartResponse(id, "CANCELLING");
     }
 
     /**
@@ -98,13 +112,18 @@ class RunController {
      * succeeded tasks keep their results. 409 {@code run_not_finished} while it still runs.
      */
     @PostMapping("/v1/runs/{id}/rerun")
-    ResponseEntity<?> rerun(@PathVariable String id) {
+    @ResponseStatus(HttpStatus.ACCEPTED)
+    StartResponse rerun(Caller caller, @PathVariable String id) {
+        send(new RerunRun(runId(id), caller.org()), id);
+        return new StartResponse(id, "RUNNING");
+    }
+
+    private void send(Object command, String id) {
         try {
-            commands.sendAndWait(new io.dagy.contracts.run.RunCommands.RerunRun(new RunId(id)));
-        } catch (org.axonframework.modelling.command.AggregateNotFoundException missing) {
-            return problem(ErrorCode.RUN_NOT_FOUND, "No run has id '" + id + "'.");
+            commands.sendAndWait(command);
+        } catch (AggregateNotFoundException missing) {
+            throw runNotFound(id);
         }
-        return ResponseEntity.status(HttpStatus.ACCEPTED).body(new StartResponse(id, "RUNNING"));
     }
 
     record RunSummary(String runId, String deployment, int version, String status, Instant startedAt, Instant endedAt) {
@@ -115,17 +134,17 @@ class RunController {
 
     /** Runs newest first, optionally of one deployment and in one status; follow {@code next_cursor} for more. */
     @GetMapping("/v1/runs")
-    ResponseEntity<?> list(@org.springframework.web.bind.annotation.RequestParam(required = false) String deployment,
-                           @org.springframework.web.bind.annotation.RequestParam(required = false) String status,
-                           @org.springframework.web.bind.annotation.RequestParam(required = false) String cursor,
-                           @org.springframework.web.bind.annotation.RequestParam(defaultValue = "50") int limit) {
-        List<BusinessError.FieldError> errors = new java.util.ArrayList<>();
+    RunPageResponse list(Caller caller, @RequestParam(required = false) String deployment,
+                         @RequestParam(required = false) String status,
+                         @RequestParam(required = false) String cursor,
+                         @RequestParam(defaultValue = "50") int limit) {
+        List<BusinessError.FieldError> errors = new ArrayList<>();
         RunStatus wanted = null;
         if (status != null) {
             try {
-                wanted = RunStatus.valueOf(status.toUpperCase(java.util.Locale.ROOT));
+                wanted = RunStatus.valueOf(status.toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException unknown) {
-                errors.add(new BusinessError.FieldError("status", "one of " + java.util.Arrays.toString(RunStatus.values())));
+                errors.add(new BusinessError.FieldError("status", "one of " + Arrays.toString(RunStatus.values())));
             }
         }
         if (deployment != null && !DeploymentName.isValid(deployment)) {
@@ -138,23 +157,19 @@ class RunController {
             errors.add(new BusinessError.FieldError("cursor", "pass the next_cursor of a previous page"));
         }
         if (!errors.isEmpty()) {
-            ProblemDetail problem = Problems.of(new BusinessError(ErrorCode.VALIDATION_FAILED, "The query is invalid.", errors));
-            return ResponseEntity.status(problem.getStatus()).body(problem);
+            throw ProblemException.of(new BusinessError(ErrorCode.VALIDATION_FAILED, "The query is invalid.", errors));
         }
-        RunPage page = queries.query(new ListRuns(deployment == null ? null : new DeploymentName(deployment), wanted,
-                cursor, limit), ResponseTypes.instanceOf(RunPage.class)).join();
-        return ResponseEntity.ok(new RunPageResponse(page.items().stream().map(run -> new RunSummary(run.runId().value(),
+        RunPage page = queries.query(new ListRuns(caller.org(), deployment == null ? null : new DeploymentName(deployment),
+                wanted, cursor, limit), ResponseTypes.instanceOf(RunPage.class)).join();
+        return new RunPageResponse(page.items().stream().map(run -> new RunSummary(run.runId().value(),
                 run.deployment().value(), run.version(), run.status().name(), run.startedAt(), run.endedAt())).toList(),
-                page.nextCursor()));
+                page.nextCursor());
     }
 
     @GetMapping("/v1/runs/{id}")
-    ResponseEntity<?> find(@PathVariable String id) {
-        @SuppressWarnings("unchecked")
-        Optional<RunDetails> details = queries.query(new FindRun(new RunId(id)),
-                ResponseTypes.optionalInstanceOf(RunDetails.class)).join();
-        return details.<ResponseEntity<?>>map(d -> ResponseEntity.ok(RunResponse.of(d)))
-                .orElseGet(() -> problem(ErrorCode.RUN_NOT_FOUND, "No run has id '" + id + "'."));
+    RunResponse find(Caller caller, @PathVariable String id) {
+        return queries.query(new FindRun(caller.org(), runId(id)), ResponseTypes.optionalInstanceOf(RunDetails.class))
+                .join().map(RunResponse::of).orElseThrow(() -> runNotFound(id));
     }
 
     record RunResponse(String runId, String deployment, int version, String status, Instant startedAt, Instant endedAt,
@@ -172,6 +187,19 @@ class RunController {
         }
     }
 
+    /** A run id as the client sent it; one that cannot be a run id names no run. */
+    private static RunId runId(String id) {
+        if (!RunId.isValid(id)) {
+            throw runNotFound(id);
+        }
+        return new RunId(id);
+    }
+
+    private static ProblemException runNotFound(String id) {
+        return ProblemException.of(ErrorCode.RUN_NOT_FOUND, RunId.isValid(id) ? "No run has id '" + id + "'."
+                : "No run has that id.");
+    }
+
     private static boolean causedBy(Throwable error, Class<? extends Throwable> type) {
         for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (type.isInstance(t)) {
@@ -179,11 +207,6 @@ class RunController {
             }
         }
         return false;
-    }
-
-    private static ResponseEntity<ProblemDetail> problem(ErrorCode code, String message) {
-        ProblemDetail problem = Problems.of(BusinessError.of(code, message));
-        return ResponseEntity.status(problem.getStatus()).body(problem);
     }
 
     private static String sha256(String text) {

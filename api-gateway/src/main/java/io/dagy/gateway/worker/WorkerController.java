@@ -3,6 +3,7 @@ package io.dagy.gateway.worker;
 import io.dagy.contracts.BusinessError;
 import io.dagy.contracts.ErrorCode;
 import io.dagy.gateway.problem.Problems;
+import io.dagy.gateway.security.Caller;
 import io.dagy.saga.backend.WorkerBackend;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
@@ -19,8 +20,9 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * The API external workers use: long-poll a queue for an attempt, then heartbeat, complete or fail that attempt.
- * Only the worker holding an attempt may report on it.
+ * The API external workers use, with a worker key: long-poll a queue of the key's organization for an attempt, then
+ * heartbeat, complete or fail that attempt. Only the worker holding an attempt may report on it, and only with a key
+ * of the attempt's organization; any other attempt does not exist for it.
  */
 @RestController
 @RequestMapping("/v1/workers")
@@ -45,36 +47,36 @@ class WorkerController {
 
     /** 200 with an attempt, or 204 when none arrived within {@code wait_seconds} (at most 20). */
     @PostMapping(path = "/poll", consumes = "application/json")
-    ResponseEntity<?> poll(@RequestBody PollRequest request) throws InterruptedException {
+    ResponseEntity<?> poll(Caller caller, @RequestBody PollRequest request) throws InterruptedException {
         if (request.queue() == null || request.queue().isBlank() || request.workerId() == null || request.workerId().isBlank()) {
             return invalid(List.of(new BusinessError.FieldError("queue", "queue and worker_id are required")));
         }
         int wait = request.waitSeconds() == null ? 10 : Math.max(0, Math.min(MAX_WAIT_SECONDS, request.waitSeconds()));
-        return workers.poll(request.queue(), request.workerId(), Duration.ofSeconds(wait))
+        return workers.poll(caller.org(), request.queue(), request.workerId(), Duration.ofSeconds(wait))
                 .<ResponseEntity<?>>map(ResponseEntity::ok)
                 .orElseGet(() -> ResponseEntity.noContent().build());
     }
 
     @PostMapping(path = "/attempts/{runId}/{taskId}/{attempt}/heartbeat", consumes = "application/json")
-    ResponseEntity<?> heartbeat(@PathVariable String runId, @PathVariable String taskId, @PathVariable int attempt,
-                                @RequestBody WorkerReport report) {
-        return asHolder(runId, taskId, attempt, report,
+    ResponseEntity<?> heartbeat(Caller caller, @PathVariable String runId, @PathVariable String taskId,
+                                @PathVariable int attempt, @RequestBody WorkerReport report) {
+        return asHolder(caller, runId, taskId, attempt, report,
                 dispatchId -> ResponseEntity.ok(new HeartbeatResponse(workers.heartbeat(dispatchId))));
     }
 
     @PostMapping(path = "/attempts/{runId}/{taskId}/{attempt}/complete", consumes = "application/json")
-    ResponseEntity<?> complete(@PathVariable String runId, @PathVariable String taskId, @PathVariable int attempt,
-                               @RequestBody WorkerReport report) {
-        return asHolder(runId, taskId, attempt, report, dispatchId -> {
+    ResponseEntity<?> complete(Caller caller, @PathVariable String runId, @PathVariable String taskId,
+                               @PathVariable int attempt, @RequestBody WorkerReport report) {
+        return asHolder(caller, runId, taskId, attempt, report, dispatchId -> {
             workers.complete(dispatchId, report.output() == null ? Map.of() : report.output());
             return ResponseEntity.accepted().build();
         });
     }
 
     @PostMapping(path = "/attempts/{runId}/{taskId}/{attempt}/fail", consumes = "application/json")
-    ResponseEntity<?> fail(@PathVariable String runId, @PathVariable String taskId, @PathVariable int attempt,
-                           @RequestBody WorkerReport report) {
-        return asHolder(runId, taskId, attempt, report, dispatchId -> {
+    ResponseEntity<?> fail(Caller caller, @PathVariable String runId, @PathVariable String taskId,
+                           @PathVariable int attempt, @RequestBody WorkerReport report) {
+        return asHolder(caller, runId, taskId, attempt, report, dispatchId -> {
             if (report.errorKind() == null || report.errorKind().isBlank()) {
                 return invalid(List.of(new BusinessError.FieldError("error_kind", "is required")));
             }
@@ -84,14 +86,11 @@ class WorkerController {
     }
 
     /** Runs {@code action} on the attempt's dispatch id if the reporting worker holds it; else a 404 problem. */
-    private ResponseEntity<?> asHolder(String runId, String taskId, int attempt, WorkerReport report,
+    private ResponseEntity<?> asHolder(Caller caller, String runId, String taskId, int attempt, WorkerReport report,
                                        Function<String, ResponseEntity<?>> action) {
         String dispatchId = runId + "/" + taskId + "/" + attempt;
-        return holds(dispatchId, report) ? action.apply(dispatchId) : notHeld(dispatchId);
-    }
-
-    private boolean holds(String dispatchId, WorkerReport report) {
-        return report.workerId() != null && workers.holds(dispatchId, report.workerId());
+        boolean holds = report.workerId() != null && workers.holds(caller.org(), dispatchId, report.workerId());
+        return holds ? action.apply(dispatchId) : notHeld(dispatchId);
     }
 
     private static ResponseEntity<ProblemDetail> notHeld(String dispatchId) {

@@ -1,5 +1,7 @@
 package io.dagy.gateway.deployment;
 
+import io.dagy.gateway.security.LocalOwnerKey;
+
 import io.dagy.gateway.DagyApplication;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -36,6 +38,9 @@ class DeploymentApiTest {
                {"id": "right", "backend": {"type": "noop"}, "depends_on": ["extract"]},
                {"id": "load", "backend": {"type": "noop"}, "depends_on": ["left", "right"], "trigger_rule": "all_done"}
              ]}""";
+
+    @Autowired
+    LocalOwnerKey ownerKey;
 
     @LocalServerPort
     int port;
@@ -200,12 +205,14 @@ class DeploymentApiTest {
 
     private HttpResponse<String> put(String path, String body) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .header("Authorization", "Bearer " + ownerKey.key())
                 .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(body)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
     private HttpResponse<String> get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                        .header("Authorization", "Bearer " + ownerKey.key()).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 }

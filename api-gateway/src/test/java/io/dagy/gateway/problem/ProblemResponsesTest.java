@@ -1,5 +1,7 @@
 package io.dagy.gateway.problem;
 
+import io.dagy.gateway.security.LocalOwnerKey;
+
 import io.dagy.gateway.DagyApplication;
 import io.dagy.testendpoints.TestEndpoints;
 import org.junit.jupiter.api.Test;
@@ -23,6 +25,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 @ActiveProfiles({"local", "test"})
 @Import(TestEndpoints.class)
 class ProblemResponsesTest {
+
+    @Autowired
+    LocalOwnerKey ownerKey;
 
     @LocalServerPort
     int port;
@@ -123,7 +128,8 @@ class ProblemResponsesTest {
     }
 
     private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
-        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(request.header("Authorization", "Bearer " + ownerKey.key()).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private URI uri(String path) {

@@ -3,6 +3,7 @@ package io.dagy.gateway.run;
 import io.dagy.contracts.deployment.BackendType;
 import io.dagy.contracts.run.TaskRunEvents.TaskAttemptDispatched;
 import io.dagy.gateway.DagyApplication;
+import io.dagy.gateway.security.LocalOwnerKey;
 import io.dagy.saga.backend.BackendReports;
 import io.dagy.saga.backend.Dispatch;
 import io.dagy.saga.backend.ExecutionBackend;
@@ -119,6 +120,7 @@ class RestartMidRunTest {
         String port = context.getBean(Environment.class).getProperty("local.server.port");
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + context.getBean(LocalOwnerKey.class).key())
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }

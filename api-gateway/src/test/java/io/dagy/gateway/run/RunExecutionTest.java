@@ -1,5 +1,7 @@
 package io.dagy.gateway.run;
 
+import io.dagy.gateway.security.LocalOwnerKey;
+
 import io.dagy.contracts.run.RunEvents.RunStarted;
 import io.dagy.gateway.DagyApplication;
 import io.dagy.gateway.settings.DagyResources;
@@ -37,6 +39,9 @@ import static org.awaitility.Awaitility.await;
 @SpringBootTest(classes = DagyApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @ActiveProfiles({"local", "test"})
 class RunExecutionTest {
+
+    @Autowired
+    LocalOwnerKey ownerKey;
 
     @LocalServerPort
     int port;
@@ -194,13 +199,13 @@ class RunExecutionTest {
                 .formatted(queue));
         String runId = startRun(deployment, null);
 
-        HttpResponse<String> polled = post("/v1/workers/poll",
+        HttpResponse<String> polled = workerPost("/v1/workers/poll",
                 "{\"queue\": \"%s\", \"worker_id\": \"w1\", \"wait_seconds\": 15}".formatted(queue), null);
         JsonNode work = json.readTree(polled.body());
         String attemptPath = "/v1/workers/attempts/" + runId + "/remote/1";
-        HttpResponse<String> beat = post(attemptPath + "/heartbeat", "{\"worker_id\": \"w1\"}", null);
-        HttpResponse<String> intruder = post(attemptPath + "/complete", "{\"worker_id\": \"w2\"}", null);
-        HttpResponse<String> done = post(attemptPath + "/complete",
+        HttpResponse<String> beat = workerPost(attemptPath + "/heartbeat", "{\"worker_id\": \"w1\"}", null);
+        HttpResponse<String> intruder = workerPost(attemptPath + "/complete", "{\"worker_id\": \"w2\"}", null);
+        HttpResponse<String> done = workerPost(attemptPath + "/complete",
                 "{\"worker_id\": \"w1\", \"output\": {\"rows\": 7}}", null);
         JsonNode run = awaitFinished(runId);
 
@@ -213,7 +218,7 @@ class RunExecutionTest {
         assertThat(done.statusCode()).isEqualTo(202);
         assertThat(run.get("status").asString()).isEqualTo("SUCCEEDED");
         assertThat(run.at("/tasks/0/attempts/0/output/rows").asInt()).isEqualTo(7);
-        HttpResponse<String> empty = post("/v1/workers/poll",
+        HttpResponse<String> empty = workerPost("/v1/workers/poll",
                 "{\"queue\": \"%s\", \"worker_id\": \"w1\", \"wait_seconds\": 0}".formatted(queue), null);
         assertThat(empty.statusCode()).isEqualTo(204);
     }
@@ -226,7 +231,7 @@ class RunExecutionTest {
                             "timeouts": {"heartbeat": "PT1S"}}]}""".formatted(queue));
         String runId = startRun(deployment, null);
 
-        HttpResponse<String> polled = post("/v1/workers/poll",
+        HttpResponse<String> polled = workerPost("/v1/workers/poll",
                 "{\"queue\": \"%s\", \"worker_id\": \"w1\", \"wait_seconds\": 15}".formatted(queue), null);
         JsonNode run = awaitFinished(runId);
 
@@ -342,6 +347,7 @@ class RunExecutionTest {
     private String deploy(String dag) throws Exception {
         String name = unique("run");
         HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri("/v1/deployments/" + name))
+                .header("Authorization", "Bearer " + ownerKey.key())
                 .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(dag)).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
@@ -363,6 +369,7 @@ class RunExecutionTest {
 
     private HttpResponse<String> post(String path, String body, String idempotencyKey) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + ownerKey.key())
                 .POST(HttpRequest.BodyPublishers.ofString(body));
         if (idempotencyKey != null) {
             request.header("Idempotency-Key", idempotencyKey);
@@ -370,8 +377,23 @@ class RunExecutionTest {
         return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    private String workerKey;
+
+    /** As an external worker: with a worker key of the default organization, made on first use. */
+    private HttpResponse<String> workerPost(String path, String body, String ignored) throws Exception {
+        if (workerKey == null) {
+            HttpResponse<String> created = post("/v1/api-keys", "{\"name\": \"test worker\", \"role\": \"worker\"}", null);
+            assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+            workerKey = json.readTree(created.body()).get("key").asString();
+        }
+        return http.send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + workerKey)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     private HttpResponse<String> get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(HttpRequest.newBuilder(uri(path)).header("Authorization", "Bearer " + ownerKey.key()).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private URI uri(String path) {

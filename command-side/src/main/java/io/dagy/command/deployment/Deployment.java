@@ -11,7 +11,12 @@ import io.dagy.contracts.deployment.DeploymentCommands.PublishDeployment;
 import io.dagy.contracts.deployment.DeploymentEvents.DeploymentPublished;
 import io.dagy.contracts.deployment.DeploymentEvents.DeploymentSettingsChanged;
 import io.dagy.contracts.deployment.DeploymentSettings;
+import io.dagy.command.common.Tenancy;
+import io.dagy.contracts.deployment.DeploymentId;
+import io.dagy.contracts.identity.OrgId;
 import org.axonframework.commandhandling.CommandHandler;
+import org.axonframework.messaging.annotation.SourceId;
+import org.axonframework.modelling.command.CommandHandlerInterceptor;
 import org.axonframework.eventsourcing.EventSourcingHandler;
 import org.axonframework.modelling.command.AggregateCreationPolicy;
 import org.axonframework.modelling.command.AggregateIdentifier;
@@ -32,7 +37,8 @@ import static org.axonframework.modelling.command.AggregateLifecycle.apply;
 public class Deployment {
 
     @AggregateIdentifier
-    private String name;
+    private String id;
+    private OrgId organization;
     private int version;
     private Dag dag;
     private DeploymentSettings settings;
@@ -55,16 +61,27 @@ public class Deployment {
 
     @CommandHandler
     @CreationPolicy(AggregateCreationPolicy.CREATE_IF_MISSING)
-    Published handle(PublishDeployment command) {
+    Published handle(PublishDeployment command, BackendPolicy backends) {
         DagValidator.Result result = DagValidator.validate(command.dag());
         if (result instanceof DagValidator.Invalid invalid) {
             throw new DagyRuleViolation(invalid.asError());
         }
         Dag validated = ((DagValidator.Valid) result).dag();
+        List<FieldError> refused = new ArrayList<>();
+        for (int i = 0; i < validated.tasks().size(); i++) {
+            var type = validated.tasks().get(i).backend().type();
+            if (!backends.allows(type)) {
+                refused.add(new FieldError("tasks[" + i + "].backend.type",
+                        "the " + type.wire() + " backend is disabled on this installation"));
+            }
+        }
+        if (!refused.isEmpty()) {
+            throw new DagyRuleViolation(new BusinessError(ErrorCode.VALIDATION_FAILED, "The DAG is invalid.", refused));
+        }
         if (validated.equals(dag)) {
             return new Published(version, false);
         }
-        apply(new DeploymentPublished(command.name(), version + 1, validated,
+        apply(new DeploymentPublished(command.organization(), command.name(), version + 1, validated,
                 settings == null ? DeploymentSettings.defaults() : settings));
         return new Published(version, true);
     }
@@ -93,9 +110,17 @@ public class Deployment {
         return changed;
     }
 
+    @CommandHandlerInterceptor
+    void stampOrganization() {
+        Tenancy.stamp(organization);
+    }
+
     @EventSourcingHandler
-    void on(DeploymentPublished event) {
-        name = event.name().value();
+    void on(DeploymentPublished event, @SourceId String streamId) {
+        // the stream's own identifier: the bare name of a deployment stored before tenancy (DeploymentIds), else
+        // deployment:<org>:<name>; while the aggregate is created the event has no identifier yet, and is a new one
+        id = streamId != null ? streamId : new DeploymentId(event.organization(), event.name()).toString();
+        organization = event.organization();
         version = event.version();
         dag = event.dag();
         settings = event.settings();

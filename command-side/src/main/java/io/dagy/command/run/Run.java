@@ -20,7 +20,10 @@ import io.dagy.contracts.run.RunEvents.TasksNotRun;
 import io.dagy.contracts.run.RunEvents.TasksReady;
 import io.dagy.contracts.run.RunId;
 import io.dagy.contracts.run.RunStatus;
+import io.dagy.command.common.Tenancy;
+import io.dagy.contracts.identity.OrgId;
 import org.axonframework.commandhandling.CommandHandler;
+import org.axonframework.modelling.command.CommandHandlerInterceptor;
 import org.axonframework.eventsourcing.EventSourcingHandler;
 import org.axonframework.modelling.command.AggregateIdentifier;
 import org.axonframework.spring.stereotype.Aggregate;
@@ -45,15 +48,17 @@ public class Run {
     private RunProgress progress;
     private Map<String, Object> params;
     private int rerun;
+    private OrgId organization;
 
     protected Run() {
         // for Axon
     }
 
     /** Starts a run; called by {@link RunStarter} with the deployment version the run pins. */
-    Run(RunId runId, DeploymentName deployment, int version, Dag dag, Map<String, Object> params,
+    Run(RunId runId, OrgId organization, DeploymentName deployment, int version, Dag dag, Map<String, Object> params,
         DeploymentSettings settings) {
-        apply(new RunStarted(runId, deployment, version, dag, params, settings));
+        Tenancy.stamp(organization);
+        apply(new RunStarted(runId, organization, deployment, version, dag, params, settings));
         // while the aggregate is being created Axon applies events after the constructor returns, so the start
         // decision comes from a fresh progress rather than from this aggregate's state
         RunProgress start = new RunProgress(dag);
@@ -61,6 +66,18 @@ public class Run {
         RunId id = runId;
         if (!decision.ready().isEmpty()) {
             apply(new TasksReady(id, decision.ready().stream().map(start::task).toList(), params, 0));
+        }
+    }
+
+    @CommandHandlerInterceptor
+    void stampOrganization() {
+        Tenancy.stamp(organization);
+    }
+
+    /** A run of another organization does not exist for the caller: the same answer as for an unknown id. */
+    private void requireOwnedBy(OrgId caller) {
+        if (!organization.equals(caller)) {
+            throw new DagyRuleViolation(BusinessError.of(ErrorCode.RUN_NOT_FOUND, "No run has id '" + runId + "'."));
         }
     }
 
@@ -82,6 +99,7 @@ public class Run {
 
     @CommandHandler
     void handle(CancelRun command) {
+        requireOwnedBy(command.organization());
         if (status.isTerminal() || status == RunStatus.CANCELLING) {
             return;
         }
@@ -96,6 +114,7 @@ public class Run {
 
     @CommandHandler
     void handle(RerunRun command) {
+        requireOwnedBy(command.organization());
         if (!status.isTerminal()) {
             throw new DagyRuleViolation(BusinessError.of(ErrorCode.RUN_NOT_FINISHED,
                     "run " + runId + " is " + status + "; only a finished run can be rerun"));
@@ -133,6 +152,7 @@ public class Run {
     @EventSourcingHandler
     void on(RunStarted event) {
         runId = event.runId().value();
+        organization = event.organization();
         params = event.params();
         progress = new RunProgress(event.dag());
         status = RunStatus.RUNNING;

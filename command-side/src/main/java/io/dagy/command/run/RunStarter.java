@@ -4,6 +4,7 @@ import io.dagy.command.deployment.Deployment;
 import io.dagy.command.common.DagyRuleViolation;
 import io.dagy.contracts.BusinessError;
 import io.dagy.contracts.ErrorCode;
+import io.dagy.command.deployment.DeploymentIds;
 import io.dagy.contracts.run.RunCommands.StartRun;
 import io.dagy.contracts.run.RunId;
 import org.axonframework.commandhandling.CommandHandler;
@@ -18,22 +19,26 @@ public class RunStarter {
 
     private final Repository<Deployment> deployments;
     private final Repository<Run> runs;
+    private final DeploymentIds deploymentIds;
 
-    public RunStarter(Repository<Deployment> deployments, Repository<Run> runs) {
+    public RunStarter(Repository<Deployment> deployments, Repository<Run> runs, DeploymentIds deploymentIds) {
         this.deployments = deployments;
         this.runs = runs;
+        this.deploymentIds = deploymentIds;
     }
 
     @CommandHandler
     public RunId handle(StartRun command) throws Exception {
         Deployment.Pinned pinned;
         try {
-            pinned = deployments.load(command.deployment().value()).invoke(Deployment::pin);
+            pinned = deployments.load(deploymentIds.aggregateId(command.organization(), command.deployment()))
+                    .invoke(Deployment::pin);
         } catch (AggregateNotFoundException missing) {
             throw new DagyRuleViolation(BusinessError.of(ErrorCode.DEPLOYMENT_NOT_FOUND,
                     "No deployment is named '" + command.deployment() + "'."));
         }
-        runs.newInstance(() -> new Run(command.runId(), command.deployment(), pinned.version(), pinned.dag(),
+        runs.newInstance(() -> new Run(command.runId(), command.organization(), command.deployment(), pinned.version(),
+                pinned.dag(),
                 command.params(), pinned.settings()));
         return command.runId();
     }

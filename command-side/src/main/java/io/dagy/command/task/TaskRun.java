@@ -23,7 +23,11 @@ import io.dagy.contracts.run.TaskRunEvents.TaskQueued;
 import io.dagy.contracts.run.TaskRunEvents.TaskRunFinished;
 import io.dagy.contracts.run.TaskRunId;
 import io.dagy.contracts.run.TaskStatus;
+import io.dagy.command.common.Tenancy;
+import io.dagy.contracts.identity.MessageKeys;
 import org.axonframework.commandhandling.CommandHandler;
+import org.axonframework.messaging.annotation.MetaDataValue;
+import org.axonframework.modelling.command.CommandHandlerInterceptor;
 import org.axonframework.eventsourcing.EventSourcingHandler;
 import org.axonframework.modelling.command.AggregateIdentifier;
 import org.axonframework.spring.stereotype.Aggregate;
@@ -53,6 +57,8 @@ public class TaskRun {
     /** The run's rerun this task run last ran for, and the first attempt of it (retry budgets are per rerun). */
     private int rerun;
     private int firstAttemptOfRerun;
+    /** The organization of the run; events stored before tenancy read as {@code default}. */
+    private String organization;
 
     protected TaskRun() {
         // for Axon
@@ -163,8 +169,16 @@ public class TaskRun {
         return new TaskRunFinished(id, id.runId(), id.taskId(), outcome, attempt);
     }
 
+    @CommandHandlerInterceptor
+    void stampOrganization() {
+        Tenancy.stamp(organization);
+    }
+
     @EventSourcingHandler
-    void on(TaskQueued event) {
+    void on(TaskQueued event, @MetaDataValue(MessageKeys.ORG_ID) String org) {
+        if (organization == null) {
+            organization = org;
+        }
         taskRunId = event.taskRunId().value();
         status = TaskStatus.QUEUED;
         rerun = event.rerun();

@@ -1,5 +1,7 @@
 package io.dagy.command.deployment;
 
+import io.dagy.contracts.identity.OrgId;
+
 import io.dagy.command.common.DagyCommandTargetResolver;
 import io.dagy.command.common.DagyRuleViolation;
 import io.dagy.contracts.BusinessError.FieldError;
@@ -29,13 +31,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 class DeploymentTest {
 
     private static final DeploymentName ETL = new DeploymentName("daily-etl");
+    private static final OrgId ACME = new OrgId("acme");
 
     private AggregateTestFixture<Deployment> fixture;
 
     @BeforeEach
     void setUp() {
         fixture = new AggregateTestFixture<>(Deployment.class);
-        fixture.registerCommandTargetResolver(new DagyCommandTargetResolver());
+        fixture.registerCommandTargetResolver(new DagyCommandTargetResolver(new DeploymentIds(name -> false)));
+        fixture.registerInjectableResource(BackendPolicy.allowingAll());
     }
 
     private static TaskDraft local(String id, String... dependsOn) {
@@ -50,13 +54,13 @@ class DeploymentTest {
 
     private DeploymentPublished published(int version, DagDraft draft) {
         var result = (DagValidator.Valid) DagValidator.validate(draft);
-        return new DeploymentPublished(ETL, version, result.dag(), DeploymentSettings.defaults());
+        return new DeploymentPublished(ACME, ETL, version, result.dag(), DeploymentSettings.defaults());
     }
 
     @Test
     void publishingAValidDagCreatesVersionOneWithDefaults() {
         fixture.givenNoPriorActivity()
-                .when(new PublishDeployment(ETL, diamond()))
+                .when(new PublishDeployment(ACME, ETL, diamond()))
                 .expectSuccessfulHandlerExecution()
                 .expectEvents(published(1, diamond()))
                 .expectResultMessagePayload(new Deployment.Published(1, true));
@@ -65,7 +69,7 @@ class DeploymentTest {
     @Test
     void publishingTheSameDagAgainChangesNothing() {
         fixture.given(published(1, diamond()))
-                .when(new PublishDeployment(ETL, diamond()))
+                .when(new PublishDeployment(ACME, ETL, diamond()))
                 .expectNoEvents()
                 .expectResultMessagePayload(new Deployment.Published(1, false));
     }
@@ -74,7 +78,7 @@ class DeploymentTest {
     void aChangedDagBecomesTheNextVersion() {
         DagDraft changed = new DagDraft("two", List.of(local("only")));
         fixture.given(published(1, diamond()))
-                .when(new PublishDeployment(ETL, changed))
+                .when(new PublishDeployment(ACME, ETL, changed))
                 .expectEvents(published(2, changed));
     }
 
@@ -90,6 +94,26 @@ class DeploymentTest {
     }
 
     @Test
+    void theLocalBackendIsRefusedWhereThePolicyDisablesItAndNothingIsStored() {
+        fixture = new AggregateTestFixture<>(Deployment.class);
+        fixture.registerCommandTargetResolver(new DagyCommandTargetResolver(new DeploymentIds(name -> false)));
+        fixture.registerInjectableResource(BackendPolicy.of(false));
+        fixture.givenNoPriorActivity()
+                .when(new PublishDeployment(ACME, ETL, diamond()))
+                .expectException(DagyRuleViolation.class)
+                .expectException(org.hamcrest.Matchers.hasProperty("details",
+                        org.hamcrest.Matchers.hasToString(org.hamcrest.Matchers.containsString("tasks[0].backend.type"))))
+                .expectNoEvents();
+    }
+
+    @Test
+    void theSameNameInAnotherOrganizationIsAnotherDeployment() {
+        assertThat(new PublishDeployment(ACME, ETL, diamond()).targetAggregateId())
+                .isEqualTo("deployment:acme:daily-etl")
+                .isNotEqualTo(new PublishDeployment(new OrgId("other"), ETL, diamond()).targetAggregateId());
+    }
+
+    @Test
     void everyProblemOfAnInvalidDagIsReportedAtOnce() {
         DagDraft broken = new DagDraft("broken", List.of(
                 local("a"),
@@ -100,7 +124,7 @@ class DeploymentTest {
                 new TaskDraft("c", new BackendDraft("local", Map.of()), List.of(), null, null, null, null)));
 
         fixture.givenNoPriorActivity()
-                .when(new PublishDeployment(ETL, broken))
+                .when(new PublishDeployment(ACME, ETL, broken))
                 .expectException(DagyRuleViolation.class)
                 .expectNoEvents();
         var invalid = (DagValidator.Invalid) DagValidator.validate(broken);
@@ -147,14 +171,14 @@ class DeploymentTest {
     void onlyTheSettingsSentChange() {
         var patch = new SettingsPatch("micro", null, null);
         fixture.given(published(1, diamond()))
-                .when(new ChangeDeploymentSettings(ETL, patch))
+                .when(new ChangeDeploymentSettings(ACME, ETL, patch))
                 .expectEvents(new DeploymentSettingsChanged(ETL, new DeploymentSettings("micro", List.of(), Map.of())));
     }
 
     @Test
     void anUnknownExecutionModeIsRejected() {
         fixture.given(published(1, diamond()))
-                .when(new ChangeDeploymentSettings(ETL, new SettingsPatch("gigantic", null, null)))
+                .when(new ChangeDeploymentSettings(ACME, ETL, new SettingsPatch("gigantic", null, null)))
                 .expectException(DagyRuleViolation.class)
                 .expectNoEvents();
     }

@@ -1,5 +1,9 @@
 package io.dagy.command.run;
 
+import io.dagy.command.common.DagyRuleViolation;
+import io.dagy.command.deployment.DeploymentIds;
+import io.dagy.contracts.identity.OrgId;
+
 import io.dagy.command.common.DagyCommandTargetResolver;
 import io.dagy.contracts.deployment.BackendType;
 import io.dagy.contracts.deployment.Dag;
@@ -35,14 +39,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class RunTest {
 
-    private static final RunId RUN = new RunId("run-1");
+    private static final RunId RUN = new RunId("r-1");
+
+    private static final OrgId ACME = new OrgId("acme");
 
     private AggregateTestFixture<Run> fixture;
 
     @BeforeEach
     void setUp() {
         fixture = new AggregateTestFixture<>(Run.class);
-        fixture.registerCommandTargetResolver(new DagyCommandTargetResolver());
+        fixture.registerCommandTargetResolver(new DagyCommandTargetResolver(new DeploymentIds(name -> false)));
     }
 
     private static Dag.Task task(String id, TriggerRule rule, String... dependsOn) {
@@ -60,7 +66,7 @@ class RunTest {
     }
 
     private static RunStarted started(Dag dag) {
-        return new RunStarted(RUN, new DeploymentName("etl"), 1, dag, Map.of(), DeploymentSettings.defaults());
+        return new RunStarted(RUN, ACME, new DeploymentName("etl"), 1, dag, Map.of(), DeploymentSettings.defaults());
     }
 
     private static TasksReady ready(Dag dag, String... ids) {
@@ -145,6 +151,26 @@ class RunTest {
     }
 
     @Test
+    void anotherOrganizationCannotCancelTheRunAndLearnsNothingOfIt() {
+        Dag dag = diamond();
+        fixture.given(started(dag), ready(dag, "extract"))
+                .when(new io.dagy.contracts.run.RunCommands.CancelRun(RUN, new OrgId("other")))
+                .expectException(DagyRuleViolation.class)
+                .expectExceptionMessage("No run has id 'r-1'.")
+                .expectNoEvents();
+    }
+
+    @Test
+    void anotherOrganizationCannotRerunTheRun() {
+        Dag dag = new Dag("one", List.of(task("only")));
+        fixture.given(started(dag), ready(dag, "only"), new TaskOutcomeRecorded(RUN, "only", TaskStatus.FAILED),
+                        new RunFinished(RUN, RunStatus.FAILED, List.of("only")))
+                .when(new io.dagy.contracts.run.RunCommands.RerunRun(RUN, new OrgId("other")))
+                .expectException(DagyRuleViolation.class)
+                .expectNoEvents();
+    }
+
+    @Test
     void cancellingStopsActiveTasksCancelsTheRestAndEndsCancelledOnceTheActiveOnesReport() {
         Dag dag = diamond();
         Map<String, TaskStatus> cancelled = new LinkedHashMap<>();
@@ -152,7 +178,7 @@ class RunTest {
         cancelled.put("right", TaskStatus.CANCELLED);
         cancelled.put("load", TaskStatus.CANCELLED);
         fixture.given(started(dag), ready(dag, "extract"))
-                .when(new io.dagy.contracts.run.RunCommands.CancelRun(RUN))
+                .when(new io.dagy.contracts.run.RunCommands.CancelRun(RUN, ACME))
                 .expectEvents(new io.dagy.contracts.run.RunEvents.RunCancelling(RUN, List.of("extract")),
                         new TasksNotRun(RUN, cancelled));
         fixture.given(started(dag), ready(dag, "extract"),
@@ -187,7 +213,7 @@ class RunTest {
         Dag.Task right = dag.tasks().get(2);
 
         fixture.given(history)
-                .when(new io.dagy.contracts.run.RunCommands.RerunRun(RUN))
+                .when(new io.dagy.contracts.run.RunCommands.RerunRun(RUN, ACME))
                 .expectEvents(new io.dagy.contracts.run.RunEvents.RunRerunStarted(RUN, List.of("right", "load"), 1),
                         new TasksReady(RUN, List.of(right), Map.of(), 1));
     }
@@ -196,7 +222,7 @@ class RunTest {
     void aRunningRunCannotBeRerun() {
         Dag dag = diamond();
         fixture.given(started(dag), ready(dag, "extract"))
-                .when(new io.dagy.contracts.run.RunCommands.RerunRun(RUN))
+                .when(new io.dagy.contracts.run.RunCommands.RerunRun(RUN, ACME))
                 .expectException(io.dagy.command.common.DagyRuleViolation.class);
     }
 

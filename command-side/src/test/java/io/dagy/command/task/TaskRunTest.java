@@ -30,14 +30,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class TaskRunTest {
 
-    private static final TaskRunId ID = TaskRunId.of(new RunId("run-1"), "extract");
+    private static final TaskRunId ID = TaskRunId.of(new RunId("r-1"), "extract");
 
     private AggregateTestFixture<TaskRun> fixture;
 
     @BeforeEach
     void setUp() {
         fixture = new AggregateTestFixture<>(TaskRun.class);
-        fixture.registerCommandTargetResolver(new DagyCommandTargetResolver());
+        fixture.registerCommandTargetResolver(new DagyCommandTargetResolver(new io.dagy.command.deployment.DeploymentIds(name -> false)));
     }
 
     private static Dag.Task spec(int maxAttempts, List<String> retryOn) {
@@ -55,8 +55,8 @@ class TaskRunTest {
         Dag.Task spec = spec(1, List.of("*"));
         fixture.givenNoPriorActivity()
                 .when(new QueueTask(ID, spec, Map.of(), 0))
-                .expectEvents(new TaskQueued(ID, new RunId("run-1"), "extract", 0), dispatched(1, spec));
-        assertThat(ID.dispatchId(2)).isEqualTo("run-1/extract/2");
+                .expectEvents(new TaskQueued(ID, new RunId("r-1"), "extract", 0), dispatched(1, spec));
+        assertThat(ID.dispatchId(2)).isEqualTo("r-1/extract/2");
     }
 
     @Test

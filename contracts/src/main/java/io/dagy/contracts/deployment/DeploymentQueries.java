@@ -1,5 +1,7 @@
 package io.dagy.contracts.deployment;
 
+import io.dagy.contracts.identity.OrgId;
+
 import java.time.Instant;
 import java.util.List;
 
@@ -9,7 +11,7 @@ public final class DeploymentQueries {
     private DeploymentQueries() {
     }
 
-    public record FindDeployment(DeploymentName name) {
+    public record FindDeployment(OrgId organization, DeploymentName name) {
     }
 
     /**
@@ -17,7 +19,7 @@ public final class DeploymentQueries {
      *
      * @param after the last name of the previous page, or null for the first page
      */
-    public record ListDeployments(String after, int limit) {
+    public record ListDeployments(OrgId organization, String after, int limit) {
         public ListDeployments {
             if (limit < 1 || limit > 100) {
                 throw new IllegalArgumentException("limit must be 1..100: " + limit);
@@ -26,8 +28,12 @@ public final class DeploymentQueries {
     }
 
     /** The current version of a deployment. */
-    public record DeploymentView(DeploymentName name, int version, Dag dag, DeploymentSettings settings,
-                                 Instant updatedAt) {
+    public record DeploymentView(OrgId organization, DeploymentName name, int version, Dag dag,
+                                 DeploymentSettings settings, Instant updatedAt) {
+        /** Views written before tenancy have no organization: they belong to the default one. */
+        public DeploymentView {
+            organization = organization == null ? OrgId.DEFAULT : organization;
+        }
     }
 
     /** A page of deployments; {@code nextAfter} is null on the last page. */

@@ -2,6 +2,7 @@ package io.dagy.contracts.run;
 
 import io.dagy.contracts.AggregateCommand;
 import io.dagy.contracts.deployment.DeploymentName;
+import io.dagy.contracts.identity.OrgId;
 
 import java.util.Map;
 
@@ -15,7 +16,7 @@ public final class RunCommands {
      * Starts a run of a deployment's current version. The run id is chosen by the caller: derived from the
      * idempotency key when there is one, so the same key can only ever start one run.
      */
-    public record StartRun(RunId runId, DeploymentName deployment, Map<String, Object> params) {
+    public record StartRun(RunId runId, OrgId organization, DeploymentName deployment, Map<String, Object> params) {
         public StartRun {
             params = params == null ? Map.of() : Map.copyOf(params);
         }
@@ -29,8 +30,11 @@ public final class RunCommands {
         }
     }
 
-    /** Cancels a run: running attempts are stopped, tasks not started never run. Repeating it changes nothing. */
-    public record CancelRun(RunId runId) implements AggregateCommand {
+    /**
+     * Cancels a run: running attempts are stopped, tasks not started never run. Repeating it changes nothing. A run of
+     * another organization answers as if it did not exist.
+     */
+    public record CancelRun(RunId runId, OrgId organization) implements AggregateCommand {
         @Override
         public String targetAggregateId() {
             return runId.value();
@@ -41,7 +45,7 @@ public final class RunCommands {
      * Runs again, as new attempts in the same run, every task that failed, timed out, was cancelled or was
      * upstream-failed; succeeded tasks keep their results. Only a finished run can be rerun.
      */
-    public record RerunRun(RunId runId) implements AggregateCommand {
+    public record RerunRun(RunId runId, OrgId organization) implements AggregateCommand {
         @Override
         public String targetAggregateId() {
             return runId.value();

@@ -1,8 +1,10 @@
 package io.dagy.contracts.run;
 
+import io.dagy.contracts.Revision;
 import io.dagy.contracts.deployment.Dag;
 import io.dagy.contracts.deployment.DeploymentName;
 import io.dagy.contracts.deployment.DeploymentSettings;
+import io.dagy.contracts.identity.OrgId;
 
 import java.util.List;
 import java.util.Map;
@@ -13,9 +15,13 @@ public final class RunEvents {
     private RunEvents() {
     }
 
-    /** A run started with a copy of the deployment version it pins. */
-    public record RunStarted(RunId runId, DeploymentName deployment, int version, Dag dag, Map<String, Object> params,
-                             DeploymentSettings settings) {
+    /**
+     * A run started with a copy of the deployment version it pins. Revision 1 added the organization that owns the
+     * run; events of revision {@code null} belong to {@link OrgId#DEFAULT}.
+     */
+    @Revision("1")
+    public record RunStarted(RunId runId, OrgId organization, DeploymentName deployment, int version, Dag dag,
+                             Map<String, Object> params, DeploymentSettings settings) {
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.dagy.contracts.run;
 
 import io.dagy.contracts.deployment.DeploymentName;
+import io.dagy.contracts.identity.OrgId;
 
 import java.time.Instant;
 import java.util.List;
@@ -12,7 +13,8 @@ public final class RunQueries {
     private RunQueries() {
     }
 
-    public record FindRun(RunId runId) {
+    /** A run of the organization; a run of another organization is not found. */
+    public record FindRun(OrgId organization, RunId runId) {
     }
 
     /**
@@ -20,7 +22,7 @@ public final class RunQueries {
      *
      * @param cursor the {@code nextCursor} of the previous page, or null for the first page
      */
-    public record ListRuns(DeploymentName deployment, RunStatus status, String cursor, int limit) {
+    public record ListRuns(OrgId organization, DeploymentName deployment, RunStatus status, String cursor, int limit) {
         public ListRuns {
             if (limit < 1 || limit > 100) {
                 throw new IllegalArgumentException("limit must be 1..100: " + limit);
@@ -35,10 +37,14 @@ public final class RunQueries {
         }
     }
 
-    /** A run's header: what it runs and how it is going. */
-    public record RunView(RunId runId, DeploymentName deployment, int version, RunStatus status, Instant startedAt,
-                          Instant endedAt, List<String> taskIds) {
+    /**
+     * A run's header: what it runs and how it is going. Views written before tenancy have no organization: they
+     * belong to {@link OrgId#DEFAULT}.
+     */
+    public record RunView(RunId runId, OrgId organization, DeploymentName deployment, int version, RunStatus status,
+                          Instant startedAt, Instant endedAt, List<String> taskIds) {
         public RunView {
+            organization = organization == null ? OrgId.DEFAULT : organization;
             taskIds = List.copyOf(taskIds);
         }
     }

@@ -4,6 +4,7 @@ import io.dagy.contracts.deployment.DeploymentQueries.DeploymentView;
 import org.axonframework.serialization.Serializer;
 import io.dagy.eventstore.tx.DynamoWrites;
 import io.dagy.eventstore.views.ViewItems;
+import io.dagy.eventstore.views.ViewKeys;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
@@ -19,15 +20,18 @@ public final class DeploymentViews {
     private DeploymentViews() {
     }
 
-    public static Optional<DeploymentView> read(DynamoDbClient dynamoDb, String table, Serializer serializer, String name) {
-        return DynamoWrites.get(dynamoDb, table,
-                        Map.of("pk", AttributeValue.fromS(DeploymentViewProjection.PARTITION), "sk", AttributeValue.fromS(name)))
-                .map(item -> ViewItems.view(item, serializer));
+    public static Optional<DeploymentView> read(DynamoDbClient dynamoDb, String table, Serializer serializer, String org,
+                                                String name) {
+        return DynamoWrites.get(dynamoDb, table, key(org, name)).map(item -> ViewItems.view(item, serializer));
     }
 
+    static Map<String, AttributeValue> key(String org, String name) {
+        return Map.of("pk", AttributeValue.fromS(ViewKeys.deployments(org)), "sk", AttributeValue.fromS(name));
+    }
+
+    /** Every deployment view of every organization (a reset; the table holds nothing else). */
     static void deleteAll(DynamoDbClient dynamoDb, String table) {
-        dynamoDb.queryPaginator(b -> b.tableName(table).keyConditionExpression("pk = :pk")
-                        .expressionAttributeValues(Map.of(":pk", AttributeValue.fromS(DeploymentViewProjection.PARTITION))))
+        dynamoDb.scanPaginator(b -> b.tableName(table).consistentRead(true))
                 .items().forEach(item -> dynamoDb.deleteItem(b -> b.tableName(table)
                         .key(Map.of("pk", item.get("pk"), "sk", item.get("sk")))));
     }

@@ -17,6 +17,7 @@ import io.dagy.contracts.run.TaskRunId;
 import io.dagy.contracts.run.TaskStatus;
 import io.dagy.eventstore.tx.DynamoWrites;
 import io.dagy.eventstore.views.ViewItems;
+import io.dagy.eventstore.views.ViewKeys;
 import org.axonframework.config.ProcessingGroup;
 import org.axonframework.eventhandling.EventHandler;
 import org.axonframework.eventhandling.SequenceNumber;
@@ -35,7 +36,8 @@ import java.util.function.UnaryOperator;
 /**
  * Run views in {@code DAGY_RUNS}: partition {@code run#<id>} holds the run item ({@code sk = run}) and one item per
  * task ({@code sk = task#<id>}), so a run with its tasks is one query and each event rewrites one item. Every change
- * of a run also rewrites its listing entries, {@code runs#<deployment>} and {@code runs#*}, sorted by start time, so
+ * of a run also rewrites its organization's listing entries ({@link ViewKeys#runListing}), of its deployment and of
+ * all runs, sorted by start time, so
  * listing runs (newest first) is one query. Task items
  * remember the sequence number of the last task-run event applied and skip older ones, so redelivery is harmless.
  */
@@ -56,25 +58,25 @@ public class RunViewProjection {
 
     @EventHandler
     void on(RunStarted event, @Timestamp Instant at) {
-        writeRun(new RunView(event.runId(), event.deployment(), event.version(), RunStatus.RUNNING, at, null,
+        writeRun(new RunView(event.runId(), event.organization(), event.deployment(), event.version(), RunStatus.RUNNING, at, null,
                 event.dag().tasks().stream().map(task -> task.id()).toList()));
     }
 
     @EventHandler
     void on(RunFinished event, @Timestamp Instant at) {
-        readRun(event.runId().value()).ifPresent(run -> writeRun(new RunView(run.runId(), run.deployment(),
+        readRun(event.runId().value()).ifPresent(run -> writeRun(new RunView(run.runId(), run.organization(), run.deployment(),
                 run.version(), event.status(), run.startedAt(), at, run.taskIds())));
     }
 
     @EventHandler
     void on(io.dagy.contracts.run.RunEvents.RunRerunStarted event) {
-        readRun(event.runId().value()).ifPresent(run -> writeRun(new RunView(run.runId(), run.deployment(),
+        readRun(event.runId().value()).ifPresent(run -> writeRun(new RunView(run.runId(), run.organization(), run.deployment(),
                 run.version(), RunStatus.RUNNING, run.startedAt(), null, run.taskIds())));
     }
 
     @EventHandler
     void on(io.dagy.contracts.run.RunEvents.RunCancelling event) {
-        readRun(event.runId().value()).ifPresent(run -> writeRun(new RunView(run.runId(), run.deployment(),
+        readRun(event.runId().value()).ifPresent(run -> writeRun(new RunView(run.runId(), run.organization(), run.deployment(),
                 run.version(), RunStatus.CANCELLING, run.startedAt(), null, run.taskIds())));
     }
 
@@ -157,17 +159,13 @@ public class RunViewProjection {
     private void writeRun(RunView run) {
         Map<String, AttributeValue> item = item(run.runId().value(), "run", run);
         DynamoWrites.put(dynamoDb, table, item, ViewItems.key(item));
-        for (String listing : List.of(listingPartition(run.deployment().value()), listingPartition(null))) {
+        String org = run.organization().value();
+        for (String listing : List.of(ViewKeys.runListing(org, run.deployment().value()), ViewKeys.runListing(org, null))) {
             Map<String, AttributeValue> entry = ViewItems.item(listing, run.startedAt() + "#" + run.runId().value(), run,
                     serializer);
             entry.put("status", AttributeValue.fromS(run.status().name()));
             DynamoWrites.put(dynamoDb, table, entry, ViewItems.key(entry));
         }
-    }
-
-    /** The listing partition of a deployment's runs, or of all runs when {@code deployment} is null. */
-    public static String listingPartition(String deployment) {
-        return "runs#" + (deployment == null ? "*" : deployment);
     }
 
     private Optional<RunView> readRun(String runId) {
@@ -184,7 +182,7 @@ public class RunViewProjection {
                 .map(item -> type.cast(ViewItems.view(item, serializer)));
     }
 
-    public static String partition(String runId) {
-        return "run#" + runId;
+    private static String partition(String runId) {
+        return ViewKeys.run(runId);
     }
 }

@@ -7,6 +7,7 @@ import io.dagy.contracts.deployment.DeploymentQueries.ListDeployments;
 import org.axonframework.queryhandling.QueryHandler;
 import org.axonframework.serialization.Serializer;
 import io.dagy.eventstore.views.ViewItems;
+import io.dagy.eventstore.views.ViewKeys;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
@@ -18,8 +19,6 @@ import java.util.Optional;
 
 /** Answers deployment queries from the {@code deployment-views} projection in {@code DAGY_DEPLOYMENTS}. */
 public class DeploymentQueryHandler {
-
-    private static final String PARTITION = "deployments";
 
     private final DynamoDbClient dynamoDb;
     private final String table;
@@ -34,13 +33,15 @@ public class DeploymentQueryHandler {
     @QueryHandler
     Optional<DeploymentView> handle(FindDeployment query) {
         var item = dynamoDb.getItem(b -> b.tableName(table).consistentRead(true).key(Map.of(
-                "pk", AttributeValue.fromS(PARTITION), "sk", AttributeValue.fromS(query.name().value())))).item();
+                "pk", AttributeValue.fromS(ViewKeys.deployments(query.organization().value())),
+                "sk", AttributeValue.fromS(query.name().value())))).item();
         return item == null || item.isEmpty() ? Optional.empty() : Optional.of(ViewItems.view(item, serializer));
     }
 
     @QueryHandler
     DeploymentPage handle(ListDeployments query) {
-        Map<String, AttributeValue> values = new HashMap<>(Map.of(":pk", AttributeValue.fromS(PARTITION)));
+        Map<String, AttributeValue> values = new HashMap<>(Map.of(":pk",
+                AttributeValue.fromS(ViewKeys.deployments(query.organization().value()))));
         String condition = "pk = :pk";
         if (query.after() != null) {
             condition += " AND sk > :after";

@@ -10,6 +10,7 @@ import io.dagy.contracts.run.TaskStatus;
 import org.axonframework.queryhandling.QueryHandler;
 import org.axonframework.serialization.Serializer;
 import io.dagy.eventstore.views.ViewItems;
+import io.dagy.eventstore.views.ViewKeys;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
@@ -39,7 +40,8 @@ public class RunQueryHandler {
     /** Newest first; a status filter is applied to each page as read, so a page may hold fewer than the limit. */
     @QueryHandler
     RunPage handle(ListRuns query) {
-        String partition = "runs#" + (query.deployment() == null ? "*" : query.deployment().value());
+        String partition = ViewKeys.runListing(query.organization().value(),
+                query.deployment() == null ? null : query.deployment().value());
         Map<String, AttributeValue> values = new HashMap<>(Map.of(":pk", AttributeValue.fromS(partition)));
         QueryRequest.Builder request = QueryRequest.builder().tableName(table).keyConditionExpression("pk = :pk")
                 .scanIndexForward(false).limit(query.limit());
@@ -64,7 +66,7 @@ public class RunQueryHandler {
         Map<String, TaskView> tasks = new HashMap<>();
         for (Map<String, AttributeValue> item : dynamoDb.queryPaginator(b -> b.tableName(table).consistentRead(true)
                 .keyConditionExpression("pk = :pk")
-                .expressionAttributeValues(Map.of(":pk", AttributeValue.fromS("run#" + query.runId().value())))).items()) {
+                .expressionAttributeValues(Map.of(":pk", AttributeValue.fromS(ViewKeys.run(query.runId().value()))))).items()) {
             Object view = ViewItems.view(item, serializer);
             if (view instanceof RunView header) {
                 run = header;
@@ -72,8 +74,8 @@ public class RunQueryHandler {
                 tasks.put(task.taskId(), task);
             }
         }
-        if (run == null) {
-            return Optional.empty();
+        if (run == null || !run.organization().equals(query.organization())) {
+            return Optional.empty(); // another organization's run does not exist for the caller
         }
         List<TaskView> ordered = run.taskIds().stream()
                 .map(id -> tasks.getOrDefault(id, new TaskView(id, TaskStatus.PENDING, List.of(), -1)))

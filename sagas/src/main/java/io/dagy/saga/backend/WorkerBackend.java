@@ -1,6 +1,7 @@
 package io.dagy.saga.backend;
 
 import io.dagy.contracts.deployment.BackendType;
+import io.dagy.contracts.identity.OrgId;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
@@ -73,15 +74,16 @@ public final class WorkerBackend implements ExecutionBackend {
 
     @Override
     public void dispatch(Dispatch dispatch) {
-        String queue = (String) dispatch.spec().backend().config().get("queue");
+        String queue = queuePartition(dispatch.org(), (String) dispatch.spec().backend().config().get("queue"));
         String entryKey = String.format("%015d#%s", clock.millis(), dispatch.dispatchId());
         WorkItem item = new WorkItem(dispatch.dispatchId(), dispatch.taskRunId().runId().value(),
                 dispatch.taskRunId().taskId(), dispatch.attempt(), dispatch.spec().backend().config(), dispatch.params());
-        Map<String, AttributeValue> entry = new HashMap<>(key("worker-queue#" + queue, entryKey));
+        Map<String, AttributeValue> entry = new HashMap<>(key(queue, entryKey));
         entry.put("work", AttributeValue.fromB(SdkBytes.fromByteArray(json.writeValueAsBytes(item))));
         Map<String, AttributeValue> guard = new HashMap<>(guardKey(dispatch.dispatchId()));
         guard.put("state", s(QUEUED));
         guard.put("queue", s(queue));
+        guard.put("org", s(dispatch.org().value()));
         guard.put("entry", s(entryKey));
         try {
             dynamoDb.transactWriteItems(b -> b.transactItems(
@@ -110,14 +112,23 @@ public final class WorkerBackend implements ExecutionBackend {
     }
 
     /**
-     * Leases the oldest queued attempt of a queue to a worker, waiting up to {@code wait} for one.
+     * The partition of an organization's queue. The default organization keeps the partition it had before tenancy,
+     * so attempts queued then are still found; queue names hold no '#', so no two partitions coincide.
      */
-    public Optional<WorkItem> poll(String queue, String workerId, Duration wait) throws InterruptedException {
+    static String queuePartition(OrgId org, String queue) {
+        return OrgId.DEFAULT.equals(org) ? "worker-queue#" + queue : "worker-queue#" + org.value() + "#" + queue;
+    }
+
+    /**
+     * Leases the oldest queued attempt of an organization's queue to a worker, waiting up to {@code wait} for one.
+     */
+    public Optional<WorkItem> poll(OrgId org, String queueName, String workerId, Duration wait) throws InterruptedException {
+        String queue = queuePartition(org, queueName);
         long deadline = System.nanoTime() + wait.toNanos();
         do {
             var entries = dynamoDb.query(b -> b.tableName(table).consistentRead(true).limit(10)
                     .keyConditionExpression("pk = :pk")
-                    .expressionAttributeValues(Map.of(":pk", s("worker-queue#" + queue)))).items();
+                    .expressionAttributeValues(Map.of(":pk", s(queue)))).items();
             // workers polling together would all race for the oldest entry: each tries them in its own order
             List<Map<String, AttributeValue>> candidates = new ArrayList<>(entries);
             Collections.shuffle(candidates);
@@ -154,10 +165,14 @@ public final class WorkerBackend implements ExecutionBackend {
         }
     }
 
-    /** Whether this worker holds the attempt; its reports are accepted only then. */
-    public boolean holds(String dispatchId, String workerId) {
+    /**
+     * Whether this worker of this organization holds the attempt; its reports are accepted only then. Attempts queued
+     * before tenancy belong to the default organization.
+     */
+    public boolean holds(OrgId org, String dispatchId, String workerId) {
         var guard = dynamoDb.getItem(b -> b.tableName(table).consistentRead(true).key(guardKey(dispatchId))).item();
         return guard != null && guard.containsKey("worker") && workerId.equals(guard.get("worker").s())
+                && org.value().equals(guard.containsKey("org") ? guard.get("org").s() : OrgId.DEFAULT.value())
                 && (LEASED.equals(guard.get("state").s()) || CANCEL_REQUESTED.equals(guard.get("state").s()));
     }
 
@@ -187,7 +202,7 @@ public final class WorkerBackend implements ExecutionBackend {
             if (QUEUED.equals(guard.get("state").s())) {
                 dynamoDb.transactWriteItems(b -> b.transactItems(
                         TransactWriteItem.builder().delete(Delete.builder().tableName(table)
-                                .key(key("worker-queue#" + guard.get("queue").s(), guard.get("entry").s())).build()).build(),
+                                .key(key(partitionOf(guard), guard.get("entry").s())).build()).build(),
                         TransactWriteItem.builder().update(stateUpdate(dispatchId, QUEUED, CANCEL_REQUESTED)).build()));
             } else if (LEASED.equals(guard.get("state").s())) {
                 dynamoDb.updateItem(b -> b.tableName(table).key(guardKey(dispatchId))
@@ -198,6 +213,12 @@ public final class WorkerBackend implements ExecutionBackend {
         } catch (TransactionCanceledException | ConditionalCheckFailedException moved) {
             // leased or finished meanwhile: the next heartbeat or the timeout settles it
         }
+    }
+
+    /** The queue partition a guard names; guards written before tenancy hold the bare queue name. */
+    private static String partitionOf(Map<String, AttributeValue> guard) {
+        String queue = guard.get("queue").s();
+        return queue.startsWith("worker-queue#") ? queue : "worker-queue#" + queue;
     }
 
     private Update stateUpdate(String dispatchId, String from, String to) {

@@ -1,6 +1,9 @@
 package io.dagy.saga.task;
 
 import io.dagy.contracts.deployment.BackendType;
+import io.dagy.contracts.identity.MessageKeys;
+import io.dagy.contracts.identity.OrgId;
+import org.axonframework.messaging.annotation.MetaDataValue;
 import io.dagy.contracts.deployment.Dag;
 import io.dagy.contracts.run.TaskRunCommands.DispatchNextAttempt;
 import io.dagy.contracts.run.TaskRunCommands.TimeOutTaskAttempt;
@@ -55,7 +58,8 @@ public class TaskExecutionSaga {
 
     @StartSaga
     @SagaEventHandler(associationProperty = "taskRunId")
-    void on(TaskAttemptDispatched event, ExecutionBackends backends, BackendReports reports, DeadlineManager deadlines) {
+    void on(TaskAttemptDispatched event, @MetaDataValue(MessageKeys.ORG_ID) String org, ExecutionBackends backends,
+            BackendReports reports, DeadlineManager deadlines) {
         taskRunId = event.taskRunId();
         attempt = event.attempt();
         dispatchId = event.dispatchId();
@@ -68,7 +72,8 @@ public class TaskExecutionSaga {
             reports.failed(dispatchId, "backend_unavailable", "this installation has no " + backend.wire() + " backend");
             return;
         }
-        backends.of(backend).dispatch(new Dispatch(dispatchId, taskRunId, attempt, event.spec(), event.params()));
+        backends.of(backend).dispatch(new Dispatch(dispatchId, org == null ? null : new OrgId(org), taskRunId, attempt,
+                event.spec(), event.params()));
     }
 
     @SagaEventHandler(associationProperty = "taskRunId")
