@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * An external worker, run by the benchmark as a separate process: {@code threads} threads long-poll one queue of
  * {@code POST /v1/workers/poll} and complete every attempt they get at once. It ends when its standard input closes
- * (the benchmark ended or died). Arguments: base URL, queue, threads.
+ * (the benchmark ended or died). Arguments: base URL, queue, threads; the worker key in {@code DAGY_API_KEY}.
  */
 public final class BenchWorker {
 
@@ -81,6 +81,7 @@ public final class BenchWorker {
             throws IOException, InterruptedException {
         return http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + System.getenv("DAGY_API_KEY"))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body))).build(),
                 HttpResponse.BodyHandlers.ofString());
     }

@@ -25,9 +25,17 @@ final class DagyClient {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final JsonMapper json = JsonMapper.builder().build();
     private final URI base;
+    private final String apiKey;
 
-    DagyClient(URI base) {
+    DagyClient(URI base, String apiKey) {
         this.base = base;
+        this.apiKey = apiKey;
+    }
+
+    /** A new API key of the caller's organization with the role (e.g. {@code worker}); the key itself. */
+    String createKey(String name, String role) {
+        return expect(201, send("POST", "/v1/api-keys", Map.of("name", name, "role", role)), "create key " + name)
+                .get("key").asString();
     }
 
     void putDeployment(String name, Map<String, Object> spec) {
@@ -105,7 +113,8 @@ final class DagyClient {
 
     private HttpResponse<String> send(String method, String path, Object body) {
         HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(120))
-                .header("Accept", "application/json");
+                .header("Accept", "application/json")
+                .header("Authorization", "Bearer " + apiKey);
         if (body == null) {
             request.method(method, HttpRequest.BodyPublishers.noBody());
         } else {

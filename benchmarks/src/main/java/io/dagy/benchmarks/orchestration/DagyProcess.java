@@ -1,6 +1,7 @@
 package io.dagy.benchmarks.orchestration;
 
 import io.dagy.gateway.DagyApplication;
+import io.dagy.gateway.security.LocalOwnerKey;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -32,6 +33,8 @@ final class DagyProcess implements AutoCloseable {
                 "--server.port=0",
                 "--dagy.environment=bench",
                 "--dagy.local.in-memory=true",
+                // the owner key of this throwaway store: never over the developer's own .dagy/api-key
+                "--dagy.local.api-key-file=" + ownerKeyFile(),
                 "--dagy.local.dynamo-db-port=" + freePort(),
                 "--dagy.local.sqs-port=" + freePort(),
                 "--dagy.local.s3-port=" + freePort()));
@@ -45,6 +48,21 @@ final class DagyProcess implements AutoCloseable {
 
     URI base() {
         return base;
+    }
+
+    /** The owner API key the application made at start (the local profile's newcomer key). */
+    String apiKey() {
+        return context.getBean(LocalOwnerKey.class).key();
+    }
+
+    private static String ownerKeyFile() {
+        try {
+            java.nio.file.Path file = java.nio.file.Files.createTempFile("dagy-bench-key", "");
+            file.toFile().deleteOnExit();
+            return file.toString();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Override

@@ -59,12 +59,14 @@ public final class OrchestrationBenchmark {
         long started = System.nanoTime();
         try (DagyProcess dagy = DagyProcess.start(Map.of())) {
             progress("Dagy is up at %s after %.1f s", dagy.base(), (System.nanoTime() - started) / 1e9);
-            OrchestrationBenchmark benchmark = new OrchestrationBenchmark(new DagyClient(dagy.base()));
+            DagyClient client = new DagyClient(dagy.base(), dagy.apiKey());
+            String workerKey = client.createKey("benchmark worker", "worker");
+            OrchestrationBenchmark benchmark = new OrchestrationBenchmark(client);
             benchmark.report.header(workerThreads);
             for (String backend : backends) {
                 // the worker runs only for its own workloads: its idle polls would count against the others
                 try (WorkerProcess worker = backend.equals("worker")
-                        ? WorkerProcess.start(dagy.base(), "bench", workerThreads) : null) {
+                        ? WorkerProcess.start(dagy.base(), "bench", workerThreads, workerKey) : null) {
                     benchmark.warmUp(backend);
                     for (String workload : workloads) {
                         if (!workload.equals("ratio")) {

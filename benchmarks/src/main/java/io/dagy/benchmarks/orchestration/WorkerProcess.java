@@ -24,14 +24,17 @@ final class WorkerProcess implements AutoCloseable {
         this.process = process;
     }
 
-    static WorkerProcess start(URI base, String queue, int threads) {
+    /** The worker authenticates with {@code apiKey}, passed in its environment (not its command line, which others see). */
+    static WorkerProcess start(URI base, String queue, int threads, String apiKey) {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-XX:TieredStopAtLevel=1",
                 "-cp", classPath(),
                 BenchWorker.class.getName(), base.toString(), queue, Integer.toString(threads)));
         try {
-            Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
+            builder.environment().put("DAGY_API_KEY", apiKey);
+            Process process = builder.start();
             BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
             String first = out.readLine();
             if (!"ready".equals(first)) {

@@ -51,7 +51,11 @@ public final class TenancyUpcasters {
         @Override
         protected IntermediateEventRepresentation doUpcast(IntermediateEventRepresentation representation) {
             return representation.upcastPayload(after, ObjectNode.class,
-                    payload -> payload.put("organization", OrgId.DEFAULT.value()));
+                    payload -> {
+                        // ids are records, serialized as objects: {"value": "default"}
+                        payload.putObject("organization").put("value", OrgId.DEFAULT.value());
+                        return payload;
+                    });
         }
     }
 

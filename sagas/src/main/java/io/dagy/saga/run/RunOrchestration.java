@@ -1,5 +1,13 @@
 package io.dagy.saga.run;
 
+import io.dagy.contracts.identity.Actor;
+import io.dagy.contracts.identity.MessageKeys;
+import org.axonframework.commandhandling.CommandMessage;
+import org.axonframework.commandhandling.GenericCommandMessage;
+import org.axonframework.messaging.MetaData;
+import java.util.HashMap;
+import java.util.Map;
+
 import io.dagy.contracts.deployment.Dag;
 import io.dagy.contracts.run.RunCommands.RecordTaskOutcome;
 import io.dagy.contracts.run.RunEvents.RunCancelling;
@@ -75,18 +83,32 @@ public class RunOrchestration implements AutoCloseable {
         senders.shutdown();
     }
 
+    /**
+     * The command as the system sends it for the run's organization. The sending threads have no unit of work that
+     * would pass the event's metadata on, so the organization is carried over here.
+     */
+    private static CommandMessage<?> onBehalfOf(MetaData event, Object command) {
+        Map<String, Object> metaData = new HashMap<>();
+        if (event.containsKey(MessageKeys.ORG_ID)) {
+            metaData.put(MessageKeys.ORG_ID, event.get(MessageKeys.ORG_ID));
+        }
+        metaData.put(MessageKeys.ACTOR_KIND, Actor.SYSTEM.kind().code());
+        metaData.put(MessageKeys.ACTOR_ID, Actor.SYSTEM.id());
+        return GenericCommandMessage.asCommandMessage(command).andMetaData(metaData);
+    }
+
     @EventHandler
-    void on(TasksReady event, CommandGateway commands) {
+    void on(TasksReady event, MetaData metaData, CommandGateway commands) {
         sendAll(event.tasks(), task -> {
             TaskRunId taskRunId = TaskRunId.of(event.runId(), task.id());
             try {
-                commands.sendAndWait(new QueueTask(taskRunId, task, event.params(), event.rerun()));
+                commands.sendAndWait(onBehalfOf(metaData, new QueueTask(taskRunId, task, event.params(), event.rerun())));
             } catch (RuntimeException e) {
                 if (!causedBy(e, AggregateStreamCreationException.class)) {
                     throw e;
                 }
                 // the task ran before: a rerun requeues it; a redelivery of this event changes nothing
-                commands.sendAndWait(new RequeueTask(taskRunId, event.rerun()));
+                commands.sendAndWait(onBehalfOf(metaData, new RequeueTask(taskRunId, event.rerun())));
             }
         });
     }
@@ -101,13 +123,14 @@ public class RunOrchestration implements AutoCloseable {
     }
 
     @EventHandler
-    void on(RunCancelling event, CommandGateway commands) {
-        sendAll(event.activeTasks(), taskId -> commands.sendAndWait(new CancelTaskRun(TaskRunId.of(event.runId(), taskId))));
+    void on(RunCancelling event, MetaData metaData, CommandGateway commands) {
+        sendAll(event.activeTasks(), taskId -> commands.sendAndWait(
+                onBehalfOf(metaData, new CancelTaskRun(TaskRunId.of(event.runId(), taskId)))));
     }
 
     @EventHandler
-    void on(TaskRunFinished event, CommandGateway commands) {
-        sendAll(List.of(event), finished -> commands.sendAndWait(
-                new RecordTaskOutcome(finished.runId(), finished.taskId(), finished.outcome())));
+    void on(TaskRunFinished event, MetaData metaData, CommandGateway commands) {
+        sendAll(List.of(event), finished -> commands.sendAndWait(onBehalfOf(metaData,
+                new RecordTaskOutcome(finished.runId(), finished.taskId(), finished.outcome()))));
     }
 }
