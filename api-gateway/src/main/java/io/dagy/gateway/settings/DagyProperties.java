@@ -17,6 +17,7 @@ import java.util.Map;
  * @param eventsQueueUrl {@code DAGY_EVENTS_QUEUE_URL}
  * @param local          the embedded stack of the local profile
  * @param eventStore     tuning of the event store, token store, sagas and deadlines
+ * @param clerk          the identity provider's webhook (docs/identity-provider.md)
  */
 @ConfigurationProperties("dagy")
 public record DagyProperties(
@@ -25,7 +26,8 @@ public record DagyProperties(
         String artifactBucket,
         String eventsQueueUrl,
         @DefaultValue Local local,
-        @DefaultValue EventStore eventStore) {
+        @DefaultValue EventStore eventStore,
+        @DefaultValue Clerk clerk) {
 
     public DagyProperties {
         tables = tables == null ? Map.of() : Map.copyOf(tables);
@@ -76,5 +78,20 @@ public record DagyProperties(
             @DefaultValue("4") int processorSegments,
             @DefaultValue("1s") java.time.Duration processorIdleWait,
             @DefaultValue("16") int processorBatchSize) {
+    }
+
+    /**
+     * The identity provider (Clerk) and its webhook.
+     *
+     * @param webhookSecret {@code DAGY_CLERK_WEBHOOK_SECRET}: the endpoint's signing secret, {@code whsec_<base64>};
+     *                      blank means {@code POST /webhooks/clerk} refuses every delivery
+     */
+    public record Clerk(String webhookSecret) {
+
+        /** Never prints the secret (settings get logged). */
+        @Override
+        public String toString() {
+            return "Clerk[webhookSecret=" + (webhookSecret == null || webhookSecret.isBlank() ? "unset" : "***") + "]";
+        }
     }
 }
