@@ -6,6 +6,7 @@ import io.dagy.contracts.identity.ActorKind;
 import io.dagy.contracts.identity.OrgId;
 import io.dagy.contracts.identity.Role;
 import io.dagy.projection.identity.IdentityDirectory;
+import io.dagy.projection.user.UserDirectory;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -33,11 +34,13 @@ public final class CallerFilter extends OncePerRequestFilter {
     public static final String USER_ATTRIBUTE = "dagy.user";
 
     private final IdentityDirectory directory;
+    private final UserDirectory users;
     private final String orgClaim;
     private final ProblemWriter problems;
 
-    CallerFilter(IdentityDirectory directory, String orgClaim, ProblemWriter problems) {
+    CallerFilter(IdentityDirectory directory, UserDirectory users, String orgClaim, ProblemWriter problems) {
         this.directory = directory;
+        this.users = users;
         this.orgClaim = orgClaim;
         this.problems = problems;
     }
@@ -53,6 +56,13 @@ public final class CallerFilter extends OncePerRequestFilter {
             if (userId == null || userId.isBlank()) {
                 problems.write(request, response, HttpStatus.UNAUTHORIZED, ErrorCode.UNAUTHENTICATED,
                         "The token names no subject.");
+                return;
+            }
+            // a person the identity provider deleted is refused even with an unexpired token; one whose sign-up has
+            // not reached Dagy yet (UNKNOWN) is let through: the token proves who they are, membership what they may do
+            if (users.status(userId) == UserDirectory.Status.DELETED) {
+                problems.write(request, response, HttpStatus.UNAUTHORIZED, ErrorCode.UNAUTHENTICATED,
+                        "The credentials are not valid (malformed, expired, not yet valid, revoked, or not issued for Dagy).");
                 return;
             }
             request.setAttribute(USER_ATTRIBUTE, userId);

@@ -3,6 +3,7 @@ package io.dagy.gateway.security;
 import io.dagy.gateway.settings.DagyResources;
 import io.dagy.projection.identity.IdentityDirectory;
 import io.dagy.projection.identity.IdentityDirectoryProjection;
+import io.dagy.projection.user.UserDirectory;
 import io.dagy.tables.DagyTable;
 import jakarta.servlet.DispatcherType;
 import io.dagy.gateway.settings.InvalidSettingsException;
@@ -99,8 +100,8 @@ class SecurityConfiguration {
     }
 
     @Bean
-    SecurityFilterChain dagySecurity(HttpSecurity http, IdentityDirectory directory, SecurityProperties settings,
-                                     ProblemWriter problems) throws Exception {
+    SecurityFilterChain dagySecurity(HttpSecurity http, IdentityDirectory directory, UserDirectory users,
+                                     SecurityProperties settings, ProblemWriter problems) throws Exception {
         List<AuthenticationProvider> providers = new ArrayList<>();
         providers.add(new ApiKeyAuthenticationProvider(directory, Clock.systemUTC()));
         if (settings.jwtRequired()) {
@@ -121,7 +122,7 @@ class SecurityConfiguration {
                 .authorizeHttpRequests(requests -> requests
                         .dispatcherTypeMatchers(DispatcherType.ERROR, DispatcherType.ASYNC).permitAll()
                         .anyRequest().access(new PermissionAuthorizationManager()))
-                .addFilterAfter(new CallerFilter(directory, settings.orgClaim(), problems),
+                .addFilterAfter(new CallerFilter(directory, users, settings.orgClaim(), problems),
                         BearerTokenAuthenticationFilter.class);
         return http.build();
     }

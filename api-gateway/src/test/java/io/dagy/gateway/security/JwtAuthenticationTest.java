@@ -160,6 +160,21 @@ class JwtAuthenticationTest {
     }
 
     @Test
+    void aPersonTheIdentityProviderDeletedIsRefusedDespiteAValidToken() throws Exception {
+        String member = member(Role.OWNER);
+        String token = signed(signingKey, claims(user(member)).claim("org_id", org(member)).build());
+        assertThat(get(token, null).statusCode()).isEqualTo(200);
+
+        var commands = context.getBean(org.axonframework.commandhandling.gateway.CommandGateway.class);
+        var userId = new io.dagy.contracts.user.UserId(user(member));
+        commands.sendAndWait(new io.dagy.contracts.user.UserCommands.DeleteUser(userId));
+
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> get(token, null).statusCode() == 401);
+        assertProblem(get(token, null), 401, "unauthenticated");
+    }
+
+    @Test
     void anExpiredTokenIsRefused() throws Exception {
         String member = member(Role.VIEWER);
         Instant past = Instant.now().minusSeconds(3600);

@@ -27,7 +27,7 @@ class UserTest {
     @BeforeEach
     void setUp() {
         fixture = new AggregateTestFixture<>(User.class);
-        fixture.registerCommandTargetResolver(new DagyCommandTargetResolver());
+        fixture.registerCommandTargetResolver(new DagyCommandTargetResolver(new io.dagy.command.deployment.DeploymentIds(name -> false)));
     }
 
     @Test
