@@ -29,16 +29,18 @@ final class DagyProcess implements AutoCloseable {
     }
 
     static DagyProcess start(Map<String, String> overrides) {
-        List<String> args = new ArrayList<>(List.of(
-                "--server.port=0",
-                "--dagy.environment=bench",
-                "--dagy.local.in-memory=true",
-                // the owner key of this throwaway store: never over the developer's own .dagy/api-key
-                "--dagy.local.api-key-file=" + ownerKeyFile(),
-                "--dagy.local.dynamo-db-port=" + freePort(),
-                "--dagy.local.sqs-port=" + freePort(),
-                "--dagy.local.s3-port=" + freePort()));
-        overrides.forEach((key, value) -> args.add("--" + key + "=" + value));
+        Map<String, String> settings = new java.util.LinkedHashMap<>();
+        settings.put("server.port", "0");
+        settings.put("dagy.environment", "bench");
+        settings.put("dagy.local.in-memory", "true");
+        // the owner key of this throwaway store: never over the developer's own .dagy/api-key
+        settings.put("dagy.local.api-key-file", ownerKeyFile());
+        settings.put("dagy.local.dynamo-db-port", Integer.toString(freePort()));
+        settings.put("dagy.local.sqs-port", Integer.toString(freePort()));
+        settings.put("dagy.local.s3-port", Integer.toString(freePort()));
+        settings.putAll(overrides);
+        List<String> args = new ArrayList<>();
+        settings.forEach((key, value) -> args.add("--" + key + "=" + value));
         ConfigurableApplicationContext context = new SpringApplicationBuilder(DagyApplication.class)
                 .profiles("local")
                 .run(args.toArray(String[]::new));
