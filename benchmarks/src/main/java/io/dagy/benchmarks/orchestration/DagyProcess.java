@@ -32,6 +32,8 @@ final class DagyProcess implements AutoCloseable {
                 "--server.port=0",
                 "--dagy.environment=bench",
                 "--dagy.local.in-memory=true",
+                // the benchmark's workers poll far faster than one API key may (120 a minute): measure orchestration
+                "--dagy.rate-limit.enabled=false",
                 "--dagy.local.dynamo-db-port=" + freePort(),
                 "--dagy.local.sqs-port=" + freePort(),
                 "--dagy.local.s3-port=" + freePort()));
