@@ -41,6 +41,7 @@ class CorsTest {
         assertThat(values(response, "Access-Control-Allow-Methods")).containsExactly("GET", "POST", "PUT", "DELETE");
         assertThat(values(response, "Access-Control-Allow-Headers"))
                 .containsExactlyInAnyOrder("authorization", "content-type", "idempotency-key", "x-dagy-org");
+        assertThat(response.headers().firstValue("Access-Control-Max-Age")).hasValue("1800");
         assertThat(response.headers().firstValue("X-RateLimit-Limit")).as("a preflight takes no token").isEmpty();
     }
 
