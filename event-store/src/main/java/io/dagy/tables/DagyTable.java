@@ -20,7 +20,8 @@ public enum DagyTable {
     SCHEDULES("DAGY_SCHEDULES", "schedules", TableDesign.readModel()),
     USERS("DAGY_USERS", "users", TableDesign.readModel()),
     ACCESS_TOKENS("DAGY_ACCESS_TOKENS", "access-tokens", TableDesign.readModel()),
-    ACCESS_LOGS("DAGY_ACCESS_LOGS", "access-logs", TableDesign.readModel()),
+    /** Written by the API's access log (docs/rate-limits-and-edge.md); items expire after DAGY_ACCESS_LOG_TTL_DAYS. */
+    ACCESS_LOGS("DAGY_ACCESS_LOGS", "access-logs", TableDesign.readModel().expiringBy("expires_at")),
     ORGANIZATIONS("DAGY_ORGANIZATIONS", "organizations", TableDesign.readModel()),
     MEMBERSHIPS("DAGY_MEMBERSHIPS", "memberships", TableDesign.readModel()),
     API_KEYS("DAGY_API_KEYS", "api-keys", TableDesign.readModel()),
@@ -34,6 +35,9 @@ public enum DagyTable {
     ALERT_RULES("DAGY_ALERT_RULES", "alert-rules", TableDesign.readModel()),
     ENVIRONMENTS("DAGY_ENVIRONMENTS", "environments", TableDesign.readModel()),
     SENSORS("DAGY_SENSORS", "sensors", TableDesign.readModel()),
+
+    // the API edge (docs/rate-limits-and-edge.md): one Bucket4j bucket per API key or client address and limit
+    RATE_LIMITS("DAGY_RATE_LIMITS", "rate-limits", TableDesign.readModel().expiringBy("expires_at")),
 
     // event-store tables (docs/event-store.md describes their items)
     EVENTS("DAGY_EVENTS", "events", TableDesign.keyed("pk", S, "sk", N)),

@@ -9,6 +9,7 @@ import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
 import software.amazon.awssdk.services.dynamodb.model.KeyType;
 import software.amazon.awssdk.services.dynamodb.model.ResourceInUseException;
 import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
+import software.amazon.awssdk.services.dynamodb.model.TimeToLiveStatus;
 
 import java.util.HashSet;
 import java.util.List;
@@ -16,8 +17,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Creates the tables of {@link DagyTable} that do not exist yet. Used by the local profile and by tests only: on AWS
- * the CDK app owns the tables and the application never creates them.
+ * Creates the tables of {@link DagyTable} that do not exist yet, and turns on the time to live of those whose design
+ * has one (also on tables that an older version created without it). Used by the local profile and by tests only: on
+ * AWS the CDK app owns the tables and the application never creates or changes them.
  */
 public final class TableBootstrap {
 
@@ -44,7 +46,21 @@ public final class TableBootstrap {
         if (!created.isEmpty()) {
             log.info("Created {} DynamoDB tables", created.size());
         }
+        names.forEach((table, name) -> table.design().timeToLive()
+                .ifPresent(attribute -> enableTimeToLive(name, attribute, created.contains(name))));
         return created;
+    }
+
+    private void enableTimeToLive(String name, String attribute, boolean created) {
+        if (!created) {
+            var current = dynamoDb.describeTimeToLive(b -> b.tableName(name)).timeToLiveDescription();
+            if (current.timeToLiveStatus() == TimeToLiveStatus.ENABLED
+                    || current.timeToLiveStatus() == TimeToLiveStatus.ENABLING) {
+                return;
+            }
+        }
+        dynamoDb.updateTimeToLive(b -> b.tableName(name)
+                .timeToLiveSpecification(ttl -> ttl.attributeName(attribute).enabled(true)));
     }
 
     private String create(DagyTable table, String name) {

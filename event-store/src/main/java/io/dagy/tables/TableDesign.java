@@ -1,18 +1,26 @@
 package io.dagy.tables;
 
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The key design of a table. Tables are on-demand (pay per request), so no capacity is part of the design.
  *
  * @param partitionKey the hash key
  * @param sortKey      the range key
+ * @param timeToLive   the attribute DynamoDB's time to live reads (epoch seconds), or empty when items never expire
  */
-public record TableDesign(Key partitionKey, Key sortKey) {
+public record TableDesign(Key partitionKey, Key sortKey, Optional<String> timeToLive) {
 
     public TableDesign {
         Objects.requireNonNull(partitionKey, "partitionKey");
         Objects.requireNonNull(sortKey, "sortKey");
+        Objects.requireNonNull(timeToLive, "timeToLive");
+    }
+
+    /** The same keys, with items that DynamoDB deletes once the epoch second in {@code attribute} has passed. */
+    TableDesign expiringBy(String attribute) {
+        return new TableDesign(partitionKey, sortKey, Optional.of(attribute));
     }
 
     /** A key attribute and its DynamoDB scalar type. */
@@ -26,7 +34,7 @@ public record TableDesign(Key partitionKey, Key sortKey) {
     public enum AttributeType { S, N, B }
 
     static TableDesign keyed(String partitionKey, AttributeType partitionType, String sortKey, AttributeType sortType) {
-        return new TableDesign(new Key(partitionKey, partitionType), new Key(sortKey, sortType));
+        return new TableDesign(new Key(partitionKey, partitionType), new Key(sortKey, sortType), Optional.empty());
     }
 
     /**

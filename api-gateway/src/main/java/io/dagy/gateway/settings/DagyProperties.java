@@ -5,6 +5,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -18,6 +19,9 @@ import java.util.Map;
  * @param local          the embedded stack of the local profile
  * @param eventStore     tuning of the event store, token store, sagas and deadlines
  * @param clerk          the identity provider's webhook (docs/identity-provider.md)
+ * @param rateLimit      request limits per API key or client address
+ * @param api            browser access to the API (CORS)
+ * @param accessLog      the access log written to {@code DAGY_ACCESS_LOGS}
  */
 @ConfigurationProperties("dagy")
 public record DagyProperties(
@@ -27,7 +31,10 @@ public record DagyProperties(
         String eventsQueueUrl,
         @DefaultValue Local local,
         @DefaultValue EventStore eventStore,
-        @DefaultValue Clerk clerk) {
+        @DefaultValue Clerk clerk,
+        @DefaultValue RateLimit rateLimit,
+        @DefaultValue Api api,
+        @DefaultValue AccessLog accessLog) {
 
     public DagyProperties {
         tables = tables == null ? Map.of() : Map.copyOf(tables);
@@ -92,6 +99,63 @@ public record DagyProperties(
         @Override
         public String toString() {
             return "Clerk[webhookSecret=" + (webhookSecret == null || webhookSecret.isBlank() ? "unset" : "***") + "]";
+        }
+    }
+
+    /**
+     * Request limits, shared by every node through {@code DAGY_RATE_LIMITS} (docs/rate-limits-and-edge.md).
+     *
+     * @param enabled   {@code DAGY_RATE_LIMIT_ENABLED}: off only where nothing else may be slowed down (tests,
+     *                  benchmarks); every request then skips the two DynamoDB calls the limit costs
+     * @param perMinute {@code DAGY_RATE_LIMIT_PER_MINUTE}: requests per minute per API key or client address, refilled
+     *                  continuously
+     * @param burst     {@code DAGY_RATE_LIMIT_BURST}: the most requests a key may send at once after a quiet spell
+     */
+    public record RateLimit(
+            @DefaultValue("true") boolean enabled,
+            @DefaultValue("120") int perMinute,
+            @DefaultValue("200") int burst) {
+
+        public RateLimit {
+            if (perMinute < 1 || burst < 1) {
+                throw new IllegalArgumentException("DAGY_RATE_LIMIT_PER_MINUTE and DAGY_RATE_LIMIT_BURST must be at "
+                        + "least 1, not " + perMinute + " and " + burst);
+            }
+        }
+    }
+
+    /**
+     * Browser access to the API.
+     *
+     * @param corsAllowedOrigins {@code DAGY_API_CORS_ALLOWED_ORIGINS}: comma-separated origins
+     *                           ({@code https://app.example.com}) whose pages may call the API; none by default
+     */
+    public record Api(List<String> corsAllowedOrigins) {
+
+        public Api {
+            corsAllowedOrigins = corsAllowedOrigins == null ? List.of() : corsAllowedOrigins.stream()
+                    .map(String::strip)
+                    .filter(origin -> !origin.isEmpty())
+                    .map(origin -> origin.endsWith("/") ? origin.substring(0, origin.length() - 1) : origin)
+                    .toList();
+        }
+    }
+
+    /**
+     * The access log.
+     *
+     * @param ttlDays   {@code DAGY_ACCESS_LOG_TTL_DAYS}: days after which DynamoDB deletes a record
+     * @param queueSize {@code DAGY_ACCESS_LOG_QUEUE_SIZE}: records waiting to be written before new ones are dropped
+     */
+    public record AccessLog(
+            @DefaultValue("30") int ttlDays,
+            @DefaultValue("10000") int queueSize) {
+
+        public AccessLog {
+            if (ttlDays < 1 || queueSize < 1) {
+                throw new IllegalArgumentException("DAGY_ACCESS_LOG_TTL_DAYS and DAGY_ACCESS_LOG_QUEUE_SIZE must be at "
+                        + "least 1, not " + ttlDays + " and " + queueSize);
+            }
         }
     }
 }
