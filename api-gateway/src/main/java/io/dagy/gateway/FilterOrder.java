@@ -9,18 +9,21 @@ package io.dagy.gateway;
  *     included, and reads the caller the security chain left on the request once the chain returns;</li>
  *     <li>{@link #CORS}: answers preflights before authentication (browsers send them without credentials) and puts
  *     the CORS headers on every answer below it, 401 and 429 included, so pages can read them;</li>
+ *     <li>{@link #RATE_LIMIT}: before authentication, so every request counts, refused ones included: a client
+ *     without credentials (limited by its address) or guessing keys cannot send more than the limit, and a refused
+ *     request costs no authentication lookup. The cost: a made-up key takes a bucket (a DynamoDB write) of its own,
+ *     so a client rotating made-up keys is limited only by what is in front of Dagy (a load balancer's or WAF's
+ *     address limits);</li>
  *     <li>{@link #SECURITY}: where Spring Security's filter chain sits by default
- *     ({@code SecurityProperties.DEFAULT_FILTER_ORDER}); it stores the {@code Caller};</li>
- *     <li>{@link #RATE_LIMIT}: after authentication, so only requests with accepted credentials (or none) take a
- *     bucket, and a flood of made-up API keys is refused by security without a DynamoDB write per key.</li>
+ *     ({@code SecurityProperties.DEFAULT_FILTER_ORDER}); it stores the {@code Caller}.</li>
  * </ol>
  */
 public final class FilterOrder {
 
     public static final int ACCESS_LOG = -120;
     public static final int CORS = -110;
+    public static final int RATE_LIMIT = -105;
     public static final int SECURITY = -100;
-    public static final int RATE_LIMIT = -90;
 
     private FilterOrder() {
     }

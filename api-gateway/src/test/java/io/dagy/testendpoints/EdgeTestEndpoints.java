@@ -34,31 +34,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 @Import(EdgeTestEndpoints.PingController.class)
 public class EdgeTestEndpoints {
 
-    public static final String CALLER_HEADER = "X-Test-Caller";
-
     @Bean
     TestClock rateLimitClock() {
         return new TestClock();
-    }
-
-    @Bean
-    FilterRegistrationBean<OncePerRequestFilter> securityStandIn(CorsConfigurationSource corsConfigurationSource) {
-        CorsFilter securityCors = new CorsFilter(corsConfigurationSource);
-        FilterRegistrationBean<OncePerRequestFilter> registration = new FilterRegistrationBean<>(new OncePerRequestFilter() {
-            @Override
-            protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
-                    throws ServletException, IOException {
-                String caller = request.getHeader(CALLER_HEADER);
-                if (caller != null) {
-                    String[] parts = caller.split("/");
-                    request.setAttribute(Caller.ATTRIBUTE, new Caller(new OrgId(parts[0]),
-                            new Actor(ActorKind.fromCode(parts[1]), parts[2]), Role.DEVELOPER));
-                }
-                securityCors.doFilter(request, response, chain);
-            }
-        });
-        registration.setOrder(FilterOrder.SECURITY);
-        return registration;
     }
 
     /** Counts the requests that reached the application. */

@@ -36,9 +36,9 @@ public final class CallerFilter extends OncePerRequestFilter {
     private final IdentityDirectory directory;
     private final UserDirectory users;
     private final String orgClaim;
-    private final ProblemWriter problems;
+    private final SecurityProblems problems;
 
-    CallerFilter(IdentityDirectory directory, UserDirectory users, String orgClaim, ProblemWriter problems) {
+    CallerFilter(IdentityDirectory directory, UserDirectory users, String orgClaim, SecurityProblems problems) {
         this.directory = directory;
         this.users = users;
         this.orgClaim = orgClaim;

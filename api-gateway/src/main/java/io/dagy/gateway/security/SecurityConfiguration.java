@@ -26,7 +26,7 @@ import org.springframework.security.oauth2.server.resource.authentication.JwtAut
 import org.springframework.security.oauth2.server.resource.web.authentication.BearerTokenAuthenticationFilter;
 import org.springframework.security.web.SecurityFilterChain;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
-import tools.jackson.databind.json.JsonMapper;
+import io.dagy.gateway.problem.ProblemWriter;
 
 import java.time.Clock;
 import java.util.ArrayList;
@@ -62,8 +62,8 @@ class SecurityConfiguration {
     }
 
     @Bean
-    ProblemWriter securityProblems(JsonMapper json) {
-        return new ProblemWriter(json);
+    SecurityProblems securityProblems(ProblemWriter writer) {
+        return new SecurityProblems(writer);
     }
 
     /** The JWT decoder; every setting it needs is required when JWTs are accepted. */
@@ -101,7 +101,7 @@ class SecurityConfiguration {
 
     @Bean
     SecurityFilterChain dagySecurity(HttpSecurity http, IdentityDirectory directory, UserDirectory users,
-                                     SecurityProperties settings, ProblemWriter problems) throws Exception {
+                                     SecurityProperties settings, SecurityProblems problems) throws Exception {
         List<AuthenticationProvider> providers = new ArrayList<>();
         providers.add(new ApiKeyAuthenticationProvider(directory, Clock.systemUTC()));
         if (settings.jwtRequired()) {

@@ -37,7 +37,7 @@ class RateLimitApiTest {
 
     @Test
     void theRequestAfterABurstOf200IsRefusedWithRetryAfterAndNeverReachesTheApplication() throws Exception {
-        String token = "token-" + UUID.randomUUID();
+        String token = newKey();
         int callsBefore = PingController.CALLS.get();
 
         for (int i = 1; i <= 200; i++) {
@@ -65,7 +65,7 @@ class RateLimitApiTest {
     @Test
     void anEmptiedBucketRefillsAtThePerMinuteRate() throws Exception {
         String client = uniqueAddress();
-        String token = "token-" + UUID.randomUUID();
+        String token = newKey();
         for (int i = 0; i < 200; i++) {
             assertThat(ping(token).statusCode()).isEqualTo(200);
         }
@@ -78,7 +78,7 @@ class RateLimitApiTest {
         }
         assertThat(ping(token).statusCode()).isEqualTo(429);
         assertThat(send(HttpRequest.newBuilder(uri("/test/edge/ping")).header("X-Forwarded-For", client))
-                .statusCode()).as("another key").isEqualTo(200);
+                .headers().firstValue("X-RateLimit-Remaining")).as("another client").hasValue("199");
     }
 
     @Test
@@ -105,7 +105,7 @@ class RateLimitApiTest {
         for (var response : List.of(health, detailed, webhook)) {
             assertThat(response.headers().firstValue("X-RateLimit-Limit")).isEmpty();
         }
-        assertThat(limited.statusCode()).isEqualTo(404);
+        assertThat(limited.statusCode()).as("refused by authentication, and still counted").isEqualTo(401);
         assertThat(limited.headers().firstValue("X-RateLimit-Limit")).as("unknown routes count too").hasValue("120");
     }
 
@@ -116,6 +116,29 @@ class RateLimitApiTest {
 
         assertThat(similar.headers().firstValue("X-RateLimit-Limit")).hasValue("120");
         assertThat(climbingOut.headers().firstValue("X-RateLimit-Limit")).hasValue("120");
+    }
+
+    @Autowired
+    org.springframework.context.ApplicationContext context;
+
+    /** A real API key of a fresh organization: the limit is per key. */
+    private String newKey() {
+        return new io.dagy.gateway.support.TestOrganizations(context).key(
+                new io.dagy.contracts.identity.OrgId("limits-" + UUID.randomUUID().toString().substring(0, 8)),
+                io.dagy.contracts.identity.Role.VIEWER);
+    }
+
+    @Test
+    void requestsWithoutCredentialsAreLimitedTooAndRefusedBeforeAuthentication() throws Exception {
+        String client = uniqueAddress();
+        for (int i = 1; i <= 200; i++) {
+            assertThat(send(HttpRequest.newBuilder(uri("/v1/runs")).header("X-Forwarded-For", client)).statusCode())
+                    .as("request %d", i).isEqualTo(401);
+        }
+        var refused = send(HttpRequest.newBuilder(uri("/v1/runs")).header("X-Forwarded-For", client));
+
+        assertThat(refused.statusCode()).isEqualTo(429);
+        assertThat(json.readTree(refused.body()).get("code").asString()).isEqualTo("rate_limited");
     }
 
     /** A documentation address (2001:db8::/32) no other test of this context uses. */

@@ -5,26 +5,24 @@ import io.dagy.gateway.problem.Problems;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.ProblemDetail;
 import org.springframework.security.access.AccessDeniedException;
 import org.springframework.security.core.AuthenticationException;
 import org.springframework.security.web.AuthenticationEntryPoint;
 import org.springframework.security.web.access.AccessDeniedHandler;
-import tools.jackson.databind.json.JsonMapper;
+import io.dagy.gateway.problem.ProblemWriter;
 
 import java.io.IOException;
-import java.net.URI;
 
 /**
  * Refusals of the security filters as problem responses, like every other error: 401 {@code unauthenticated} (with
  * {@code WWW-Authenticate: Bearer}) and 403 {@code forbidden}. The detail never repeats the presented credentials.
  */
-final class ProblemWriter implements AuthenticationEntryPoint, AccessDeniedHandler {
+final class SecurityProblems implements AuthenticationEntryPoint, AccessDeniedHandler {
 
-    private final JsonMapper json;
+    private final ProblemWriter writer;
 
-    ProblemWriter(JsonMapper json) {
-        this.json = json;
+    SecurityProblems(ProblemWriter writer) {
+        this.writer = writer;
     }
 
     @Override
@@ -49,14 +47,6 @@ final class ProblemWriter implements AuthenticationEntryPoint, AccessDeniedHandl
 
     void write(HttpServletRequest request, HttpServletResponse response, HttpStatus status, ErrorCode code, String detail)
             throws IOException {
-        ProblemDetail problem = Problems.of(status, code, detail);
-        try {
-            problem.setInstance(URI.create(request.getRequestURI()));
-        } catch (IllegalArgumentException unusualPath) {
-            // an instance is optional; a path java.net.URI refuses is left out
-        }
-        response.setStatus(status.value());
-        response.setContentType("application/problem+json");
-        response.getOutputStream().write(json.writeValueAsBytes(problem));
+        writer.write(request, response, Problems.of(status, code, detail));
     }
 }
