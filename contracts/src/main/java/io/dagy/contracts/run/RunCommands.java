@@ -3,6 +3,8 @@ package io.dagy.contracts.run;
 import io.dagy.contracts.AggregateCommand;
 import io.dagy.contracts.deployment.DeploymentName;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** Commands on runs. */
@@ -13,11 +15,12 @@ public final class RunCommands {
 
     /**
      * Starts a run of a deployment's current version. The run id is chosen by the caller: derived from the
-     * idempotency key when there is one, so the same key can only ever start one run.
+     * idempotency key when there is one, so the same key can only ever start one run. Params with null values are
+     * kept here (not refused with a NullPointerException) so that the handler can refuse them by name.
      */
     public record StartRun(RunId runId, DeploymentName deployment, Map<String, Object> params) {
         public StartRun {
-            params = params == null ? Map.of() : Map.copyOf(params);
+            params = params == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(params));
         }
     }
 
