@@ -18,6 +18,8 @@ import io.dagy.gateway.deployment.DeploymentJson.PublishResponse;
 import io.dagy.gateway.deployment.DeploymentJson.SettingsRequest;
 import io.dagy.gateway.deployment.DeploymentJson.SettingsResponse;
 import io.dagy.gateway.problem.Problems;
+import io.dagy.gateway.web.RequestChecks;
+import io.dagy.query.paging.PageCursor;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.messaging.responsetypes.ResponseTypes;
 import org.axonframework.modelling.command.AggregateNotFoundException;
@@ -71,6 +73,7 @@ class DeploymentController {
     @GetMapping
     DeploymentPageResponse list(@RequestParam(required = false) String cursor,
                                 @RequestParam(defaultValue = "50") int limit) {
+        RequestChecks.cursor(cursor, PageCursor.DEPLOYMENTS);
         DeploymentPage page = queries.query(new ListDeployments(cursor, Math.max(1, Math.min(limit, 100))),
                 ResponseTypes.instanceOf(DeploymentPage.class)).join();
         return new DeploymentPageResponse(page.items().stream().map(DeploymentResponse::of).toList(), page.nextAfter());

@@ -13,6 +13,8 @@ import io.dagy.contracts.run.RunStatus;
 import io.dagy.contracts.run.RunQueries.RunDetails;
 import io.dagy.contracts.run.RunQueries.TaskView;
 import io.dagy.gateway.problem.Problems;
+import io.dagy.gateway.web.RequestChecks;
+import io.dagy.query.paging.PageCursor;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.messaging.responsetypes.ResponseTypes;
 import org.axonframework.modelling.command.AggregateStreamCreationException;
@@ -86,7 +88,7 @@ class RunController {
     @PostMapping("/v1/runs/{id}/cancel")
     ResponseEntity<?> cancel(@PathVariable String id) {
         try {
-            commands.sendAndWait(new io.dagy.contracts.run.RunCommands.CancelRun(new RunId(id)));
+            commands.sendAndWait(new io.dagy.contracts.run.RunCommands.CancelRun(RequestChecks.runId(id)));
         } catch (org.axonframework.modelling.command.AggregateNotFoundException missing) {
             return problem(ErrorCode.RUN_NOT_FOUND, "No run has id '" + id + "'.");
         }
@@ -100,7 +102,7 @@ class RunController {
     @PostMapping("/v1/runs/{id}/rerun")
     ResponseEntity<?> rerun(@PathVariable String id) {
         try {
-            commands.sendAndWait(new io.dagy.contracts.run.RunCommands.RerunRun(new RunId(id)));
+            commands.sendAndWait(new io.dagy.contracts.run.RunCommands.RerunRun(RequestChecks.runId(id)));
         } catch (org.axonframework.modelling.command.AggregateNotFoundException missing) {
             return problem(ErrorCode.RUN_NOT_FOUND, "No run has id '" + id + "'.");
         }
@@ -134,8 +136,8 @@ class RunController {
         if (limit < 1 || limit > 100) {
             errors.add(new BusinessError.FieldError("limit", "must be 1..100"));
         }
-        if (cursor != null && !cursor.matches("[A-Za-z0-9_-]+")) {
-            errors.add(new BusinessError.FieldError("cursor", "pass the next_cursor of a previous page"));
+        if (cursor != null && !PageCursor.RUNS.isValid(cursor)) {
+            errors.add(RequestChecks.invalidCursor());
         }
         if (!errors.isEmpty()) {
             ProblemDetail problem = Problems.of(new BusinessError(ErrorCode.VALIDATION_FAILED, "The query is invalid.", errors));
@@ -151,7 +153,7 @@ class RunController {
     @GetMapping("/v1/runs/{id}")
     ResponseEntity<?> find(@PathVariable String id) {
         @SuppressWarnings("unchecked")
-        Optional<RunDetails> details = queries.query(new FindRun(new RunId(id)),
+        Optional<RunDetails> details = queries.query(new FindRun(RequestChecks.runId(id)),
                 ResponseTypes.optionalInstanceOf(RunDetails.class)).join();
         return details.<ResponseEntity<?>>map(d -> ResponseEntity.ok(RunResponse.of(d)))
                 .orElseGet(() -> problem(ErrorCode.RUN_NOT_FOUND, "No run has id '" + id + "'."));

@@ -3,6 +3,7 @@ package io.dagy.gateway.worker;
 import io.dagy.contracts.BusinessError;
 import io.dagy.contracts.ErrorCode;
 import io.dagy.gateway.problem.Problems;
+import io.dagy.gateway.web.RequestChecks;
 import io.dagy.saga.backend.WorkerBackend;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
@@ -14,7 +15,6 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -46,9 +46,7 @@ class WorkerController {
     /** 200 with an attempt, or 204 when none arrived within {@code wait_seconds} (at most 20). */
     @PostMapping(path = "/poll", consumes = "application/json")
     ResponseEntity<?> poll(@RequestBody PollRequest request) throws InterruptedException {
-        if (request.queue() == null || request.queue().isBlank() || request.workerId() == null || request.workerId().isBlank()) {
-            return invalid(List.of(new BusinessError.FieldError("queue", "queue and worker_id are required")));
-        }
+        RequestChecks.workerPoll(request.queue(), request.workerId());
         int wait = request.waitSeconds() == null ? 10 : Math.max(0, Math.min(MAX_WAIT_SECONDS, request.waitSeconds()));
         return workers.poll(request.queue(), request.workerId(), Duration.ofSeconds(wait))
                 .<ResponseEntity<?>>map(ResponseEntity::ok)
@@ -75,9 +73,7 @@ class WorkerController {
     ResponseEntity<?> fail(@PathVariable String runId, @PathVariable String taskId, @PathVariable int attempt,
                            @RequestBody WorkerReport report) {
         return asHolder(runId, taskId, attempt, report, dispatchId -> {
-            if (report.errorKind() == null || report.errorKind().isBlank()) {
-                return invalid(List.of(new BusinessError.FieldError("error_kind", "is required")));
-            }
+            RequestChecks.errorKind(report.errorKind());
             workers.fail(dispatchId, report.errorKind(), report.message() == null ? "" : report.message());
             return ResponseEntity.accepted().build();
         });
@@ -86,6 +82,7 @@ class WorkerController {
     /** Runs {@code action} on the attempt's dispatch id if the reporting worker holds it; else a 404 problem. */
     private ResponseEntity<?> asHolder(String runId, String taskId, int attempt, WorkerReport report,
                                        Function<String, ResponseEntity<?>> action) {
+        RequestChecks.attempt(runId, taskId, attempt);
         String dispatchId = runId + "/" + taskId + "/" + attempt;
         return holds(dispatchId, report) ? action.apply(dispatchId) : notHeld(dispatchId);
     }
@@ -98,10 +95,5 @@ class WorkerController {
         ProblemDetail problem = Problems.of(BusinessError.of(ErrorCode.ATTEMPT_NOT_FOUND,
                 "No attempt " + dispatchId + " is held by this worker."));
         return ResponseEntity.status(HttpStatus.NOT_FOUND).body(problem);
-    }
-
-    private static ResponseEntity<ProblemDetail> invalid(List<BusinessError.FieldError> errors) {
-        ProblemDetail problem = Problems.of(new BusinessError(ErrorCode.VALIDATION_FAILED, "The request is invalid.", errors));
-        return ResponseEntity.status(problem.getStatus()).body(problem);
     }
 }
