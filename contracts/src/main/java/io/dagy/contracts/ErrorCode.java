@@ -27,6 +27,8 @@ public enum ErrorCode {
     UNSUPPORTED_MEDIA_TYPE("unsupported_media_type"),
     /** The request body is larger than the server accepts. */
     PAYLOAD_TOO_LARGE("payload_too_large"),
+    /** The request's headers, alone or together, are larger than the server accepts (431). */
+    HEADERS_TOO_LARGE("headers_too_large"),
     /** The resource changed concurrently and the command still conflicted after retries; send it again. */
     CONCURRENT_MODIFICATION("concurrent_modification"),
     /** A dependency (DynamoDB, S3, SQS) is unavailable. */

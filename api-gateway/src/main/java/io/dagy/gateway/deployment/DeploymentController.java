@@ -18,6 +18,8 @@ import io.dagy.gateway.deployment.DeploymentJson.SettingsRequest;
 import io.dagy.gateway.deployment.DeploymentJson.SettingsResponse;
 import io.dagy.gateway.problem.ProblemException;
 import io.dagy.gateway.security.Caller;
+import io.dagy.gateway.web.RequestChecks;
+import io.dagy.query.paging.PageCursor;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.messaging.responsetypes.ResponseTypes;
 import org.axonframework.modelling.command.AggregateNotFoundException;
@@ -68,6 +70,7 @@ class DeploymentController {
     @GetMapping
     DeploymentPageResponse list(Caller caller, @RequestParam(required = false) String cursor,
                                 @RequestParam(defaultValue = "50") int limit) {
+        RequestChecks.cursor(cursor, PageCursor.DEPLOYMENTS);
         DeploymentPage page = queries.query(new ListDeployments(caller.org(), cursor, Math.max(1, Math.min(limit, 100))),
                 ResponseTypes.instanceOf(DeploymentPage.class)).join();
         return new DeploymentPageResponse(page.items().stream().map(DeploymentResponse::of).toList(), page.nextAfter());

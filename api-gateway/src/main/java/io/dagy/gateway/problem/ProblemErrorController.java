@@ -1,6 +1,7 @@
 package io.dagy.gateway.problem;
 
 import io.dagy.contracts.ErrorCode;
+import jakarta.servlet.DispatcherType;
 import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.http.HttpServletRequest;
 import org.slf4j.Logger;
@@ -19,7 +20,9 @@ import java.util.UUID;
 
 /**
  * The container's error page. It answers for errors that happen outside Spring MVC, above all exceptions thrown by
- * servlet filters (security, rate limits), so those too are problem details with a stable code.
+ * servlet filters (security, rate limits) and refusals filters leave as a request attribute, so those too are problem
+ * details with a stable code. Asked for directly ({@code GET /error}), it is a route like any other that does not
+ * exist.
  */
 @RestController
 class ProblemErrorController implements ErrorController {
@@ -28,11 +31,20 @@ class ProblemErrorController implements ErrorController {
 
     @RequestMapping("${server.error.path:${error.path:/error}}")
     ResponseEntity<ProblemDetail> error(HttpServletRequest request) {
+        if (request.getDispatcherType() != DispatcherType.ERROR) {
+            ProblemDetail problem = Problems.of(HttpStatus.NOT_FOUND, ErrorCode.ROUTE_NOT_FOUND,
+                    "No endpoint " + request.getMethod() + " " + request.getRequestURI() + ".");
+            problem.setInstance(instance(request.getRequestURI()));
+            return ResponseEntity.status(HttpStatus.NOT_FOUND).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem);
+        }
         Object exception = request.getAttribute(RequestDispatcher.ERROR_EXCEPTION);
+        if (!(exception instanceof ProblemException) && request.getAttribute(ProblemException.ATTRIBUTE) != null) {
+            exception = request.getAttribute(ProblemException.ATTRIBUTE);
+        }
         HttpStatusCode status = statusOf(request, exception);
         ProblemDetail problem;
         if (exception instanceof ProblemException known) {
-            problem = Problems.of(known.status(), known.code(), known.getMessage());
+            problem = Problems.of(known);
             status = known.status();
         } else if (status.is5xxServerError()) {
             String incident = UUID.randomUUID().toString();
@@ -42,11 +54,12 @@ class ProblemErrorController implements ErrorController {
                     "An unexpected error occurred. Quote incident " + incident + " when reporting it.");
             problem.setProperty("incident", incident);
         } else {
-            problem = Problems.of(status, Problems.codeFor(status), HttpStatus.valueOf(status.value()).getReasonPhrase());
+            HttpStatus known = HttpStatus.resolve(status.value());
+            problem = Problems.of(status, Problems.codeFor(status), known == null ? "Client error" : known.getReasonPhrase());
         }
         Object uri = request.getAttribute(RequestDispatcher.ERROR_REQUEST_URI);
         if (uri != null) {
-            problem.setInstance(URI.create(uri.toString()));
+            problem.setInstance(instance(uri.toString()));
         }
         return ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem);
     }
@@ -60,5 +73,14 @@ class ProblemErrorController implements ErrorController {
             return HttpStatusCode.valueOf(value);
         }
         return HttpStatus.INTERNAL_SERVER_ERROR;
+    }
+
+    /** The request's path as the problem's instance; a path that is no valid URI reference is left out. */
+    private static URI instance(String path) {
+        try {
+            return URI.create(path);
+        } catch (IllegalArgumentException notAUri) {
+            return null;
+        }
     }
 }

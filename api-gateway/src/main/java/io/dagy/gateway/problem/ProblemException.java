@@ -1,26 +1,33 @@
 package io.dagy.gateway.problem;
 
 import io.dagy.contracts.BusinessError;
-import java.util.List;
-
+import io.dagy.contracts.BusinessError.FieldError;
 import io.dagy.contracts.ErrorCode;
 import org.springframework.http.HttpStatusCode;
 
+import java.util.List;
+
 /**
- * An error with a known status and code, for code outside controllers (filters) that must answer with a problem.
- * Inside controllers, business errors arrive as command exceptions and are mapped by the advice.
+ * An error with a known status and code (and the fields at fault, if any), for code outside controllers (filters) and
+ * for the request checks controllers call. Business errors arrive as command exceptions and are mapped by the advice.
  */
 public class ProblemException extends RuntimeException {
 
+    /**
+     * The request attribute under which a filter leaves its refusal before {@code sendError}, so the error page
+     * answers with it without the filter throwing (a thrown exception is logged with its stack by the container).
+     */
+    public static final String ATTRIBUTE = ProblemException.class.getName();
+
     private final HttpStatusCode status;
     private final ErrorCode code;
-    private final List<BusinessError.FieldError> errors;
+    private final List<FieldError> errors;
 
     public ProblemException(HttpStatusCode status, ErrorCode code, String detail) {
         this(status, code, detail, List.of());
     }
 
-    private ProblemException(HttpStatusCode status, ErrorCode code, String detail, List<BusinessError.FieldError> errors) {
+    public ProblemException(HttpStatusCode status, ErrorCode code, String detail, List<FieldError> errors) {
         super(detail);
         this.status = status;
         this.code = code;
@@ -39,11 +46,17 @@ public class ProblemException extends RuntimeException {
     /** A 400 naming one invalid field. */
     public static ProblemException invalid(String field, String message) {
         return of(new BusinessError(ErrorCode.VALIDATION_FAILED, "The request is invalid.",
-                List.of(new BusinessError.FieldError(field, message))));
+                List.of(new FieldError(field, message))));
     }
 
     public BusinessError error() {
         return new BusinessError(code, getMessage(), errors);
+    }
+
+    /** A 400 {@code validation_failed} naming the fields at fault. */
+    public static ProblemException invalid(String detail, List<FieldError> errors) {
+        return new ProblemException(Problems.statusOf(ErrorCode.VALIDATION_FAILED), ErrorCode.VALIDATION_FAILED, detail,
+                errors);
     }
 
     public HttpStatusCode status() {
@@ -52,5 +65,9 @@ public class ProblemException extends RuntimeException {
 
     public ErrorCode code() {
         return code;
+    }
+
+    public List<FieldError> errors() {
+        return errors;
     }
 }

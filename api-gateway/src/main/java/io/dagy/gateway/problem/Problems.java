@@ -7,6 +7,8 @@ import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ProblemDetail;
 
 import java.net.URI;
+import java.util.List;
+import java.util.Map;
 
 /** Builds RFC 9457 problem details that always carry a stable {@code code}. */
 public final class Problems {
@@ -22,9 +24,14 @@ public final class Problems {
         return withCode(problem, code);
     }
 
+    /** The problem {@code type} of a code: {@code urn:dagy:problem:<code>}. */
+    public static URI typeOf(ErrorCode code) {
+        return URI.create(TYPE_PREFIX + code.code());
+    }
+
     /** Adds the code (and its type) to a problem Spring already built. */
     public static ProblemDetail withCode(ProblemDetail problem, ErrorCode code) {
-        problem.setType(URI.create(TYPE_PREFIX + code.code()));
+        problem.setType(typeOf(code));
         problem.setProperty("code", code.code());
         return problem;
     }
@@ -43,6 +50,7 @@ public final class Problems {
             case NOT_ACCEPTABLE -> HttpStatus.NOT_ACCEPTABLE;
             case UNSUPPORTED_MEDIA_TYPE -> HttpStatus.UNSUPPORTED_MEDIA_TYPE;
             case PAYLOAD_TOO_LARGE -> HttpStatus.CONTENT_TOO_LARGE;
+            case HEADERS_TOO_LARGE -> HttpStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
             case CONCURRENT_MODIFICATION, RUN_NOT_FINISHED -> HttpStatus.CONFLICT;
             case SERVICE_UNAVAILABLE -> HttpStatus.SERVICE_UNAVAILABLE;
             case INTERNAL_ERROR -> HttpStatus.INTERNAL_SERVER_ERROR;
@@ -51,10 +59,18 @@ public final class Problems {
 
     /** A problem for a business error, with its field errors as {@code errors}. */
     public static ProblemDetail of(BusinessError error) {
-        ProblemDetail problem = of(statusOf(error.code()), error.code(), error.message());
-        if (!error.errors().isEmpty()) {
-            problem.setProperty("errors", error.errors().stream()
-                    .map(e -> java.util.Map.of("field", e.field(), "message", e.message())).toList());
+        return withErrors(of(statusOf(error.code()), error.code(), error.message()), error.errors());
+    }
+
+    /** A problem for a refusal raised outside the business rules (filters, request checks). */
+    public static ProblemDetail of(ProblemException refusal) {
+        return withErrors(of(refusal.status(), refusal.code(), refusal.getMessage()), refusal.errors());
+    }
+
+    /** Adds the field errors, if any, as {@code errors}: a list of {@code {field, message}}. */
+    public static ProblemDetail withErrors(ProblemDetail problem, List<BusinessError.FieldError> errors) {
+        if (!errors.isEmpty()) {
+            problem.setProperty("errors", errors.stream().map(e -> Map.of("field", e.field(), "message", e.message())).toList());
         }
         return problem;
     }
@@ -71,6 +87,7 @@ public final class Problems {
             case NOT_ACCEPTABLE -> ErrorCode.NOT_ACCEPTABLE;
             case UNSUPPORTED_MEDIA_TYPE -> ErrorCode.UNSUPPORTED_MEDIA_TYPE;
             case CONTENT_TOO_LARGE -> ErrorCode.PAYLOAD_TOO_LARGE;
+            case REQUEST_HEADER_FIELDS_TOO_LARGE -> ErrorCode.HEADERS_TOO_LARGE;
             case SERVICE_UNAVAILABLE -> ErrorCode.SERVICE_UNAVAILABLE;
             default -> status.is4xxClientError() ? ErrorCode.BAD_REQUEST : ErrorCode.INTERNAL_ERROR;
         };

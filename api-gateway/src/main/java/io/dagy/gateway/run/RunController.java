@@ -17,6 +17,8 @@ import io.dagy.contracts.run.RunQueries.TaskView;
 import io.dagy.contracts.run.RunStatus;
 import io.dagy.gateway.problem.ProblemException;
 import io.dagy.gateway.security.Caller;
+import io.dagy.gateway.web.RequestChecks;
+import io.dagy.query.paging.PageCursor;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.messaging.responsetypes.ResponseTypes;
 import org.axonframework.modelling.command.AggregateNotFoundException;
@@ -153,8 +155,8 @@ class RunController {
         if (limit < 1 || limit > 100) {
             errors.add(new BusinessError.FieldError("limit", "must be 1..100"));
         }
-        if (cursor != null && !cursor.matches("[A-Za-z0-9_-]+")) {
-            errors.add(new BusinessError.FieldError("cursor", "pass the next_cursor of a previous page"));
+        if (cursor != null && !PageCursor.RUNS.isValid(cursor)) {
+            errors.add(RequestChecks.invalidCursor());
         }
         if (!errors.isEmpty()) {
             throw ProblemException.of(new BusinessError(ErrorCode.VALIDATION_FAILED, "The query is invalid.", errors));

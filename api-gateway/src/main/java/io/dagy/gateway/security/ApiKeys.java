@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  * API keys: {@code dagy_} and the base32 of 32 random bytes (56 characters with padding). A key is shown once, when it
  * is created; Dagy keeps only its SHA-256. A fast hash is enough here, unlike for passwords: a key carries 256 random
  * bits, so no guess can be checked against the hash in any useful time, and a slow hash would cost every request
- * (decision 24 in docs/decisions.md has the figures).
+ * (decision 27 in docs/decisions.md has the figures).
  */
 public final class ApiKeys {
 

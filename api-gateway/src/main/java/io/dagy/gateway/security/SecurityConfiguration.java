@@ -5,7 +5,11 @@ import io.dagy.projection.identity.IdentityDirectory;
 import io.dagy.projection.identity.IdentityDirectoryProjection;
 import io.dagy.projection.user.UserDirectory;
 import io.dagy.tables.DagyTable;
+import io.dagy.contracts.ErrorCode;
+import io.dagy.gateway.problem.Problems;
 import jakarta.servlet.DispatcherType;
+import org.springframework.http.HttpStatus;
+import org.springframework.security.web.firewall.RequestRejectedHandler;
 import io.dagy.gateway.settings.InvalidSettingsException;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
@@ -97,6 +101,17 @@ class SecurityConfiguration {
 
     private static boolean blank(String value) {
         return value == null || value.isBlank();
+    }
+
+    /**
+     * A request Spring Security's firewall refuses (an encoded slash or dot segment, a percent-encoded NUL) is a 400
+     * problem; by default it would reach the error page as a 500.
+     */
+    @Bean
+    RequestRejectedHandler requestRejectedHandler(ProblemWriter writer) {
+        return (request, response, rejected) -> writer.write(request, response, Problems.of(HttpStatus.BAD_REQUEST,
+                ErrorCode.BAD_REQUEST, "The request path or headers are not acceptable (encoded slashes, dot segments or "
+                        + "control characters)."));
     }
 
     @Bean

@@ -4,6 +4,7 @@ import io.dagy.contracts.BusinessError;
 import io.dagy.contracts.ErrorCode;
 import io.dagy.gateway.problem.Problems;
 import io.dagy.gateway.security.Caller;
+import io.dagy.gateway.web.RequestChecks;
 import io.dagy.saga.backend.WorkerBackend;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
@@ -15,7 +16,6 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -48,9 +48,7 @@ class WorkerController {
     /** 200 with an attempt, or 204 when none arrived within {@code wait_seconds} (at most 20). */
     @PostMapping(path = "/poll", consumes = "application/json")
     ResponseEntity<?> poll(Caller caller, @RequestBody PollRequest request) throws InterruptedException {
-        if (request.queue() == null || request.queue().isBlank() || request.workerId() == null || request.workerId().isBlank()) {
-            return invalid(List.of(new BusinessError.FieldError("queue", "queue and worker_id are required")));
-        }
+        RequestChecks.workerPoll(request.queue(), request.workerId());
         int wait = request.waitSeconds() == null ? 10 : Math.max(0, Math.min(MAX_WAIT_SECONDS, request.waitSeconds()));
         return workers.poll(caller.org(), request.queue(), request.workerId(), Duration.ofSeconds(wait))
                 .<ResponseEntity<?>>map(ResponseEntity::ok)
@@ -77,9 +75,7 @@ class WorkerController {
     ResponseEntity<?> fail(Caller caller, @PathVariable String runId, @PathVariable String taskId,
                            @PathVariable int attempt, @RequestBody WorkerReport report) {
         return asHolder(caller, runId, taskId, attempt, report, dispatchId -> {
-            if (report.errorKind() == null || report.errorKind().isBlank()) {
-                return invalid(List.of(new BusinessError.FieldError("error_kind", "is required")));
-            }
+            RequestChecks.errorKind(report.errorKind());
             workers.fail(dispatchId, report.errorKind(), report.message() == null ? "" : report.message());
             return ResponseEntity.accepted().build();
         });
@@ -88,6 +84,7 @@ class WorkerController {
     /** Runs {@code action} on the attempt's dispatch id if the reporting worker holds it; else a 404 problem. */
     private ResponseEntity<?> asHolder(Caller caller, String runId, String taskId, int attempt, WorkerReport report,
                                        Function<String, ResponseEntity<?>> action) {
+        RequestChecks.attempt(runId, taskId, attempt);
         String dispatchId = runId + "/" + taskId + "/" + attempt;
         boolean holds = report.workerId() != null && workers.holds(caller.org(), dispatchId, report.workerId());
         return holds ? action.apply(dispatchId) : notHeld(dispatchId);
@@ -97,10 +94,5 @@ class WorkerController {
         ProblemDetail problem = Problems.of(BusinessError.of(ErrorCode.ATTEMPT_NOT_FOUND,
                 "No attempt " + dispatchId + " is held by this worker."));
         return ResponseEntity.status(HttpStatus.NOT_FOUND).body(problem);
-    }
-
-    private static ResponseEntity<ProblemDetail> invalid(List<BusinessError.FieldError> errors) {
-        ProblemDetail problem = Problems.of(new BusinessError(ErrorCode.VALIDATION_FAILED, "The request is invalid.", errors));
-        return ResponseEntity.status(problem.getStatus()).body(problem);
     }
 }

@@ -3,6 +3,7 @@ package io.dagy.gateway.deployment;
 import io.dagy.gateway.security.LocalOwnerKey;
 
 import io.dagy.gateway.DagyApplication;
+import io.dagy.query.paging.PageCursor;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -193,7 +194,8 @@ class DeploymentApiTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> get("/v1/deployments/" + prefix + "-c").statusCode() == 200);
 
         List<String> names = new ArrayList<>();
-        String cursor = prefix;
+        // cursors are opaque; start just before the prefix with the cursor a page ending at the prefix would carry
+        String cursor = PageCursor.DEPLOYMENTS.encode(prefix);
         while (cursor != null && names.size() < 3) {
             JsonNode page = json.readTree(get("/v1/deployments?limit=2&cursor=" + cursor).body());
             page.get("items").forEach(item -> names.add(item.get("name").asString()));

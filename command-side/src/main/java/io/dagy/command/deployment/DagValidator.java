@@ -6,6 +6,7 @@ import io.dagy.contracts.deployment.BackendType;
 import io.dagy.contracts.deployment.Dag;
 import io.dagy.contracts.deployment.DagDraft;
 import io.dagy.contracts.deployment.TriggerRule;
+import io.dagy.contracts.run.WorkerQueue;
 
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -19,17 +20,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * Checks a {@link DagDraft} and reports every problem at once: duplicate task ids, unknown dependencies, cycles (naming
  * the tasks in the cycle), unknown backends and trigger rules, unreadable durations and retry values out of range.
+ * A draft comes straight from a client, so any part of it may be null or absurd; every such case is a field error,
+ * never an exception.
  */
 final class DagValidator {
 
     static final int MAX_TASKS = 10_000;
     static final int MAX_ATTEMPTS = 100;
-    private static final Pattern TASK_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
     private static final Duration DEFAULT_INITIAL_INTERVAL = Duration.ofSeconds(1);
     private static final Duration DEFAULT_MAX_DELAY = Duration.ofMinutes(5);
 
@@ -67,10 +68,12 @@ final class DagValidator {
         for (int i = 0; i < draft.tasks().size(); i++) {
             DagDraft.TaskDraft task = draft.tasks().get(i);
             String path = "tasks[" + i + "]";
-            if (task == null || task.id() == null || task.id().isBlank()) {
+            if (task == null) {
+                error(path, "must be a task object, not null");
+            } else if (task.id() == null || task.id().isBlank()) {
                 error(path + ".id", "is required");
-            } else if (!TASK_ID.matcher(task.id()).matches()) {
-                error(path + ".id", "must be 1-128 of letters, digits, '_', '.', '-': '" + task.id() + "'");
+            } else if (!Dag.Task.isValidId(task.id())) {
+                error(path + ".id", "must be 1-128 of letters, digits, '_', '.', '-': " + quoted(task.id()));
             } else if (indexById.putIfAbsent(task.id(), i) != null) {
                 error(path + ".id", "duplicate task id '" + task.id() + "' (also tasks[" + indexById.get(task.id()) + "])");
             }
@@ -97,26 +100,47 @@ final class DagValidator {
             String dependency = dependsOn.get(d);
             String field = path + ".depends_on[" + d + "]";
             if (dependency == null || !indexById.containsKey(dependency)) {
-                error(field, "unknown task '" + dependency + "'");
+                error(field, "unknown task " + quoted(dependency));
             } else if (dependency.equals(task.id())) {
                 error(field, "a task cannot depend on itself");
             } else if (!seen.add(dependency)) {
-                error(field, "'" + dependency + "' is listed twice");
+                error(field, quoted(dependency) + " is listed twice");
             }
         }
         TriggerRule rule = TriggerRule.ALL_SUCCESS;
         if (task.triggerRule() != null) {
             Optional<TriggerRule> known = TriggerRule.fromWire(task.triggerRule());
             if (known.isEmpty()) {
-                error(path + ".trigger_rule", "unknown trigger rule '" + task.triggerRule() + "'");
+                error(path + ".trigger_rule", "unknown trigger rule " + quoted(task.triggerRule()));
             } else {
                 rule = known.get();
             }
         }
+        Map<String, Object> params = withoutNullValues(task.params(), path + ".params");
         return new Dag.Task(task.id() == null ? "" : task.id(),
                 backend == null ? new Dag.Backend(BackendType.NOOP, Map.of()) : backend,
                 dependsOn.stream().filter(dep -> dep != null).toList(), rule, retry(task.retry(), path + ".retry"),
-                timeouts(task.timeouts(), path + ".timeouts"), task.params());
+                timeouts(task.timeouts(), path + ".timeouts"), params);
+    }
+
+    /**
+     * The map without its null values, each reported as an error: a JSON {@code null} in params or backend settings
+     * means nothing a task could use, and the DAG stores maps that refuse null values.
+     */
+    private Map<String, Object> withoutNullValues(Map<String, Object> map, String path) {
+        if (map == null) {
+            return null;
+        }
+        Map<String, Object> kept = new LinkedHashMap<>();
+        map.forEach((key, value) -> {
+            if (value == null) {
+                error(path + "." + (key.length() <= 64 ? key : key.substring(0, 64) + "…"),
+                        "must not be null (leave the key out instead)");
+            } else {
+                kept.put(key, value);
+            }
+        });
+        return kept;
     }
 
     private Dag.Backend backend(DagDraft.BackendDraft backend, String path) {
@@ -126,10 +150,10 @@ final class DagValidator {
         }
         Optional<BackendType> type = BackendType.fromWire(backend.type());
         if (type.isEmpty()) {
-            error(path + ".type", "unknown backend type '" + backend.type() + "'");
+            error(path + ".type", "unknown backend type " + quoted(backend.type()));
             return null;
         }
-        Map<String, Object> config = backend.config() == null ? Map.of() : backend.config();
+        Map<String, Object> config = backend.config() == null ? Map.of() : withoutNullValues(backend.config(), path);
         switch (type.get()) {
             case LOCAL -> {
                 if (!(config.get("command") instanceof List<?> command) || command.isEmpty()
@@ -137,7 +161,13 @@ final class DagValidator {
                     error(path + ".command", "a local task needs a non-empty list of strings");
                 }
             }
-            case WORKER -> requireText(config, "queue", path);
+            case WORKER -> {
+                requireText(config, "queue", path);
+                if (config.get("queue") instanceof String queue && !queue.isBlank() && !WorkerQueue.isValid(queue)) {
+                    error(path + ".queue", "must be 1-128 of letters, digits, '_', '.', ':', '-', starting with a "
+                            + "letter or digit");
+                }
+            }
             case LAMBDA -> requireText(config, "function", path);
             case STEP_FUNCTIONS -> requireText(config, "state_machine_arn", path);
             case ECS -> requireText(config, "task_definition", path);
@@ -197,12 +227,12 @@ final class DagValidator {
         try {
             Duration duration = Duration.parse(text);
             if (duration.isNegative() || (!zeroAllowed && duration.isZero())) {
-                error(field, "must be " + (zeroAllowed ? "zero or positive" : "positive") + ": '" + text + "'");
+                error(field, "must be " + (zeroAllowed ? "zero or positive" : "positive") + ": " + quoted(text));
                 return null;
             }
             return duration;
         } catch (DateTimeParseException e) {
-            error(field, "is not an ISO-8601 duration such as PT30S or PT5M: '" + text + "'");
+            error(field, "is not an ISO-8601 duration such as PT30S or PT5M: " + quoted(text));
             return null;
         }
     }
@@ -243,6 +273,14 @@ final class DagValidator {
             }
         }
         return Optional.empty();
+    }
+
+    /** A client's value in a message, cut short: an error list must not echo a megabyte back. */
+    private static String quoted(String value) {
+        if (value == null) {
+            return "null";
+        }
+        return "'" + (value.length() <= 64 ? value : value.substring(0, 64) + "…") + "'";
     }
 
     private void error(String field, String message) {

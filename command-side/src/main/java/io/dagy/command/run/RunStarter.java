@@ -11,6 +11,8 @@ import org.axonframework.commandhandling.CommandHandler;
 import org.axonframework.modelling.command.AggregateNotFoundException;
 import org.axonframework.modelling.command.Repository;
 
+import java.util.List;
+
 /**
  * Starts runs: reads the deployment's current version (strongly consistent, from its events) and creates the run
  * with a copy of it, in one unit of work. A run id that exists already fails the append, so one id starts one run.
@@ -29,6 +31,13 @@ public class RunStarter {
 
     @CommandHandler
     public RunId handle(StartRun command) throws Exception {
+        List<BusinessError.FieldError> nulls = command.params().entrySet().stream().filter(param -> param.getValue() == null)
+                .map(param -> new BusinessError.FieldError("params." + shortened(param.getKey()),
+                        "must not be null (leave the key out instead)"))
+                .toList();
+        if (!nulls.isEmpty()) {
+            throw new DagyRuleViolation(new BusinessError(ErrorCode.VALIDATION_FAILED, "The run's params are invalid.", nulls));
+        }
         Deployment.Pinned pinned;
         try {
             pinned = deployments.load(deploymentIds.aggregateId(command.organization(), command.deployment()))
@@ -41,5 +50,9 @@ public class RunStarter {
                 pinned.dag(),
                 command.params(), pinned.settings()));
         return command.runId();
+    }
+
+    private static String shortened(String key) {
+        return key.length() <= 64 ? key : key.substring(0, 64) + "…";
     }
 }

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * A validated DAG: unique task ids, known dependencies, no cycle, known backends and trigger rules, retry values in
@@ -17,6 +18,14 @@ public record Dag(String description, List<Task> tasks) {
 
     public record Task(String id, Backend backend, List<String> dependsOn, TriggerRule triggerRule, RetryPolicy retry,
                        Timeouts timeouts, Map<String, Object> params) {
+
+        private static final Pattern VALID_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+
+        /** Whether {@code id} can be a task id: 1-128 of letters, digits, '_', '.', '-', starting with a letter or digit. */
+        public static boolean isValidId(String id) {
+            return id != null && VALID_ID.matcher(id).matches();
+        }
+
         public Task {
             Objects.requireNonNull(id, "id");
             Objects.requireNonNull(backend, "backend");

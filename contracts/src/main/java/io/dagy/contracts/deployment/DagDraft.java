@@ -1,5 +1,7 @@
 package io.dagy.contracts.deployment;
 
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
@@ -9,8 +11,9 @@ import java.util.Map;
  */
 public record DagDraft(String description, List<TaskDraft> tasks) {
 
+    /** Null entries are kept (not refused here), so that validation can name them: {@code tasks[3]}. */
     public DagDraft {
-        tasks = tasks == null ? null : List.copyOf(tasks);
+        tasks = tasks == null ? null : Collections.unmodifiableList(new ArrayList<>(tasks));
     }
 
     public record TaskDraft(String id, BackendDraft backend, List<String> dependsOn, String triggerRule,

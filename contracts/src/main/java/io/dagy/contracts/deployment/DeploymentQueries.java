@@ -17,7 +17,7 @@ public final class DeploymentQueries {
     /**
      * Deployments in name order, a page at a time.
      *
-     * @param after the last name of the previous page, or null for the first page
+     * @param after the {@code nextAfter} cursor of the previous page (opaque), or null for the first page
      */
     public record ListDeployments(OrgId organization, String after, int limit) {
         public ListDeployments {
@@ -36,7 +36,7 @@ public final class DeploymentQueries {
         }
     }
 
-    /** A page of deployments; {@code nextAfter} is null on the last page. */
+    /** A page of deployments; {@code nextAfter} (an opaque cursor) is null on the last page. */
     public record DeploymentPage(List<DeploymentView> items, String nextAfter) {
         public DeploymentPage {
             items = List.copyOf(items);

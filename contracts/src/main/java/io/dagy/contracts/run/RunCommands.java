@@ -4,6 +4,8 @@ import io.dagy.contracts.AggregateCommand;
 import io.dagy.contracts.deployment.DeploymentName;
 import io.dagy.contracts.identity.OrgId;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** Commands on runs. */
@@ -14,11 +16,12 @@ public final class RunCommands {
 
     /**
      * Starts a run of a deployment's current version. The run id is chosen by the caller: derived from the
-     * idempotency key when there is one, so the same key can only ever start one run.
+     * idempotency key when there is one, so the same key can only ever start one run. Params with null values are
+     * kept here (not refused with a NullPointerException) so that the handler can refuse them by name.
      */
     public record StartRun(RunId runId, OrgId organization, DeploymentName deployment, Map<String, Object> params) {
         public StartRun {
-            params = params == null ? Map.of() : Map.copyOf(params);
+            params = params == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(params));
         }
     }
 

@@ -4,6 +4,7 @@ import io.dagy.contracts.deployment.DeploymentQueries.DeploymentPage;
 import io.dagy.contracts.deployment.DeploymentQueries.DeploymentView;
 import io.dagy.contracts.deployment.DeploymentQueries.FindDeployment;
 import io.dagy.contracts.deployment.DeploymentQueries.ListDeployments;
+import io.dagy.query.paging.PageCursor;
 import org.axonframework.queryhandling.QueryHandler;
 import org.axonframework.serialization.Serializer;
 import io.dagy.eventstore.views.ViewItems;
@@ -44,15 +45,17 @@ public class DeploymentQueryHandler {
                 AttributeValue.fromS(ViewKeys.deployments(query.organization().value()))));
         String condition = "pk = :pk";
         if (query.after() != null) {
+            String after = PageCursor.DEPLOYMENTS.decode(query.after())
+                    .orElseThrow(() -> new IllegalArgumentException("not a cursor of the deployment listing"));
             condition += " AND sk > :after";
-            values.put(":after", AttributeValue.fromS(query.after()));
+            values.put(":after", AttributeValue.fromS(after));
         }
         var response = dynamoDb.query(QueryRequest.builder().tableName(table).keyConditionExpression(condition)
                 .expressionAttributeValues(values).limit(query.limit()).build());
         List<DeploymentView> views = response.items().stream()
                 .map(item -> ViewItems.<DeploymentView>view(item, serializer)).toList();
         String next = response.hasLastEvaluatedKey() && !views.isEmpty()
-                ? views.get(views.size() - 1).name().value() : null;
+                ? PageCursor.DEPLOYMENTS.encode(views.get(views.size() - 1).name().value()) : null;
         return new DeploymentPage(views, next);
     }
 }

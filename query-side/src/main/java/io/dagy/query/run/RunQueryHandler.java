@@ -7,6 +7,7 @@ import io.dagy.contracts.run.RunQueries.RunDetails;
 import io.dagy.contracts.run.RunQueries.RunView;
 import io.dagy.contracts.run.RunQueries.TaskView;
 import io.dagy.contracts.run.TaskStatus;
+import io.dagy.query.paging.PageCursor;
 import org.axonframework.queryhandling.QueryHandler;
 import org.axonframework.serialization.Serializer;
 import io.dagy.eventstore.views.ViewItems;
@@ -15,9 +16,6 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
 import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
-
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 
 import java.util.HashMap;
 import java.util.List;
@@ -50,13 +48,14 @@ public class RunQueryHandler {
             values.put(":status", AttributeValue.fromS(query.status().name()));
         }
         if (query.cursor() != null) {
-            request.exclusiveStartKey(Map.of("pk", AttributeValue.fromS(partition), "sk", AttributeValue.fromS(
-                    new String(Base64.getUrlDecoder().decode(query.cursor()), StandardCharsets.UTF_8))));
+            String after = PageCursor.RUNS.decode(query.cursor())
+                    .orElseThrow(() -> new IllegalArgumentException("not a cursor of the run listing"));
+            request.exclusiveStartKey(Map.of("pk", AttributeValue.fromS(partition), "sk", AttributeValue.fromS(after)));
         }
         QueryResponse response = dynamoDb.query(request.expressionAttributeValues(values).build());
         List<RunView> runs = response.items().stream().map(item -> ViewItems.<RunView>view(item, serializer)).toList();
-        String next = response.hasLastEvaluatedKey() ? Base64.getUrlEncoder().withoutPadding().encodeToString(
-                response.lastEvaluatedKey().get("sk").s().getBytes(StandardCharsets.UTF_8)) : null;
+        String next = response.hasLastEvaluatedKey()
+                ? PageCursor.RUNS.encode(response.lastEvaluatedKey().get("sk").s()) : null;
         return new RunPage(runs, next);
     }
 

@@ -5,6 +5,7 @@ import software.amazon.awssdk.services.sqs.SqsClient;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -51,6 +52,10 @@ public final class SqsReports implements BackendReports {
 
     private void send(Map<String, Object> report) {
         String body = json.writeValueAsString(report);
+        int bytes = body.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > ReportTooLargeException.MAX_BYTES) {
+            throw new ReportTooLargeException(bytes);
+        }
         sqs.sendMessage(b -> b.queueUrl(queueUrl.toString()).messageBody(body));
     }
 }
