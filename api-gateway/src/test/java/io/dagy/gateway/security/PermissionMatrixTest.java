@@ -62,7 +62,9 @@ class PermissionMatrixTest {
             cases.add(DynamicTest.dynamicTest(route.method() + " " + route.pattern() + " without credentials", () -> {
                 HttpResponse<String> response = send(route, path, null);
                 if (route.access() instanceof Access.Public) {
-                    assertThat(response.statusCode()).as(response.body()).isNotIn(401, 403);
+                    // the route itself may refuse (a webhook without a valid signature), never the access check
+                    assertThat(response.body()).doesNotContain("\"code\":\"unauthenticated\"")
+                            .doesNotContain("\"code\":\"forbidden\"");
                 } else {
                     assertRefused(response, 401, "unauthenticated");
                 }
