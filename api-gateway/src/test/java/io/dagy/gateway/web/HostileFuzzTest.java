@@ -339,26 +339,18 @@ class HostileFuzzTest {
 
     /** The headers every request carries: none yet; an API key once requests are authenticated. */
     @org.springframework.beans.factory.annotation.Autowired
-    io.dagy.gateway.security.LocalOwnerKey ownerKey;
-
-    @org.springframework.beans.factory.annotation.Autowired
     org.springframework.context.ApplicationContext context;
 
-    private String workerKey;
+    private io.dagy.gateway.support.TestCredentials credentials;
 
-    /** The owner key of the default organization, or a worker key of it for the worker API. */
     private Map<String, String> authHeaders(String target) {
-        if (target.startsWith("/v1/workers")) {
-            if (workerKey == null) {
-                workerKey = new io.dagy.gateway.support.TestOrganizations(context)
-                        .key(io.dagy.contracts.identity.OrgId.DEFAULT, io.dagy.contracts.identity.Role.WORKER);
-            }
-            return Map.of("Authorization", "Bearer " + workerKey);
+        if (credentials == null) {
+            credentials = new io.dagy.gateway.support.TestCredentials(context);
         }
-        return Map.of("Authorization", "Bearer " + ownerKey.key());
+        return credentials.headersFor(target);
     }
 
-    /** The one way requests are sent, setup included: with {@link #authHeaders()}, as raw HTTP. */
+    /** The one way requests are sent, setup included: with {@link #authHeaders(String)}, as raw HTTP. */
     private RawHttp.Response send(Request request) throws IOException {
         List<Map.Entry<String, String>> headers = new ArrayList<>(authHeaders(request.target()).entrySet());
         headers.addAll(request.headers);

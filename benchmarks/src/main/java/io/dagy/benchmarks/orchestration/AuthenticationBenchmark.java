@@ -58,9 +58,15 @@ public final class AuthenticationBenchmark {
                 send(http, health, null);
                 send(http, health, key);
             }
-            long[] anonymous = measure(http, health, null, 200);
-            long[] authenticated = measure(http, health, key, 200);
-            long[] unknown = measure(http, health, unknownKey, 401);
+            // interleaved, so a slow spell of the machine weighs on all three alike
+            long[] anonymous = new long[REQUESTS];
+            long[] authenticated = new long[REQUESTS];
+            long[] unknown = new long[REQUESTS];
+            for (int i = 0; i < REQUESTS; i++) {
+                anonymous[i] = timed(http, health, null, 200);
+                authenticated[i] = timed(http, health, key, 200);
+                unknown[i] = timed(http, health, unknownKey, 401);
+            }
             System.out.printf(Locale.ROOT, "%nrequests of GET /health, %d each, sequential, DynamoDB Local on disk%n", REQUESTS);
             print("no credentials (200)", anonymous);
             print("valid API key (200 after authentication)", authenticated);
@@ -91,15 +97,12 @@ public final class AuthenticationBenchmark {
                 percentile(slow, 50) / 1e6, percentile(slow, 50) / percentile(sha, 50), 1e9 / percentile(slow, 50));
     }
 
-    private static long[] measure(HttpClient http, URI uri, String key, int expected) throws Exception {
-        long[] took = new long[REQUESTS];
-        for (int i = 0; i < REQUESTS; i++) {
-            long start = System.nanoTime();
-            int status = send(http, uri, key);
-            took[i] = System.nanoTime() - start;
-            if (status != expected) {
-                throw new IllegalStateException("expected " + expected + ", got " + status);
-            }
+    private static long timed(HttpClient http, URI uri, String key, int expected) throws Exception {
+        long start = System.nanoTime();
+        int status = send(http, uri, key);
+        long took = System.nanoTime() - start;
+        if (status != expected) {
+            throw new IllegalStateException("expected " + expected + ", got " + status);
         }
         return took;
     }
