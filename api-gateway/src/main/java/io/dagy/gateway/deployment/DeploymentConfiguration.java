@@ -3,6 +3,7 @@ package io.dagy.gateway.deployment;
 import io.dagy.command.common.DagyCommandTargetResolver;
 import io.dagy.command.deployment.BackendPolicy;
 import io.dagy.command.deployment.DeploymentIds;
+import io.dagy.contracts.deployment.DeploymentEvents.DeploymentPublished;
 import org.springframework.beans.factory.annotation.Value;
 import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.springframework.beans.factory.ObjectProvider;
@@ -27,7 +28,11 @@ class DeploymentConfiguration {
 
     @Bean
     DeploymentIds deploymentIds(ObjectProvider<EventStore> eventStore) {
-        return new DeploymentIds(id -> eventStore.getObject().lastSequenceNumberFor(id).isPresent());
+        // a bare stream is a deployment's only if it starts with one: a run's id is a valid name too
+        return new DeploymentIds(id -> {
+            var stream = eventStore.getObject().readEvents(id, 0);
+            return stream.hasNext() && stream.peek().getPayloadType() == DeploymentPublished.class;
+        });
     }
 
     @Bean(DagyCommandTargetResolver.BEAN_NAME)

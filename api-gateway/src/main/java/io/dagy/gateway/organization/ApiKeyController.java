@@ -89,12 +89,14 @@ class ApiKeyController {
         if (!ApiKeyId.isValid(keyId)) {
             throw ProblemException.of(ErrorCode.API_KEY_NOT_FOUND, "No API key has that id.");
         }
-        boolean listed = directory.keys(caller.org()).stream().anyMatch(key -> key.keyId().value().equals(keyId));
-        if (!listed) {
-            throw ProblemException.of(ErrorCode.API_KEY_NOT_FOUND, "No API key has id '" + keyId + "'.");
+        ApiKeyView key = directory.keys(caller.org()).stream().filter(listed -> listed.keyId().value().equals(keyId))
+                .findFirst()
+                .orElseThrow(() -> ProblemException.of(ErrorCode.API_KEY_NOT_FOUND, "No API key has id '" + keyId + "'."));
+        if (key.role().isMemberRole() && !caller.role().covers(key.role())) {
+            throw ProblemException.of(ErrorCode.FORBIDDEN, "You cannot revoke a key whose role is above your own.");
         }
-        if (directory.keys(caller.org()).stream().noneMatch(key -> key.keyId().value().equals(keyId) && key.revoked())) {
-            commands.sendAndWait(new RevokeApiKey(caller.org(), new ApiKeyId(keyId)));
+        if (!key.revoked()) {
+            commands.sendAndWait(new RevokeApiKey(caller.org(), key.keyId()));
         }
         directory.catchUp(eventStore, caller.org());
     }

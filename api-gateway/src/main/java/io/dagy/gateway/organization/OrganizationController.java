@@ -76,6 +76,10 @@ class OrganizationController {
             throw ProblemException.invalid("id", "1-64 of a-z, 0-9 and '-', starting with a letter or digit");
         }
         OrgId org = new OrgId(body.id());
+        if (OrgId.DEFAULT.equals(org)) {
+            // it owns everything stored before tenancy: nobody may claim it through the API
+            throw ProblemException.of(ErrorCode.CONCURRENT_MODIFICATION, "That organization id is reserved.");
+        }
         if (directory.organization(org).isPresent() && directory.role(userId, org).isEmpty()) {
             throw ProblemException.of(ErrorCode.CONCURRENT_MODIFICATION, "That organization id is taken.");
         }
@@ -111,6 +115,11 @@ class OrganizationController {
         if (!caller.role().covers(role)) {
             throw ProblemException.of(ErrorCode.FORBIDDEN, "You cannot grant a role above your own.");
         }
+        directory.role(userId, caller.org()).ifPresent(current -> {
+            if (!caller.role().covers(current)) {
+                throw ProblemException.of(ErrorCode.FORBIDDEN, "You cannot change the role of a member above your own.");
+            }
+        });
         commands.sendAndWait(new PutMember(caller.org(), userId, role));
         directory.catchUp(eventStore, caller.org());
         return new MemberResponse(userId, role.code());

@@ -65,15 +65,17 @@ public final class RateLimitFilter extends OncePerRequestFilter {
     }
 
     /**
-     * The bucket's key: {@code key#} and the SHA-256 of the bearer token when the request presents one (the token
-     * itself is never stored), else {@code ip#} and the client address.
+     * The bucket's key: {@code key#} and a SHA-256 of the bearer token when the request presents one (the token
+     * itself is never stored), else {@code ip#} and the client address. The hash is salted with a fixed prefix, so
+     * it differs from the hash that identifies an API key in {@code DAGY_API_KEYS}: a bucket row cannot be linked to
+     * a key.
      */
     static String keyOf(HttpServletRequest request) {
         String authorization = request.getHeader(HttpHeaders.AUTHORIZATION);
         if (authorization != null && authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
             String token = authorization.substring(BEARER.length()).strip();
             if (!token.isEmpty()) {
-                return "key#" + sha256(token);
+                return "key#" + sha256("rate-limit:" + token);
             }
         }
         return "ip#" + request.getRemoteAddr();

@@ -75,11 +75,15 @@ public final class ApiRoutes {
     private ApiRoutes() {
     }
 
-    /** The route a request takes, if it is one of the API's. */
+    /**
+     * The route a request takes, if it is one of the API's. {@code HEAD} takes the {@code GET} route, as Spring MVC
+     * serves it with the {@code GET} handler (its status and length would tell what the body holds).
+     */
     public static Optional<Route> match(String method, String path) {
         PathContainer container = PathContainer.parsePath(path);
+        String as = "HEAD".equalsIgnoreCase(method) ? "GET" : method;
         return PARSED.stream()
-                .filter(p -> p.route().method().matches(method) && p.pattern().matches(container))
+                .filter(p -> p.route().method().matches(as) && p.pattern().matches(container))
                 .map(Parsed::route)
                 .findFirst();
     }

@@ -1,6 +1,7 @@
 package io.dagy.gateway.security;
 
 import io.dagy.contracts.identity.Actor;
+import io.dagy.contracts.identity.ActorKind;
 import io.dagy.contracts.identity.MessageKeys;
 import jakarta.servlet.http.HttpServletRequest;
 import org.axonframework.commandhandling.CommandMessage;
@@ -52,12 +53,19 @@ public final class MessageTenancy {
                 added.put(MessageKeys.ORG_ID, caller.org().value());
                 added.put(MessageKeys.ACTOR_KIND, caller.actor().kind().code());
                 added.put(MessageKeys.ACTOR_ID, caller.actor().id());
+            });
+            if (!added.containsKey(MessageKeys.ACTOR_KIND) && request.getAttribute(CallerFilter.USER_ATTRIBUTE) != null) {
+                // a signed-in person acting in no organization yet (creating one)
+                added.put(MessageKeys.ACTOR_KIND, ActorKind.USER.code());
+                added.put(MessageKeys.ACTOR_ID, (String) request.getAttribute(CallerFilter.USER_ATTRIBUTE));
+            }
+            if (added.containsKey(MessageKeys.ACTOR_KIND)) {
                 added.put(MessageKeys.IP_ADDRESS, request.getRemoteAddr());
                 String agent = request.getHeader("User-Agent");
                 if (agent != null) {
                     added.put(MessageKeys.USER_AGENT, agent.length() > MAX_USER_AGENT ? agent.substring(0, MAX_USER_AGENT) : agent);
                 }
-            });
+            }
         }
         if (!added.containsKey(MessageKeys.ACTOR_KIND) && !present.containsKey(MessageKeys.ACTOR_KIND)) {
             added.put(MessageKeys.ACTOR_KIND, Actor.SYSTEM.kind().code());

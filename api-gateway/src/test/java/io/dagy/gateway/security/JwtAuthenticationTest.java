@@ -260,6 +260,23 @@ class JwtAuthenticationTest {
 
         var keys = send("POST", "/v1/api-keys", token, org, "{\"name\": \"ci\", \"role\": \"developer\"}");
         assertThat(keys.statusCode()).as(keys.body()).isEqualTo(201);
+
+        var events = context.getBean(org.axonframework.eventsourcing.eventstore.EventStorageEngine.class)
+                .readEvents("organization:" + org).asStream().toList();
+        assertThat(events).isNotEmpty().allSatisfy(event -> assertThat(event.getMetaData())
+                .containsEntry("org_id", org).containsEntry("actor_kind", "user").containsEntry("actor_id", user));
+    }
+
+    @Test
+    void theDefaultOrganizationCannotBeClaimed() throws Exception {
+        String user = "user_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+        String token = signed(signingKey, claims(user).build());
+
+        var claimed = send("POST", "/v1/organizations", token, null, "{\"id\": \"default\", \"name\": \"Mine\"}");
+
+        assertProblem(claimed, 409, "concurrent_modification");
+        assertProblem(get(signed(signingKey, claims(user).claim("org_id", "default").build()), null), 404,
+                "organization_not_found");
     }
 
     private HttpResponse<String> get(String token, String orgHeader) throws Exception {

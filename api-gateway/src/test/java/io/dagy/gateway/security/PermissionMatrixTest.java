@@ -73,6 +73,19 @@ class PermissionMatrixTest {
                 continue;
             }
             for (Role role : Role.values()) {
+                if (route.method().name().equals("GET")) {
+                    // HEAD is served by the GET handler: it must be refused alike (its status and length tell too much)
+                    cases.add(DynamicTest.dynamicTest("HEAD " + route.pattern() + " as " + role.code(), () -> {
+                        OrgId org = new OrgId("m-" + UUID.randomUUID().toString().substring(0, 12));
+                        HttpResponse<String> response = head(path, organizations.key(org, role));
+                        boolean allowed = ApiRoutes.permissionOf(route).map(role::allows).orElse(false);
+                        if (allowed) {
+                            assertThat(response.statusCode()).isNotIn(401, 403);
+                        } else {
+                            assertThat(response.statusCode()).isEqualTo(403);
+                        }
+                    }));
+                }
                 cases.add(DynamicTest.dynamicTest(route.method() + " " + route.pattern() + " as " + role.code(), () -> {
                     OrgId org = new OrgId("m-" + UUID.randomUUID().toString().substring(0, 12));
                     String key = organizations.key(org, role);
@@ -137,6 +150,12 @@ class PermissionMatrixTest {
         return pattern.replace("{name}", "matrix-deployment").replace("{id}", "r-0123456789abcdef")
                 .replace("{runId}", "r-0123456789abcdef").replace("{taskId}", "t1").replace("{attempt}", "1")
                 .replace("{userId}", "user_matrix").replace("{keyId}", "key_0123456789abcdef");
+    }
+
+    private HttpResponse<String> head(String path, String key) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()).header("Authorization", "Bearer " + key).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private HttpResponse<String> send(Route route, String path, String key) throws Exception {

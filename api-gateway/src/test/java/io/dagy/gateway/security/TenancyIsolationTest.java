@@ -90,6 +90,22 @@ class TenancyIsolationTest {
     }
 
     @Test
+    void aDeploymentNamedLikeARunIdIsANewDeploymentNotTheRun() throws Exception {
+        String owner = context.getBean(LocalOwnerKey.class).key();
+        send(alice, "PUT", "/v1/deployments/victim", DAG);
+        String runId = json.readTree(send(alice, "POST", "/v1/deployments/victim/runs", "{}").body()).get("run_id").asString();
+        long runEvents = events.readEvents(runId).asStream().count();
+
+        var published = send(owner, "PUT", "/v1/deployments/" + runId, DAG);
+
+        assertThat(published.statusCode()).as(published.body()).isEqualTo(200);
+        assertThat(json.readTree(published.body()).get("version").asInt()).isEqualTo(1);
+        assertThat(events.readEvents(runId).asStream().count()).isGreaterThanOrEqualTo(runEvents);
+        assertThat(events.readEvents(runId).asStream().map(e -> e.getPayloadType().getSimpleName()))
+                .doesNotContain("DeploymentPublished");
+    }
+
+    @Test
     void everyEventOfARunNamesItsOrganizationAndAnActor() throws Exception {
         send(alice, "PUT", "/v1/deployments/traced", DAG);
         String runId = json.readTree(send(alice, "POST", "/v1/deployments/traced/runs", "{}").body()).get("run_id").asString();

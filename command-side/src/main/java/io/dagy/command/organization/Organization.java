@@ -2,6 +2,8 @@ package io.dagy.command.organization;
 
 import io.dagy.command.common.DagyCommandTargetResolver;
 import io.dagy.command.common.DagyRuleViolation;
+import io.dagy.command.common.Tenancy;
+import org.axonframework.modelling.command.CommandHandlerInterceptor;
 import io.dagy.contracts.BusinessError;
 import io.dagy.contracts.ErrorCode;
 import io.dagy.contracts.identity.ApiKeyId;
@@ -49,9 +51,18 @@ public class Organization {
         // for Axon
     }
 
+    /** Its events belong to it, whatever organization the caller acts in (a person creating another one). */
+    @CommandHandlerInterceptor
+    void stampOrganization(org.axonframework.commandhandling.CommandMessage<?> command) {
+        if (command.getPayload() instanceof io.dagy.contracts.AggregateCommand addressed) {
+            Tenancy.stamp(addressed.targetAggregateId().substring("organization:".length()));
+        }
+    }
+
     @CommandHandler
     @CreationPolicy(AggregateCreationPolicy.CREATE_IF_MISSING)
     void handle(CreateOrganization command) {
+        Tenancy.stamp(command.organization());
         if (id != null) {
             requireLive();
             return; // created before: a repeated request

@@ -53,6 +53,12 @@ public final class OrganizationCommands {
         public String targetAggregateId() {
             return aggregateId(organization);
         }
+
+        /** Without the hash: it identifies the key in the directory, and logs need not say which. */
+        @Override
+        public String toString() {
+            return "CreateApiKey[" + organization + ", " + keyId + ", " + name + ", " + role + ", " + prefix + "…]";
+        }
     }
 
     /** Revokes a key; repeating it changes nothing. */

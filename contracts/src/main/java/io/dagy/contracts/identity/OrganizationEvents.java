@@ -26,9 +26,18 @@ public final class OrganizationEvents {
      */
     public record ApiKeyCreated(OrgId organization, ApiKeyId keyId, String name, Role role, String prefix, String hash,
                                 Instant expiresAt) {
+        /** Without the hash (see {@link OrganizationCommands.CreateApiKey#toString()}). */
+        @Override
+        public String toString() {
+            return "ApiKeyCreated[" + organization + ", " + keyId + ", " + name + ", " + role + ", " + prefix + "…]";
+        }
     }
 
     public record ApiKeyRevoked(OrgId organization, ApiKeyId keyId, String hash) {
+        @Override
+        public String toString() {
+            return "ApiKeyRevoked[" + organization + ", " + keyId + "]";
+        }
     }
 
     public record OrganizationDeleted(OrgId organization) {

@@ -59,7 +59,10 @@ public final class TenancyUpcasters {
         }
     }
 
-    /** An event with no organization in its metadata was stored before tenancy. */
+    /**
+     * An event with neither organization nor actor in its metadata was stored before tenancy (every event since
+     * carries an actor; events of people, who belong to no one organization, carry no organization).
+     */
     static final class AddTenancyMetadata extends SingleEventUpcaster {
 
         private static final Map<String, String> BEFORE_TENANCY = Map.of(
@@ -69,7 +72,8 @@ public final class TenancyUpcasters {
 
         @Override
         protected boolean canUpcast(IntermediateEventRepresentation representation) {
-            return !representation.getMetaData().getObject().containsKey(MessageKeys.ORG_ID);
+            MetaData metaData = representation.getMetaData().getObject();
+            return !metaData.containsKey(MessageKeys.ORG_ID) && !metaData.containsKey(MessageKeys.ACTOR_KIND);
         }
 
         @Override

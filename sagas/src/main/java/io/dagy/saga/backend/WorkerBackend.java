@@ -2,6 +2,7 @@ package io.dagy.saga.backend;
 
 import io.dagy.contracts.deployment.BackendType;
 import io.dagy.contracts.identity.OrgId;
+import io.dagy.contracts.run.WorkerQueue;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
@@ -74,7 +75,13 @@ public final class WorkerBackend implements ExecutionBackend {
 
     @Override
     public void dispatch(Dispatch dispatch) {
-        String queue = queuePartition(dispatch.org(), (String) dispatch.spec().backend().config().get("queue"));
+        Object queueName = dispatch.spec().backend().config().get("queue");
+        if (!(queueName instanceof String name) || !WorkerQueue.isValid(name)) {
+            // a deployment validated before queue names were checked: its queue could name another organization's
+            reports.failed(dispatch.dispatchId(), "backend_misconfigured", "the worker queue name is not valid");
+            return;
+        }
+        String queue = queuePartition(dispatch.org(), name);
         String entryKey = String.format("%015d#%s", clock.millis(), dispatch.dispatchId());
         WorkItem item = new WorkItem(dispatch.dispatchId(), dispatch.taskRunId().runId().value(),
                 dispatch.taskRunId().taskId(), dispatch.attempt(), dispatch.spec().backend().config(), dispatch.params());
