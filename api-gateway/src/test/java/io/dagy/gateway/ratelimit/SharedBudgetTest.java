@@ -129,7 +129,7 @@ class SharedBudgetTest {
     }
 
     @Test
-    void theApiKeyIsStoredOnlyAsItsSha256AndTheBucketExpiresOnceItWouldBeFullAgain() throws Exception {
+    void theApiKeyIsStoredOnlyAsASaltedSha256AndTheBucketExpiresOnceItWouldBeFullAgain() throws Exception {
         RateLimitFilter node = filter(node());
         send(node, bearer("secret-api-key-123"), new AtomicInteger());
 
@@ -139,8 +139,10 @@ class SharedBudgetTest {
         }
 
         assertThat(items).singleElement().satisfies(item -> {
-            assertThat(item.get("pk").s()).isEqualTo("key#" + HexFormat.of().formatHex(
-                    MessageDigest.getInstance("SHA-256").digest("secret-api-key-123".getBytes(StandardCharsets.UTF_8))));
+            // salted, so a bucket cannot be linked to the key's own hash in DAGY_API_KEYS
+            assertThat(item.get("pk").s()).isEqualTo("key#" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest("rate-limit:secret-api-key-123".getBytes(StandardCharsets.UTF_8))));
+            assertThat(item.get("pk").s()).doesNotContain(io.dagy.gateway.security.ApiKeys.hash("secret-api-key-123"));
             assertThat(item.get("sk").s()).isEqualTo(PER_MINUTE + "/" + BURST);
             assertThat(item.toString()).doesNotContain("secret-api-key-123");
             // one token used: full again after 1 s at 60 a minute, kept a minute more
