@@ -268,6 +268,15 @@ class AxonStorageConfiguration {
                 : configured);
     }
 
+    /** Segments shared among live nodes (docs/event-store.md, "Several nodes"). */
+    @Bean
+    SegmentBalancer segmentBalancer(DynamoDbClient dynamoDb, DagyResources resources, NodeId nodeId,
+                                    org.axonframework.config.EventProcessingConfiguration processing, TokenStore tokenStore,
+                                    DagyProperties properties) {
+        return new SegmentBalancer(dynamoDb, resources.table(DagyTable.TOKENS), nodeId.value(), processing, tokenStore,
+                properties.eventStore().segmentBalanceInterval(), Clock.systemUTC());
+    }
+
     /** See {@link #dagyNodeId}. */
     record NodeId(String value) {
     }

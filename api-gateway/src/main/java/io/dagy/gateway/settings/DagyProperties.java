@@ -73,6 +73,8 @@ public record DagyProperties(
      *                             for new events and unclaimed segments again (this node's own events wake it at once)
      * @param processorBatchSize   {@code DAGY_PROCESSOR_BATCH_SIZE}: events a processor handles in one unit of work
      *                             when it is behind, sharing one token write and one DynamoDB transaction
+     * @param segmentBalanceInterval {@code DAGY_SEGMENT_BALANCE_INTERVAL}: how often a node announces itself and gives
+     *                             up the segments it holds beyond its share among the live nodes
      */
     public record EventStore(
             String nodeId,
@@ -84,7 +86,8 @@ public record DagyProperties(
             @DefaultValue("200ms") java.time.Duration deadlinePollInterval,
             @DefaultValue("4") int processorSegments,
             @DefaultValue("1s") java.time.Duration processorIdleWait,
-            @DefaultValue("16") int processorBatchSize) {
+            @DefaultValue("16") int processorBatchSize,
+            @DefaultValue("10s") java.time.Duration segmentBalanceInterval) {
     }
 
     /**
