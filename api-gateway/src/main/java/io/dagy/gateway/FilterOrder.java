@@ -22,6 +22,8 @@ public final class FilterOrder {
 
     public static final int ACCESS_LOG = -120;
     public static final int CORS = -110;
+    /** Answers 503 at once while DynamoDB cannot be reached, before anything that would need it. */
+    public static final int STORE_OUTAGE = -107;
     public static final int RATE_LIMIT = -105;
     public static final int SECURITY = -100;
 

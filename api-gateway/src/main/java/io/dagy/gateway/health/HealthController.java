@@ -17,19 +17,28 @@ import java.util.Map;
 class HealthController {
 
     private final DependencyProbes probes;
+    private final StoreOutage outage;
     private final Clock clock;
     private final String version;
 
-    HealthController(DependencyProbes probes, ObjectProvider<BuildProperties> build, ObjectProvider<Clock> clock) {
+    HealthController(DependencyProbes probes, StoreOutage outage, ObjectProvider<BuildProperties> build,
+                     ObjectProvider<Clock> clock) {
         this.probes = probes;
+        this.outage = outage;
         this.clock = clock.getIfAvailable(Clock::systemUTC);
         BuildProperties properties = build.getIfAvailable();
         this.version = properties == null ? "dev" : properties.getVersion();
     }
 
+    /** 200 while the node can work; 503 while its database cannot be reached (known without a probe per call). */
     @GetMapping("/health")
-    Health health() {
-        return new Health(ComponentHealth.HEALTHY, now(), version);
+    ResponseEntity<Health> health() {
+        if (outage.isDown()) {
+            return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
+                    .header("Retry-After", Long.toString(outage.retryAfterSeconds()))
+                    .body(new Health(ComponentHealth.UNHEALTHY, now(), version));
+        }
+        return ResponseEntity.ok(new Health(ComponentHealth.HEALTHY, now(), version));
     }
 
     /** 200 when every dependency answers, else 503 with the failing components marked {@code unhealthy}. */

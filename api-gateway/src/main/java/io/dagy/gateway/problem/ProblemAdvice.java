@@ -1,5 +1,7 @@
 package io.dagy.gateway.problem;
 
+import io.dagy.gateway.health.StoreOutage;
+
 import io.dagy.contracts.BusinessError;
 import io.dagy.contracts.BusinessError.FieldError;
 import io.dagy.contracts.ErrorCode;
@@ -42,6 +44,12 @@ import java.util.UUID;
  */
 @RestControllerAdvice
 class ProblemAdvice extends ResponseEntityExceptionHandler {
+
+    private final StoreOutage outage;
+
+    ProblemAdvice(StoreOutage outage) {
+        this.outage = outage;
+    }
 
     private static final Logger log = LoggerFactory.getLogger(ProblemAdvice.class);
 
@@ -151,6 +159,13 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(Exception.class)
     ResponseEntity<ProblemDetail> unexpected(Exception ex) {
+        if (StoreOutage.isUnreachable(ex)) {
+            outage.markDown(ex);
+            return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
+                    .header("Retry-After", Long.toString(outage.retryAfterSeconds()))
+                    .body(Problems.of(HttpStatus.SERVICE_UNAVAILABLE, ErrorCode.SERVICE_UNAVAILABLE,
+                            "Dagy's database cannot be reached at the moment. Try again later."));
+        }
         String incident = UUID.randomUUID().toString();
         log.error("Unexpected error, incident {}", incident, ex);
         ProblemDetail problem = Problems.of(HttpStatus.INTERNAL_SERVER_ERROR, ErrorCode.INTERNAL_ERROR,

@@ -41,7 +41,9 @@ class DependencyDownTest {
         var resources = new DagyResources(tables, "health-down", queue);
 
         try (var probes = new DependencyProbes(dynamoDb, deadS3, sqs, resources)) {
-            var controller = new HealthController(probes, new StaticListableBeanFactory().getBeanProvider(
+            var controller = new HealthController(probes,
+                    new StoreOutage(dynamoDb, tables.get(DagyTable.EVENTS), java.time.Duration.ofSeconds(5), Clock.systemUTC()),
+                    new StaticListableBeanFactory().getBeanProvider(
                     org.springframework.boot.info.BuildProperties.class),
                     new StaticListableBeanFactory(Map.of("clock", Clock.systemUTC())).getBeanProvider(Clock.class));
 

@@ -94,6 +94,9 @@ import static io.dagy.eventstore.deadlines.DeadlineItems.s;
  */
 public class DynamoDeadlineManager extends AbstractDeadlineManager implements Lifecycle {
 
+    /** The longest wait between polls while polling keeps failing (an outage of the table). */
+    private static final long MAX_FAILURE_BACKOFF_MILLIS = 5_000;
+
     private static final Logger log = LoggerFactory.getLogger(DynamoDeadlineManager.class);
 
     /** Deadlines a bulk cancel adds to an open transaction; beyond it, they are deleted after the commit. */
@@ -290,15 +293,27 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
 
     private void pollLoop(CountDownLatch stop) {
         log.info("Deadline poller of node {} started on {}", nodeId, tableName);
+        int failures = 0;
         while (stop.getCount() > 0) {
             boolean backlog = false;
             try {
                 backlog = pollOnce(stop);
+                if (failures > 0) {
+                    log.info("Polling deadlines works again after {} failed polls", failures);
+                    failures = 0;
+                }
             } catch (RuntimeException e) {
-                log.warn("Polling deadlines failed; trying again in {}", pollInterval, e);
+                // an outage fails every poll: say so once, not a stack trace per poll, and poll less often meanwhile
+                if (failures++ == 0) {
+                    log.warn("Polling deadlines failed ({}); retrying with back-off, logged again when it works", e.toString());
+                } else {
+                    log.debug("Polling deadlines failed again", e);
+                }
             }
+            long wait = failures == 0 ? pollInterval.toMillis()
+                    : Math.min(MAX_FAILURE_BACKOFF_MILLIS, pollInterval.toMillis() << Math.min(failures, 10));
             try {
-                if (!backlog && stop.await(pollInterval.toMillis(), TimeUnit.MILLISECONDS)) {
+                if (!backlog && stop.await(wait, TimeUnit.MILLISECONDS)) {
                     break;
                 }
             } catch (InterruptedException e) {

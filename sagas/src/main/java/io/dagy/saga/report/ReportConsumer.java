@@ -61,10 +61,15 @@ public final class ReportConsumer implements AutoCloseable {
     }
 
     private void poll() {
+        int failures = 0;
         while (running) {
             try {
                 List<Message> messages = sqs.receiveMessage(b -> b.queueUrl(queueUrl.toString())
                         .maxNumberOfMessages(10).waitTimeSeconds(waitSeconds)).messages();
+                if (failures > 0) {
+                    log.info("Receiving backend reports works again after {} failed attempts", failures);
+                    failures = 0;
+                }
                 for (Message message : messages) {
                     if (running) {
                         handle(message);
@@ -74,8 +79,14 @@ public final class ReportConsumer implements AutoCloseable {
                 }
             } catch (RuntimeException e) {
                 if (running) {
-                    log.warn("Receiving backend reports failed; retrying", e);
-                    pause();
+                    // an outage fails every receive: say so once, and wait longer between attempts meanwhile
+                    if (failures++ == 0) {
+                        log.warn("Receiving backend reports failed ({}); retrying with back-off, logged again when it "
+                                + "works", e.toString());
+                    } else {
+                        log.debug("Receiving backend reports failed again", e);
+                    }
+                    pause(Math.min(5_000L, 500L << Math.min(failures, 10)));
                 }
             }
         }
@@ -136,9 +147,9 @@ public final class ReportConsumer implements AutoCloseable {
         return value.asString();
     }
 
-    private static void pause() {
+    private static void pause(long millis) {
         try {
-            Thread.sleep(1_000);
+            Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
