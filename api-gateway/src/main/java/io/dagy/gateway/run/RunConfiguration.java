@@ -54,8 +54,10 @@ class RunConfiguration {
     }
 
     @Bean
-    LocalProcessBackend localProcessBackend(BackendReports reports, S3Client s3, DagyResources resources, JsonMapper json) {
-        return new LocalProcessBackend(reports, s3, resources.artifactBucket(), json);
+    LocalProcessBackend localProcessBackend(BackendReports reports, DynamoDbClient dynamoDb, S3Client s3,
+                                            DagyResources resources, JsonMapper json) {
+        return new LocalProcessBackend(reports, dynamoDb, resources.table(DagyTable.TASK_RUNS), s3,
+                resources.artifactBucket(), json);
     }
 
     @Bean

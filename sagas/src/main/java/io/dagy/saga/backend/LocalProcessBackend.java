@@ -1,5 +1,9 @@
 package io.dagy.saga.backend;
 
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+
 import io.dagy.contracts.deployment.BackendType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -11,7 +15,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -26,35 +29,33 @@ import java.util.concurrent.Executors;
  * the artifact bucket under {@code runs/<run>/<task>/<attempt>/}. Exit code 0 succeeds; any other fails with error
  * kind {@code exit_<code>}. Cancel kills the process and its descendants.
  *
- * <p>A dispatch id seen before on this node is not started again (the saga may dispatch twice when its commit fails
- * after the dispatch). Processes do not survive a restart of the node: their attempts time out and are retried.
+ * <p>A dispatch id is started at most once, by any node, ever: before starting, the backend records the dispatch id
+ * in {@code DAGY_TASK_RUNS} with a conditional put, and a dispatch id recorded before is not started again (the saga
+ * dispatches again when the node died after the dispatch and before its commit). Processes do not survive a restart
+ * of their node: their attempts time out and are retried under a new dispatch id.
  */
 public final class LocalProcessBackend implements ExecutionBackend, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(LocalProcessBackend.class);
-    private static final int REMEMBERED_DISPATCHES = 100_000;
-
     private final BackendReports reports;
+    private final DynamoDbClient dynamoDb;
+    private final String table;
     private final S3Client s3;
     private final String bucket;
     private final JsonMapper json;
     private final Map<String, Process> running = new ConcurrentHashMap<>();
     private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
-    private final Set<String> seen = Collections.newSetFromMap(Collections.synchronizedMap(
-            new LinkedHashMap<>(16, 0.75f, false) {
-                @Override
-                protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-                    return size() > REMEMBERED_DISPATCHES;
-                }
-            }));
     private final ExecutorService waiters = Executors.newCachedThreadPool(runnable -> {
         Thread thread = new Thread(runnable, "local-task");
         thread.setDaemon(true);
         return thread;
     });
 
-    public LocalProcessBackend(BackendReports reports, S3Client s3, String bucket, JsonMapper json) {
+    public LocalProcessBackend(BackendReports reports, DynamoDbClient dynamoDb, String table, S3Client s3, String bucket,
+                               JsonMapper json) {
         this.reports = reports;
+        this.dynamoDb = dynamoDb;
+        this.table = table;
         this.s3 = s3;
         this.bucket = bucket;
         this.json = json;
@@ -67,11 +68,25 @@ public final class LocalProcessBackend implements ExecutionBackend, AutoCloseabl
 
     @Override
     public void dispatch(Dispatch dispatch) {
-        if (!seen.add(dispatch.dispatchId())) {
-            log.info("Dispatch {} was started before on this node; not starting it again", dispatch.dispatchId());
+        if (!claim(dispatch.dispatchId())) {
+            log.info("Dispatch {} was started before; not starting it again", dispatch.dispatchId());
             return;
         }
         waiters.submit(() -> execute(dispatch));
+    }
+
+    /** Records the dispatch id; false if it was recorded before (by this node or another, before a crash or not). */
+    private boolean claim(String dispatchId) {
+        try {
+            dynamoDb.putItem(b -> b.tableName(table).item(Map.of(
+                            "pk", AttributeValue.fromS("local-dispatch#" + dispatchId),
+                            "sk", AttributeValue.fromS("dispatch"),
+                            "at", AttributeValue.fromS(java.time.Instant.now().toString())))
+                    .conditionExpression("attribute_not_exists(pk)"));
+            return true;
+        } catch (ConditionalCheckFailedException startedBefore) {
+            return false;
+        }
     }
 
     @Override
