@@ -152,9 +152,8 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
     @ExceptionHandler(ReportTooLargeException.class)
     ResponseEntity<ProblemDetail> reportTooLarge(ReportTooLargeException ex) {
         return respond(Problems.of(HttpStatus.CONTENT_TOO_LARGE, ErrorCode.PAYLOAD_TOO_LARGE,
-                "The report does not fit one message (" + ReportTooLargeException.MAX_BYTES / 1024 + " KB with its "
-                        + "output and message). Keep large results elsewhere and report where they are. Nothing was "
-                        + "recorded."));
+                "The report is larger than " + ReportTooLargeException.MAX_BYTES / 1024 + " KB with its output and "
+                        + "message. Keep large results elsewhere and report where they are. Nothing was recorded."));
     }
 
     @ExceptionHandler(Exception.class)

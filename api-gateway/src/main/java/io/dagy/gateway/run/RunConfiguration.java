@@ -9,12 +9,12 @@ import io.dagy.gateway.settings.DagyResources;
 import io.dagy.projection.run.RunViewProjection;
 import io.dagy.query.run.RunQueryHandler;
 import io.dagy.saga.backend.BackendReports;
+import io.dagy.saga.report.DirectReports;
 import io.dagy.saga.backend.ExecutionBackends;
 import io.dagy.saga.backend.LocalProcessBackend;
 import io.dagy.saga.backend.NoopBackend;
 import io.dagy.saga.backend.WorkerBackend;
 import io.dagy.saga.report.ReportConsumer;
-import io.dagy.saga.report.SqsReports;
 import io.dagy.saga.run.RunOrchestration;
 import io.dagy.saga.run.RunSequencingPolicy;
 import io.dagy.tables.DagyTable;
@@ -43,9 +43,13 @@ class RunConfiguration {
         return new RunStarter(deploymentRepository, runRepository, deploymentIds);
     }
 
-    @Bean
-    BackendReports backendReports(SqsClient sqs, DagyResources resources, JsonMapper json) {
-        return new SqsReports(sqs, resources.eventsQueueUrl(), json);
+    /**
+     * The backends of this node report straight to their task runs (durable once committed); the events queue is
+     * for reports from outside (AWS backends), read by the report consumer.
+     */
+    @Bean(destroyMethod = "close")
+    BackendReports backendReports(CommandGateway commands) {
+        return new DirectReports(commands);
     }
 
     @Bean

@@ -207,6 +207,9 @@ class RunExecutionTest {
         HttpResponse<String> intruder = workerPost(attemptPath + "/complete", "{\"worker_id\": \"w2\"}", null);
         HttpResponse<String> done = workerPost(attemptPath + "/complete",
                 "{\"worker_id\": \"w1\", \"output\": {\"rows\": 7}}", null);
+        // the 202 comes after the outcome is recorded, not after it was queued: a node dying now loses nothing
+        boolean recordedWhenAnswered = storageEngine.readEvents(runId + "/remote", 0).asStream()
+                .anyMatch(event -> event.getPayload() instanceof io.dagy.contracts.run.TaskRunEvents.TaskAttemptSucceeded);
         JsonNode run = awaitFinished(runId);
 
         assertThat(polled.statusCode()).isEqualTo(200);
@@ -216,6 +219,7 @@ class RunExecutionTest {
         assertThat(json.readTree(beat.body()).get("cancel_requested").asBoolean()).isFalse();
         assertThat(intruder.statusCode()).isEqualTo(404);
         assertThat(done.statusCode()).isEqualTo(202);
+        assertThat(recordedWhenAnswered).isTrue();
         assertThat(run.get("status").asString()).isEqualTo("SUCCEEDED");
         assertThat(run.at("/tasks/0/attempts/0/output/rows").asInt()).isEqualTo(7);
         HttpResponse<String> empty = workerPost("/v1/workers/poll",

@@ -3,6 +3,7 @@ package io.dagy.saga.backend;
 import io.dagy.contracts.deployment.BackendType;
 import io.dagy.contracts.identity.OrgId;
 import io.dagy.contracts.run.WorkerQueue;
+import io.dagy.saga.report.ReportTooLargeException;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
@@ -191,11 +192,19 @@ public final class WorkerBackend implements ExecutionBackend {
     }
 
     public void complete(String dispatchId, Map<String, Object> output) {
+        requireFits(json.writeValueAsBytes(output).length);
         reports.succeeded(dispatchId, output);
     }
 
     public void fail(String dispatchId, String errorKind, String message) {
+        requireFits(message.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + errorKind.length());
         reports.failed(dispatchId, errorKind, message);
+    }
+
+    private static void requireFits(int bytes) {
+        if (bytes > ReportTooLargeException.MAX_BYTES) {
+            throw new ReportTooLargeException(bytes);
+        }
     }
 
     /** A queued attempt is withdrawn; a leased one is marked so the worker's next heartbeat tells it to stop. */

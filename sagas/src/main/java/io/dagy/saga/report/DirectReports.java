@@ -1,0 +1,117 @@
+package io.dagy.saga.report;
+
+import io.dagy.contracts.run.TaskRunCommands.CompleteTaskAttempt;
+import io.dagy.contracts.run.TaskRunCommands.FailTaskAttempt;
+import io.dagy.contracts.run.TaskRunCommands.RecordHeartbeat;
+import io.dagy.contracts.run.TaskRunCommands.StartTaskAttempt;
+import io.dagy.contracts.run.TaskRunId;
+import io.dagy.saga.backend.BackendReports;
+import org.axonframework.commandhandling.gateway.CommandGateway;
+import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Reports of the backends that run on this node (noop, local processes, external workers through this node's API)
+ * go straight to the task run as commands, not through the events queue: a report is durable once its command has
+ * committed, so a node that dies loses no report sitting in a queue's memory, and a worker's {@code 202} means its
+ * outcome is recorded. Reports from AWS backends still arrive through the queue ({@link ReportConsumer}).
+ *
+ * <p>A report made while a unit of work is open (the saga dispatching to the noop backend) is sent from a thread of
+ * its own, because a command sent inside another message's unit of work would only be appended when that one commits.
+ * Commands on task runs are idempotent, so a report sent twice changes nothing.
+ */
+public final class DirectReports implements BackendReports, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(DirectReports.class);
+    private static final int SENDERS = 8;
+    private static final int ATTEMPTS = 5;
+
+    private final CommandGateway commands;
+    private final ExecutorService senders = new ThreadPoolExecutor(SENDERS, SENDERS, 60, TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(), runnable -> {
+                Thread thread = new Thread(runnable, "backend-report");
+                thread.setDaemon(true);
+                return thread;
+            });
+
+    public DirectReports(CommandGateway commands) {
+        this.commands = commands;
+    }
+
+    @Override
+    public void started(String dispatchId) {
+        send(new StartTaskAttempt(taskRun(dispatchId), attempt(dispatchId)));
+    }
+
+    @Override
+    public void heartbeat(String dispatchId) {
+        send(new RecordHeartbeat(taskRun(dispatchId), attempt(dispatchId)));
+    }
+
+    @Override
+    public void succeeded(String dispatchId, Map<String, Object> output) {
+        send(new CompleteTaskAttempt(taskRun(dispatchId), attempt(dispatchId), output == null ? Map.of() : output));
+    }
+
+    @Override
+    public void failed(String dispatchId, String errorKind, String message) {
+        send(new FailTaskAttempt(taskRun(dispatchId), attempt(dispatchId), errorKind, message == null ? "" : message));
+    }
+
+    private void send(Object command) {
+        if (CurrentUnitOfWork.isStarted()) {
+            senders.execute(() -> sendWithRetries(command));
+        } else {
+            commands.sendAndWait(command);
+        }
+    }
+
+    /** Off the caller's thread nobody could retry it: retry a few times, then leave it to the attempt's timeout. */
+    private void sendWithRetries(Object command) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                commands.sendAndWait(command);
+                return;
+            } catch (RuntimeException e) {
+                if (attempt == ATTEMPTS) {
+                    log.warn("Report {} could not be recorded after {} attempts; the attempt's timeout settles it",
+                            command, ATTEMPTS, e);
+                    return;
+                }
+                try {
+                    Thread.sleep(100L << attempt);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    private static TaskRunId taskRun(String dispatchId) {
+        return new TaskRunId(dispatchId.substring(0, dispatchId.lastIndexOf('/')));
+    }
+
+    private static int attempt(String dispatchId) {
+        return Integer.parseInt(dispatchId.substring(dispatchId.lastIndexOf('/') + 1));
+    }
+
+    @Override
+    public void close() {
+        senders.shutdown();
+        try {
+            if (!senders.awaitTermination(10, TimeUnit.SECONDS)) {
+                log.warn("Backend reports still being sent at shutdown; their attempts' timeouts settle them");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
