@@ -93,6 +93,15 @@ public final class LocalStack implements AutoCloseable {
         }
     }
 
+    /**
+     * The stack another node of this machine started, on its ports: this node uses its servers and stops none of
+     * them when it closes (how several nodes share one local installation, docs/operations.md).
+     */
+    public static LocalStack attach(int dynamoDbPort, int sqsPort, int s3Port) {
+        log.info("Joining the local AWS stack on {}: DynamoDB {}, SQS {}, S3 {}", LOOPBACK, dynamoDbPort, sqsPort, s3Port);
+        return new LocalStack(null, endpoint(dynamoDbPort), null, endpoint(sqsPort), null, endpoint(s3Port));
+    }
+
     public URI dynamoDbEndpoint() {
         return dynamoDbEndpoint;
     }
@@ -107,6 +116,9 @@ public final class LocalStack implements AutoCloseable {
 
     @Override
     public void close() {
+        if (dynamoDb == null) {
+            return; // attached to another node's servers: they are not ours to stop
+        }
         List<AutoCloseable> servers = List.of(s3::stop, sqs::stopAndWait, dynamoDb::stop);
         LocalStackException failure = new LocalStackException("the local AWS stack did not stop cleanly", null);
         closeAll(servers, failure);

@@ -27,6 +27,9 @@ class LocalAwsConfiguration {
         if (local.sharedStack()) {
             return new LocalStackLease(SharedLocalStack.get(), false);
         }
+        if (local.join()) {
+            return new LocalStackLease(LocalStack.attach(local.dynamoDbPort(), local.sqsPort(), local.s3Port()), false);
+        }
         LocalStackOptions options = new LocalStackOptions(local.dataDirectory(), local.inMemory(),
                 local.dynamoDbPort(), local.sqsPort(), local.s3Port());
         return new LocalStackLease(LocalStack.start(options), true);

@@ -46,6 +46,8 @@ public record DagyProperties(
      * @param dataDirectory {@code DAGY_LOCAL_DATA_DIR}: where DynamoDB Local and S3Proxy keep their files
      * @param inMemory      {@code DAGY_LOCAL_IN_MEMORY}: keep nothing on disk (throwaway runs)
      * @param sharedStack   reuse the one stack of this JVM instead of starting one per application (tests)
+     * @param join          {@code DAGY_LOCAL_JOIN}: use the servers another node of this machine started on the
+     *                      configured ports, instead of starting them (several nodes on one local installation)
      */
     public record Local(
             @DefaultValue(".dagy") Path dataDirectory,
@@ -53,7 +55,8 @@ public record DagyProperties(
             @DefaultValue("8000") int dynamoDbPort,
             @DefaultValue("9324") int sqsPort,
             @DefaultValue("9090") int s3Port,
-            @DefaultValue("false") boolean sharedStack) {
+            @DefaultValue("false") boolean sharedStack,
+            @DefaultValue("false") boolean join) {
     }
 
     /**
