@@ -18,7 +18,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
-import software.amazon.awssdk.services.dynamodb.model.DynamoDbRequest;
+import software.amazon.awssdk.services.dynamodb.model.GetItemRequest;
 import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.Update;
@@ -416,6 +416,37 @@ class DynamoTokenStoreTest {
             assertThat(refused).isInstanceOf(UnableToClaimTokenException.class);
             assertThat(nodeA.fetchSegments(PROCESSOR)).containsExactly(0, 1);
         }
+    }
+
+    // ---------------------------------------------------------------- transaction conflicts (real DynamoDB only)
+
+    @Test
+    void tokenWritesOutsideATransactionThatConflictWithATransactionAreSentAgain() {
+        ConflictInjector conflicts = ConflictInjector.when(
+                request -> !(request instanceof QueryRequest) && !(request instanceof GetItemRequest), 0);
+        DynamoTokenStore conflicting = store("node-a", clock, TestTables.dynamoDbWith(conflicts));
+
+        conflicts.arm(1);
+        conflicting.initializeTokenSegments(PROCESSOR, 1, token(0));
+        conflicts.arm(1);
+        assertThat(conflicting.fetchToken(PROCESSOR, 0)).isEqualTo(token(0));
+        conflicts.arm(1);
+        conflicting.storeToken(token(4), PROCESSOR, 0);
+        conflicts.arm(1);
+        conflicting.extendClaim(PROCESSOR, 0);
+        conflicts.arm(1);
+        conflicting.initializeSegment(token(4), PROCESSOR, 1);
+        conflicts.arm(1);
+        conflicting.releaseClaim(PROCESSOR, 0);
+        conflicting.fetchToken(PROCESSOR, 1);
+        conflicts.arm(1);
+        conflicting.deleteToken(PROCESSOR, 1);
+        conflicts.arm(1);
+        assertThat(conflicting.retrieveStorageIdentifier()).isEqualTo(nodeB.retrieveStorageIdentifier());
+
+        assertThat(conflicts.injected()).isEqualTo(8);
+        assertThat(nodeB.fetchSegments(PROCESSOR)).containsExactly(0);
+        assertThat(nodeB.fetchToken(PROCESSOR, 0)).as("released, with the stored token").isEqualTo(token(4));
     }
 
     // ---------------------------------------------------------------- races
