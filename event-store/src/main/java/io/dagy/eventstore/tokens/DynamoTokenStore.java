@@ -13,8 +13,6 @@ import org.axonframework.eventhandling.tokenstore.UnableToInitializeTokenExcepti
 import org.axonframework.serialization.SerializedObject;
 import org.axonframework.serialization.Serializer;
 import org.axonframework.serialization.SimpleSerializedObject;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
@@ -58,7 +56,6 @@ import java.util.function.Consumer;
  */
 public final class DynamoTokenStore implements TokenStore {
 
-    private static final Logger log = LoggerFactory.getLogger(DynamoTokenStore.class);
     private static final String TOKEN = "token";
     private static final String TOKEN_TYPE = "tokenType";
     private static final String OWNER = "owner";
