@@ -3,6 +3,7 @@ package io.dagy.eventstore.deadlines;
 import io.dagy.eventstore.deadlines.DeadlineItems.Write;
 import io.dagy.eventstore.tx.DynamoTransaction;
 import io.dagy.eventstore.tx.DynamoTransactionManager;
+import io.dagy.eventstore.tx.TransactionConflicts;
 import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.deadline.AbstractDeadlineManager;
 import org.axonframework.deadline.DeadlineException;
@@ -175,7 +176,8 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
             writes.forEach(w -> w.addTo(transaction.get(), this::failedWrite));
             pending(transaction.get()).add(new Pending(name, id));
         } else {
-            dynamoDb.transactWriteItems(b -> b.transactItems(writes.stream().map(Write::item).toList()));
+            TransactionConflicts.retried(() ->
+                    dynamoDb.transactWriteItems(b -> b.transactItems(writes.stream().map(Write::item).toList())));
         }
         log.debug("Scheduled deadline [{}] as {}", name, id);
     }
@@ -258,7 +260,7 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
         for (int from = 0; from < ids.size(); from += DIRECT_CHUNK) {
             List<TransactWriteItem> items = ids.subList(from, Math.min(ids.size(), from + DIRECT_CHUNK)).stream()
                     .flatMap(id -> deletes(deadlineName, id).stream()).map(Write::item).toList();
-            dynamoDb.transactWriteItems(b -> b.transactItems(items));
+            TransactionConflicts.retried(() -> dynamoDb.transactWriteItems(b -> b.transactItems(items)));
         }
         log.debug("Cancelled {} deadlines [{}]", ids.size(), deadlineName);
     }
@@ -415,9 +417,15 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
         }
         if (!removedInTransaction.get()) {
             try {
-                dynamoDb.transactWriteItems(b -> b.transactItems(removal.stream().map(Write::item).toList()));
+                TransactionConflicts.retried(() ->
+                        dynamoDb.transactWriteItems(b -> b.transactItems(removal.stream().map(Write::item).toList())));
             } catch (TransactionCanceledException e) {
-                log.info("Deadline [{}] {} fired, but was cancelled or claimed by another node meanwhile", name, id);
+                if (TransactionConflicts.onlyConflicts(e)) {
+                    log.warn("Deadline [{}] {} fired, but removing it kept conflicting with other transactions; it "
+                            + "fires again when the lease of node {} expires", name, id, nodeId);
+                } else {
+                    log.info("Deadline [{}] {} fired, but was cancelled or claimed by another node meanwhile", name, id);
+                }
                 return;
             }
         }

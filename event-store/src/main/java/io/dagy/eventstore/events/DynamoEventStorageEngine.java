@@ -26,6 +26,7 @@ import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
 import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
+import software.amazon.awssdk.services.dynamodb.model.TransactionConflictException;
 
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -258,7 +259,11 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         });
     }
 
-    /** Writes a fence at a position unless something is there. Returns whether the fence was written. */
+    /**
+     * Writes a fence at a position unless something is there. Returns whether the fence was written. A fence that
+     * conflicts with a transaction writing the same position (an append landing right now) is not written: the caller
+     * treats the position as still open and looks again on its next read, when the event is there or can be fenced.
+     */
     private boolean fence(int shard, long position) {
         try {
             dynamoDb.putItem(b -> b.tableName(eventsTable)
@@ -266,6 +271,9 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
                     .conditionExpression("attribute_not_exists(pk)"));
             return true;
         } catch (ConditionalCheckFailedException occupied) {
+            return false;
+        } catch (TransactionConflictException appendLanding) {
+            log.debug("Fencing position {} of shard {} conflicted with a transaction; looking again later", position, shard);
             return false;
         }
     }

@@ -1,5 +1,6 @@
 package io.dagy.eventstore.events;
 
+import io.dagy.eventstore.tx.TransactionConflicts;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventhandling.GenericDomainEventEntry;
 import org.axonframework.serialization.Serializer;
@@ -72,8 +73,11 @@ final class Snapshots {
         header.put(SK, n(0));
         items.add(0, put(header, "attribute_not_exists(pk) OR seq < :seq"));
         try {
-            dynamoDb.transactWriteItems(b -> b.transactItems(items));
-        } catch (TransactionCanceledException newerExists) {
+            TransactionConflicts.retried(() -> dynamoDb.transactWriteItems(b -> b.transactItems(items)));
+        } catch (TransactionCanceledException cancelled) {
+            if (TransactionConflicts.onlyConflicts(cancelled)) {
+                throw cancelled; // still conflicting after the retries: the caller may snapshot later
+            }
             // a snapshot at this or a later sequence is already stored: keeping it is correct
         }
     }

@@ -4,6 +4,7 @@ import io.dagy.eventstore.tx.DynamoTransaction;
 import io.dagy.eventstore.tx.DynamoTransaction.ItemKey;
 import io.dagy.eventstore.tx.DynamoTransactionException;
 import io.dagy.eventstore.tx.DynamoTransactionManager;
+import io.dagy.eventstore.tx.TransactionConflicts;
 import org.axonframework.modelling.saga.AssociationValue;
 import org.axonframework.modelling.saga.AssociationValues;
 import org.axonframework.modelling.saga.repository.SagaStore;
@@ -138,13 +139,18 @@ public final class DynamoSagaStore implements SagaStore<Object> {
                     + " items at once; a DynamoDB transaction holds " + DynamoTransaction.MAX_ITEMS);
         }
         try {
-            dynamoDb.transactWriteItems(b -> b.transactItems(writes.stream().map(Write::item).toList()));
+            TransactionConflicts.retried(() ->
+                    dynamoDb.transactWriteItems(b -> b.transactItems(writes.stream().map(Write::item).toList())));
         } catch (TransactionCanceledException cancelled) {
             throw conflict(sagaIdentifier, cancelled);
         }
     }
 
-    private static RuntimeException conflict(String sagaIdentifier, Exception cause) {
+    private static RuntimeException conflict(String sagaIdentifier, TransactionCanceledException cause) {
+        if (cause != null && TransactionConflicts.onlyConflicts(cause)) {
+            return new DynamoTransactionException("saga " + sagaIdentifier + " kept conflicting with other "
+                    + "transactions; the unit of work is retried", cause);
+        }
         return new DynamoTransactionException("saga " + sagaIdentifier
                 + " was changed by another node since it was loaded (or already exists); the unit of work is retried",
                 cause);

@@ -2,7 +2,9 @@ package io.dagy.eventstore.tokens;
 
 import io.dagy.eventstore.tx.DynamoTransaction;
 import io.dagy.eventstore.tx.DynamoTransaction.ItemKey;
+import io.dagy.eventstore.tx.DynamoTransactionException;
 import io.dagy.eventstore.tx.DynamoTransactionManager;
+import io.dagy.eventstore.tx.TransactionConflicts;
 import org.axonframework.eventhandling.Segment;
 import org.axonframework.eventhandling.TrackingToken;
 import org.axonframework.eventhandling.tokenstore.TokenStore;
@@ -14,6 +16,7 @@ import org.axonframework.serialization.SimpleSerializedObject;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.ConditionCheck;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
 import software.amazon.awssdk.services.dynamodb.model.Delete;
 import software.amazon.awssdk.services.dynamodb.model.Put;
@@ -32,11 +35,20 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
  * Axon's token store on DynamoDB: one item per processor segment ({@code pk} = processor, {@code sk} = segment) with
- * the serialized token, its owner and when the owner last claimed it. A claim is a conditional update, so two nodes
- * never hold a segment at once; a claim not extended within {@code claimTimeout} may be taken over.
+ * the serialized token, its owner, when the owner last claimed it, and the id of the claim. A claim is a conditional
+ * update, so two nodes never take a segment at once; a claim not extended within {@code claimTimeout} may be taken
+ * over.
+ *
+ * <p>Every claim ({@link #fetchToken}) writes a new random claim id, which this store remembers. Whatever a node writes
+ * to a segment afterwards (storing, extending, releasing, deleting, and the effects committed with them) is
+ * conditioned on that id still being there: so a node whose claim was taken over (it stalled past the timeout, or the
+ * other node's clock runs ahead) can never commit again, even after the other node has released the segment. Expiry
+ * only decides who may take a claim; it never decides whether a commit may land.
  *
  * <p>Writes that return nothing (storing, releasing, extending, deleting, initializing a segment) join the
  * {@link DynamoTransaction} open on the thread, so a processor's token commits with its handlers' effects. Changes to
@@ -48,10 +60,12 @@ public final class DynamoTokenStore implements TokenStore {
     private static final String TOKEN_TYPE = "tokenType";
     private static final String OWNER = "owner";
     private static final String CLAIMED_AT = "claimedAt";
+    private static final String CLAIM = "claim";
     private static final String CONFIG = "__config";
     private static final String CLAIMABLE = "attribute_exists(pk) AND (#owner = :me OR attribute_not_exists(#owner) "
             + "OR claimedAt < :expiry)";
     private static final String OWNED = "#owner = :me";
+    private static final String HELD = "#owner = :me AND #claim = :claim";
 
     private final DynamoDbClient dynamoDb;
     private final String table;
@@ -59,6 +73,8 @@ public final class DynamoTokenStore implements TokenStore {
     private final String nodeId;
     private final Duration claimTimeout;
     private final Clock clock;
+    /** The id of the claim this store last took on each segment it holds (forgotten when released or deleted). */
+    private final Map<Claimed, String> claims = new ConcurrentHashMap<>();
 
     public DynamoTokenStore(DynamoDbClient dynamoDb, String table, Serializer serializer, String nodeId,
                             Duration claimTimeout, Clock clock) {
@@ -90,11 +106,15 @@ public final class DynamoTokenStore implements TokenStore {
         try {
             for (int from = 0; from < items.size(); from += DynamoTransaction.MAX_ITEMS) {
                 List<TransactWriteItem> chunk = items.subList(from, Math.min(items.size(), from + DynamoTransaction.MAX_ITEMS));
-                dynamoDb.transactWriteItems(b -> b.transactItems(chunk));
+                TransactionConflicts.retried(() -> dynamoDb.transactWriteItems(b -> b.transactItems(chunk)));
             }
-        } catch (TransactionCanceledException exists) {
+        } catch (TransactionCanceledException cancelled) {
+            if (TransactionConflicts.onlyConflicts(cancelled)) {
+                throw new DynamoTransactionException("Could not initialize segments of processor '" + processorName
+                        + "': the write kept conflicting with other transactions", cancelled);
+            }
             throw new UnableToClaimTokenException("Could not initialize segments of processor '" + processorName
-                    + "': some are already initialized", exists);
+                    + "': some are already initialized", cancelled);
         }
     }
 
@@ -105,89 +125,79 @@ public final class DynamoTokenStore implements TokenStore {
 
     @Override
     public void storeToken(TrackingToken token, String processorName, int segment) {
-        change(processorName, segment, c -> c.store(serialize(token)), () -> immediateStore(token, processorName, segment));
+        change(processorName, segment, c -> c.store(serialize(token)));
     }
 
     @Override
     public TrackingToken fetchToken(String processorName, int segment) {
         long now = clock.millis();
+        String claim = UUID.randomUUID().toString();
+        Map<String, AttributeValue> attributes;
         try {
-            var attributes = dynamoDb.updateItem(b -> b.tableName(table).key(key(processorName, segment))
-                    .updateExpression("SET #owner = :me, claimedAt = :now")
+            attributes = TransactionConflicts.retried(() -> dynamoDb.updateItem(b -> b.tableName(table)
+                    .key(key(processorName, segment))
+                    .updateExpression("SET #owner = :me, claimedAt = :now, #claim = :claim")
                     .conditionExpression(CLAIMABLE)
-                    .expressionAttributeNames(Map.of("#owner", OWNER))
-                    .expressionAttributeValues(Map.of(":me", s(nodeId), ":now", n(now), ":expiry", n(now - claimTimeout.toMillis())))
-                    .returnValues(ReturnValue.ALL_NEW)).attributes();
-            return deserialize(attributes);
+                    .expressionAttributeNames(Map.of("#owner", OWNER, "#claim", CLAIM))
+                    .expressionAttributeValues(Map.of(":me", s(nodeId), ":now", n(now), ":claim", s(claim),
+                            ":expiry", n(now - claimTimeout.toMillis())))
+                    .returnValues(ReturnValue.ALL_NEW))).attributes();
         } catch (ConditionalCheckFailedException refused) {
             throw unableToClaim(processorName, segment, refused);
         }
+        claims.put(new Claimed(processorName, segment), claim);
+        return deserialize(attributes);
     }
 
+    /**
+     * Claims the segment, then checks that its mask is still the one it was offered with: a split or merge needs the
+     * claim on the segment, so once we hold it none can happen unseen, and one that happened before shows in the
+     * segments read after the claim. (Checking first and claiming after would let a split slip in between.)
+     */
     @Override
     public TrackingToken fetchToken(String processorName, Segment segment) {
+        TrackingToken token = fetchToken(processorName, segment.getSegmentId());
         int[] all = fetchSegments(processorName);
         Segment current = Arrays.stream(all).anyMatch(id -> id == segment.getSegmentId())
                 ? Segment.computeSegment(segment.getSegmentId(), all) : null;
         if (current == null || current.getMask() != segment.getMask()) {
+            TokenChange release = new TokenChange();
+            release.release();
+            applyNow(release, processorName, segment.getSegmentId());
             throw new UnableToClaimTokenException("Segment " + segment.getSegmentId() + " of processor '" + processorName
                     + "' has been split or merged since it was offered");
         }
-        return fetchToken(processorName, segment.getSegmentId());
+        return token;
     }
 
     @Override
     public void extendClaim(String processorName, int segment) {
-        change(processorName, segment, TokenChange::extend, () -> {
-            try {
-                dynamoDb.updateItem(b -> b.tableName(table).key(key(processorName, segment))
-                        .updateExpression("SET claimedAt = :now").conditionExpression(OWNED)
-                        .expressionAttributeNames(Map.of("#owner", OWNER))
-                        .expressionAttributeValues(Map.of(":me", s(nodeId), ":now", n(clock.millis()))));
-            } catch (ConditionalCheckFailedException lost) {
-                throw unableToClaim(processorName, segment, lost);
-            }
-        });
+        change(processorName, segment, TokenChange::extend);
     }
 
+    /** Releases the claim; a claim that another node has taken meanwhile stays untouched, as the contract says. */
     @Override
     public void releaseClaim(String processorName, int segment) {
-        change(processorName, segment, TokenChange::release, () -> {
-            try {
-                dynamoDb.updateItem(b -> b.tableName(table).key(key(processorName, segment))
-                        .updateExpression("SET claimedAt = :now REMOVE #owner").conditionExpression(OWNED)
-                        .expressionAttributeNames(Map.of("#owner", OWNER))
-                        .expressionAttributeValues(Map.of(":me", s(nodeId), ":now", n(clock.millis()))));
-            } catch (ConditionalCheckFailedException notOurs) {
-                // releasing a claim we do not hold changes nothing, as the contract says
-            }
-        });
+        change(processorName, segment, TokenChange::release);
     }
 
     @Override
     public void initializeSegment(TrackingToken token, String processorName, int segment) {
-        change(processorName, segment, c -> c.initialize(serialize(token)), () -> {
-            try {
-                dynamoDb.putItem(b -> b.tableName(table).item(tokenItem(processorName, segment, token))
-                        .conditionExpression("attribute_not_exists(pk)"));
-            } catch (ConditionalCheckFailedException exists) {
-                throw new UnableToInitializeTokenException("Segment " + segment + " of processor '" + processorName
-                        + "' already exists", exists);
+        change(processorName, segment, c -> c.initialize(serialize(token)));
+        // A split initializes the new half from the token of the segment it was split from: that token is only right
+        // while this node still holds the claim on that segment, so the transaction checks the claim too.
+        if (segment > 0) {
+            int splitFrom = segment - Integer.highestOneBit(segment);
+            if (claims.containsKey(new Claimed(processorName, splitFrom))) {
+                DynamoTransactionManager.current().ifPresent(transaction -> fold(transaction, processorName, splitFrom,
+                        TokenChange::guard));
             }
-        });
+        }
     }
 
     @Override
     public void deleteToken(String processorName, int segment) {
-        change(processorName, segment, TokenChange::delete, () -> {
-            try {
-                dynamoDb.deleteItem(b -> b.tableName(table).key(key(processorName, segment)).conditionExpression(OWNED)
-                        .expressionAttributeNames(Map.of("#owner", OWNER))
-                        .expressionAttributeValues(Map.of(":me", s(nodeId))));
-            } catch (ConditionalCheckFailedException notOurs) {
-                throw unableToClaim(processorName, segment, notOurs);
-            }
-        });
+        change(processorName, segment, TokenChange::delete);
     }
 
     @Override
@@ -211,57 +221,156 @@ public final class DynamoTokenStore implements TokenStore {
     public Optional<String> retrieveStorageIdentifier() {
         Map<String, AttributeValue> key = Map.of("pk", s(CONFIG), "sk", n(0));
         try {
-            dynamoDb.putItem(b -> b.tableName(table).item(Map.of("pk", s(CONFIG), "sk", n(0), "id",
-                    s(UUID.randomUUID().toString()))).conditionExpression("attribute_not_exists(pk)"));
+            TransactionConflicts.retried(() -> dynamoDb.putItem(b -> b.tableName(table).item(Map.of("pk", s(CONFIG),
+                    "sk", n(0), "id", s(UUID.randomUUID().toString()))).conditionExpression("attribute_not_exists(pk)")));
         } catch (ConditionalCheckFailedException alreadyThere) {
             // the identifier was created before: keep it
         }
         return Optional.of(dynamoDb.getItem(b -> b.tableName(table).key(key).consistentRead(true)).item().get("id").s());
     }
 
-    // ---------------------------------------------------------------- transaction folding
+    // ---------------------------------------------------------------- changes, folded per transaction
 
     /**
      * Applies a change to a segment: folded into the open transaction if there is one, else written at once.
      */
-    private void change(String processorName, int segment, java.util.function.Consumer<TokenChange> fold, Runnable immediately) {
+    private void change(String processorName, int segment, Consumer<TokenChange> fold) {
         Optional<DynamoTransaction> transaction = DynamoTransactionManager.current();
-        if (transaction.isEmpty()) {
-            immediately.run();
-            return;
+        if (transaction.isPresent()) {
+            fold(transaction.get(), processorName, segment, fold);
+        } else {
+            TokenChange change = new TokenChange();
+            fold.accept(change);
+            applyNow(change, processorName, segment);
         }
-        ItemKey itemKey = new ItemKey(table, key(processorName, segment));
-        Map<ItemKey, TokenChange> changes = transaction.get().resource(this, HashMap::new);
-        TokenChange change = changes.computeIfAbsent(itemKey, k -> new TokenChange());
-        fold.accept(change);
-        transaction.get().writeLast(itemKey, render(change, processorName, segment),
-                detail -> change.initialize ? new UnableToInitializeTokenException("Segment " + segment
-                        + " of processor '" + processorName + "' already exists")
-                        : new UnableToClaimTokenException("Segment " + segment + " of processor '" + processorName
-                        + "' is no longer claimed by " + nodeId));
     }
 
-    private TransactWriteItem render(TokenChange change, String processorName, int segment) {
+    private void fold(DynamoTransaction transaction, String processorName, int segment, Consumer<TokenChange> fold) {
+        ItemKey itemKey = new ItemKey(table, key(processorName, segment));
+        Map<ItemKey, TokenChange> changes = transaction.resource(this, HashMap::new);
+        TokenChange change = changes.computeIfAbsent(itemKey, k -> {
+            TokenChange created = new TokenChange();
+            transaction.afterCommit(() -> settled(created, processorName, segment));
+            return created;
+        });
+        fold.accept(change);
+        Rendered rendered = render(change, processorName, segment);
+        if (rendered.optional()) {
+            transaction.writeLastUnlessRefused(itemKey, rendered.item());
+        } else {
+            transaction.writeLast(itemKey, rendered.item(), rendered.guard(),
+                    detail -> change.initialize ? new UnableToInitializeTokenException("Segment " + segment
+                            + " of processor '" + processorName + "' already exists")
+                            : new UnableToClaimTokenException("Segment " + segment + " of processor '" + processorName
+                            + "' is no longer claimed by " + nodeId + " (another node has claimed it since)"));
+        }
+    }
+
+    /** Writes a change on its own, outside any transaction. */
+    private void applyNow(TokenChange change, String processorName, int segment) {
+        TransactWriteItem item = render(change, processorName, segment).item();
+        try {
+            TransactionConflicts.retried(() -> {
+                if (item.put() != null) {
+                    Put put = item.put();
+                    dynamoDb.putItem(b -> b.tableName(put.tableName()).item(put.item())
+                            .conditionExpression(put.conditionExpression()));
+                } else if (item.delete() != null) {
+                    Delete delete = item.delete();
+                    dynamoDb.deleteItem(b -> b.tableName(delete.tableName()).key(delete.key())
+                            .conditionExpression(delete.conditionExpression())
+                            .expressionAttributeNames(delete.expressionAttributeNames())
+                            .expressionAttributeValues(delete.expressionAttributeValues()));
+                } else if (item.update() != null) {
+                    Update update = item.update();
+                    dynamoDb.updateItem(b -> b.tableName(update.tableName()).key(update.key())
+                            .updateExpression(update.updateExpression())
+                            .conditionExpression(update.conditionExpression())
+                            .expressionAttributeNames(update.expressionAttributeNames())
+                            .expressionAttributeValues(update.expressionAttributeValues()));
+                }
+            });
+        } catch (ConditionalCheckFailedException refused) {
+            if (change.initialize) {
+                throw new UnableToInitializeTokenException("Segment " + segment + " of processor '" + processorName
+                        + "' already exists", refused);
+            }
+            if (!change.releaseOnly()) {
+                throw unableToClaim(processorName, segment, refused);
+            }
+            // releasing a claim we no longer hold changes nothing, as the contract says
+        }
+        settled(change, processorName, segment);
+    }
+
+    /** After a change was written (or a release found the claim gone): what this store remembers of the claim. */
+    private void settled(TokenChange change, String processorName, int segment) {
+        Claimed claimed = new Claimed(processorName, segment);
+        if (change.delete || change.release) {
+            if (change.claim != null) {
+                claims.remove(claimed, change.claim);
+            }
+        } else if (change.freshClaim != null) {
+            claims.put(claimed, change.freshClaim);
+        }
+    }
+
+    /**
+     * The one write that a folded change makes. Conditions: a claim this store took is checked by its id
+     * ({@code HELD}); a change to a segment this store never claimed needs the node to own it ({@code OWNED}), except a
+     * store, which may claim a segment that is free or expired on its way, as Axon's JDBC store does.
+     */
+    private Rendered render(TokenChange change, String processorName, int segment) {
         Map<String, AttributeValue> key = key(processorName, segment);
+        if (!change.rendered) {
+            change.claim = claims.get(new Claimed(processorName, segment));
+            change.rendered = true;
+        }
         long now = clock.millis();
-        if (change.delete) {
-            return TransactWriteItem.builder().delete(Delete.builder().tableName(table).key(key)
-                    .conditionExpression(OWNED).expressionAttributeNames(Map.of("#owner", OWNER))
-                    .expressionAttributeValues(Map.of(":me", s(nodeId))).build()).build();
+        Map<String, String> names = new HashMap<>(Map.of("#owner", OWNER));
+        Map<String, AttributeValue> values = new HashMap<>(Map.of(":me", s(nodeId)));
+        String condition;
+        if (change.claim != null) {
+            condition = HELD;
+            names.put("#claim", CLAIM);
+            values.put(":claim", s(change.claim));
+        } else {
+            condition = OWNED;
         }
         if (change.initialize) {
             Map<String, AttributeValue> item = new HashMap<>(key);
             putToken(item, change.token);
-            return TransactWriteItem.builder().put(Put.builder().tableName(table).item(item)
-                    .conditionExpression("attribute_not_exists(pk)").build()).build();
+            return new Rendered(TransactWriteItem.builder().put(Put.builder().tableName(table).item(item)
+                    .conditionExpression("attribute_not_exists(pk)").build()).build(), null, false);
         }
-        Map<String, AttributeValue> values = new HashMap<>(Map.of(":me", s(nodeId), ":now", n(now)));
+        ConditionCheck guard = ConditionCheck.builder().tableName(table).key(key).conditionExpression(condition)
+                .expressionAttributeNames(Map.copyOf(names)).expressionAttributeValues(Map.copyOf(values)).build();
+        if (change.delete) {
+            return new Rendered(TransactWriteItem.builder().delete(Delete.builder().tableName(table).key(key)
+                    .conditionExpression(condition).expressionAttributeNames(names)
+                    .expressionAttributeValues(values).build()).build(), guard, false);
+        }
+        if (change.guardOnly()) {
+            return new Rendered(TransactWriteItem.builder().conditionCheck(guard).build(), null, false);
+        }
         List<String> sets = new ArrayList<>(List.of("claimedAt = :now"));
         List<String> removes = new ArrayList<>();
-        String condition = OWNED;
+        values.put(":now", n(now));
         if (change.tokenSet) {
-            condition = CLAIMABLE;
-            values.put(":expiry", n(now - claimTimeout.toMillis()));
+            if (change.claim == null) {
+                // storing into a segment this store has not claimed: claim it on the way if it is free or expired
+                condition = CLAIMABLE;
+                values.put(":expiry", n(now - claimTimeout.toMillis()));
+                guard = guard.toBuilder().conditionExpression(CLAIMABLE)
+                        .expressionAttributeValues(Map.of(":me", s(nodeId), ":expiry", values.get(":expiry"))).build();
+                if (!change.release) {
+                    change.freshClaim = change.freshClaim == null ? UUID.randomUUID().toString() : change.freshClaim;
+                    names.put("#claim", CLAIM);
+                    values.put(":fresh", s(change.freshClaim));
+                    sets.add("#claim = :fresh");
+                }
+            }
+            names.put("#token", TOKEN);
             if (change.token == null) {
                 removes.add("#token");
                 removes.add("tokenType");
@@ -274,17 +383,24 @@ public final class DynamoTokenStore implements TokenStore {
         }
         if (change.release) {
             removes.add("#owner");
+            names.put("#claim", CLAIM);
+            removes.add("#claim");
         } else {
             sets.add("#owner = :me");
         }
         String expression = "SET " + String.join(", ", sets) + (removes.isEmpty() ? "" : " REMOVE " + String.join(", ", removes));
-        Map<String, String> names = new HashMap<>(Map.of("#owner", OWNER));
-        if (change.tokenSet) {
-            names.put("#token", TOKEN);
-        }
-        return TransactWriteItem.builder().update(Update.builder().tableName(table).key(key)
+        TransactWriteItem item = TransactWriteItem.builder().update(Update.builder().tableName(table).key(key)
                 .updateExpression(expression).conditionExpression(condition)
                 .expressionAttributeNames(names).expressionAttributeValues(values).build()).build();
+        return new Rendered(item, guard, change.releaseOnly() && !change.guarded);
+    }
+
+    /** A rendered change: the write, the check effects committed in other parts carry, whether it may be dropped. */
+    private record Rendered(TransactWriteItem item, ConditionCheck guard, boolean optional) {
+    }
+
+    /** A segment of a processor. */
+    private record Claimed(String processorName, int segment) {
     }
 
     /** What one transaction does to one segment, folded. */
@@ -292,8 +408,16 @@ public final class DynamoTokenStore implements TokenStore {
         private boolean initialize;
         private boolean tokenSet;
         private SerializedObject<byte[]> token;
+        private boolean extend;
         private boolean release;
         private boolean delete;
+        /** Something else in the transaction (a split) is only right while the claim holds. */
+        private boolean guarded;
+        /** The claim the change is conditioned on (null: none known), fixed when the change is first rendered. */
+        private String claim;
+        private boolean rendered;
+        /** A claim this change takes (a store into a segment this store had not claimed). */
+        private String freshClaim;
 
         void store(SerializedObject<byte[]> token) {
             this.tokenSet = true;
@@ -307,6 +431,7 @@ public final class DynamoTokenStore implements TokenStore {
         }
 
         void extend() {
+            this.extend = true;
             this.release = false;
         }
 
@@ -317,23 +442,21 @@ public final class DynamoTokenStore implements TokenStore {
         void delete() {
             this.delete = true;
         }
+
+        void guard() {
+            this.guarded = true;
+        }
+
+        boolean releaseOnly() {
+            return release && !tokenSet && !delete && !initialize;
+        }
+
+        boolean guardOnly() {
+            return guarded && !release && !extend && !tokenSet && !delete && !initialize;
+        }
     }
 
     // ---------------------------------------------------------------- helpers
-
-    private void immediateStore(TrackingToken token, String processorName, int segment) {
-        TokenChange change = new TokenChange();
-        change.store(serialize(token));
-        Update update = render(change, processorName, segment).update();
-        try {
-            dynamoDb.updateItem(b -> b.tableName(table).key(update.key()).updateExpression(update.updateExpression())
-                    .conditionExpression(update.conditionExpression())
-                    .expressionAttributeNames(update.expressionAttributeNames())
-                    .expressionAttributeValues(update.expressionAttributeValues()));
-        } catch (ConditionalCheckFailedException refused) {
-            throw unableToClaim(processorName, segment, refused);
-        }
-    }
 
     private UnableToClaimTokenException unableToClaim(String processorName, int segment, Exception cause) {
         var item = dynamoDb.getItem(b -> b.tableName(table).key(key(processorName, segment)).consistentRead(true)).item();

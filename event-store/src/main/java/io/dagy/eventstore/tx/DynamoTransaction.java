@@ -6,6 +6,7 @@ import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
+import software.amazon.awssdk.services.dynamodb.model.ConditionCheck;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
 
@@ -20,6 +21,11 @@ import java.util.function.Function;
  * Writes collected on one thread and committed atomically. Each item may be written once per transaction (a
  * DynamoDB rule): a second write of the same item replaces the first, so a store that changes an item twice in one
  * unit of work must build the combined write itself (see {@link #pending(ItemKey)}).
+ *
+ * <p>A commit that DynamoDB cancels only because of a transaction conflict (another transaction was writing one of
+ * the items) is sent again, up to {@link TransactionConflicts#ATTEMPTS} times, then fails with the transient
+ * {@link DynamoTransactionException}: nothing of a cancelled transaction is written, and its conditions are checked
+ * anew.
  */
 public final class DynamoTransaction implements Transaction {
 
@@ -47,7 +53,7 @@ public final class DynamoTransaction implements Transaction {
      */
     public void write(ItemKey key, TransactWriteItem item, Function<String, RuntimeException> onConditionFailed) {
         requireOpen();
-        writes.put(key, new PendingWrite(key, item, onConditionFailed, false));
+        writes.put(key, new PendingWrite(key, item, onConditionFailed, false, false, null));
     }
 
     /**
@@ -55,8 +61,27 @@ public final class DynamoTransaction implements Transaction {
      * in the last part, after every effect it stands for.
      */
     public void writeLast(ItemKey key, TransactWriteItem item, Function<String, RuntimeException> onConditionFailed) {
+        writeLast(key, item, null, onConditionFailed);
+    }
+
+    /**
+     * Adds a progress write whose condition the effects depend on (a processor's token, written only while this node
+     * still holds its claim). {@code guard} checks that condition on the same item: should the transaction have to be
+     * split, every part of effects carries it, so no effect lands once the condition fails.
+     */
+    public void writeLast(ItemKey key, TransactWriteItem item, ConditionCheck guard,
+                          Function<String, RuntimeException> onConditionFailed) {
         requireOpen();
-        writes.put(key, new PendingWrite(key, item, onConditionFailed, true));
+        writes.put(key, new PendingWrite(key, item, onConditionFailed, true, false, guard));
+    }
+
+    /**
+     * Adds a progress write that is dropped, rather than failing the commit, if its condition does not hold when the
+     * transaction commits (releasing a claim that another node has taken meanwhile changes nothing).
+     */
+    public void writeLastUnlessRefused(ItemKey key, TransactWriteItem item) {
+        requireOpen();
+        writes.put(key, new PendingWrite(key, item, IllegalStateException::new, true, true, null));
     }
 
     /** The write already collected for this item, so a store can combine a second change with it. */
@@ -127,47 +152,75 @@ public final class DynamoTransaction implements Transaction {
     }
 
     private void transact(List<PendingWrite> ordered) {
-        try {
-            dynamoDb.transactWriteItems(b -> b.transactItems(ordered.stream().map(PendingWrite::item).toList()));
-        } catch (TransactionCanceledException cancelled) {
-            throw translate(cancelled, ordered);
+        List<PendingWrite> sending = new ArrayList<>(ordered);
+        int conflicts = 0;
+        while (!sending.isEmpty()) {
+            List<TransactWriteItem> items = sending.stream().map(PendingWrite::item).toList();
+            try {
+                dynamoDb.transactWriteItems(b -> b.transactItems(items));
+                return;
+            } catch (TransactionCanceledException cancelled) {
+                List<CancellationReason> reasons = cancelled.hasCancellationReasons()
+                        ? cancelled.cancellationReasons() : List.of();
+                List<PendingWrite> refused = new ArrayList<>();
+                for (int i = 0; i < reasons.size() && i < sending.size(); i++) {
+                    if ("ConditionalCheckFailed".equals(reasons.get(i).code())) {
+                        PendingWrite write = sending.get(i);
+                        if (!write.optional()) {
+                            RuntimeException translated = write.onConditionFailed().apply(
+                                    "condition failed on " + write.key());
+                            translated.addSuppressed(cancelled);
+                            throw translated;
+                        }
+                        refused.add(write);
+                    }
+                }
+                if (!refused.isEmpty()) {
+                    log.debug("Dropping {} writes whose conditions no longer hold and committing the rest", refused.size());
+                    sending.removeIf(write -> refused.stream().anyMatch(r -> r == write));
+                } else if (TransactionConflicts.onlyConflicts(cancelled) && ++conflicts < TransactionConflicts.ATTEMPTS) {
+                    log.debug("Transaction conflicted with another one (attempt {}); sending it again", conflicts);
+                    TransactionConflicts.backOff(conflicts);
+                } else {
+                    throw new DynamoTransactionException("DynamoDB cancelled the transaction"
+                            + (conflicts > 0 ? " after " + (conflicts + 1) + " attempts" : "") + ": "
+                            + cancelled.getMessage(), cancelled);
+                }
+            }
         }
     }
 
     /**
      * More items than one DynamoDB transaction holds (a large batch of events): the effects go first, in parts of
-     * {@link #MAX_ITEMS}, and the progress writes ({@link #writeLast}) last, in one part. A crash between parts
-     * leaves some effects written and the token where it was, so the batch's events are handled again: processors'
-     * handlers are idempotent for that (views check sequence numbers, dispatches carry their ids).
+     * {@link #MAX_ITEMS}, and the progress writes ({@link #writeLast}) last, in one part. Every part of effects also
+     * checks the guards of the progress writes (a processor's claim), so effects stop landing as soon as the progress
+     * could not be written. A crash between parts (or a claim lost between them) leaves some effects written and the
+     * token where it was, so the batch's events are handled again: processors' handlers are idempotent for that
+     * (views check sequence numbers, dispatches carry their ids).
      */
     private void commitInParts() {
         List<PendingWrite> effects = writes.values().stream().filter(write -> !write.last()).toList();
         List<PendingWrite> progress = writes.values().stream().filter(PendingWrite::last).toList();
-        if (progress.size() > MAX_ITEMS) {
+        List<PendingWrite> guards = progress.stream().filter(write -> write.guard() != null)
+                .map(write -> new PendingWrite(write.key(), TransactWriteItem.builder().conditionCheck(write.guard()).build(),
+                        write.onConditionFailed(), false, false, null))
+                .toList();
+        int partSize = MAX_ITEMS - guards.size();
+        if (progress.size() > MAX_ITEMS || partSize <= 0) {
             throw new TransactionTooLargeException("a unit of work recorded progress in " + progress.size()
-                    + " items; one DynamoDB transaction holds at most " + MAX_ITEMS + ". Nothing was written.");
+                    + " items; one DynamoDB transaction holds at most " + MAX_ITEMS + " items with the checks its effects"
+                    + " need. Nothing was written.");
         }
         log.info("A unit of work writes {} items, more than one DynamoDB transaction holds; committing it in parts",
                 writes.size());
-        for (int from = 0; from < effects.size(); from += MAX_ITEMS) {
-            transact(effects.subList(from, Math.min(effects.size(), from + MAX_ITEMS)));
+        for (int from = 0; from < effects.size(); from += partSize) {
+            List<PendingWrite> part = new ArrayList<>(effects.subList(from, Math.min(effects.size(), from + partSize)));
+            part.addAll(guards);
+            transact(part);
         }
         if (!progress.isEmpty()) {
             transact(progress);
         }
-    }
-
-    private static RuntimeException translate(TransactionCanceledException cancelled, List<PendingWrite> ordered) {
-        List<CancellationReason> reasons = cancelled.cancellationReasons();
-        for (int i = 0; i < reasons.size() && i < ordered.size(); i++) {
-            if ("ConditionalCheckFailed".equals(reasons.get(i).code())) {
-                RuntimeException translated = ordered.get(i).onConditionFailed().apply(
-                        "condition failed on " + ordered.get(i).key());
-                translated.addSuppressed(cancelled);
-                return translated;
-            }
-        }
-        return new DynamoTransactionException("DynamoDB cancelled the transaction: " + cancelled.getMessage(), cancelled);
     }
 
     private void requireOpen() {
@@ -185,8 +238,11 @@ public final class DynamoTransaction implements Transaction {
         }
     }
 
-    /** A collected write and how to explain its failed condition. */
+    /**
+     * A collected write and how to explain its failed condition. {@code last}: progress, committed after the effects;
+     * {@code optional}: dropped if its condition fails; {@code guard}: the check that effects in other parts carry.
+     */
     public record PendingWrite(ItemKey key, TransactWriteItem item, Function<String, RuntimeException> onConditionFailed,
-                               boolean last) {
+                               boolean last, boolean optional, ConditionCheck guard) {
     }
 }

@@ -1,5 +1,7 @@
 package io.dagy.eventstore.deadlines;
 
+import io.dagy.eventstore.support.ConflictInjector;
+import io.dagy.eventstore.support.TestTables;
 import io.dagy.eventstore.tx.DynamoTransactionManager;
 import io.dagy.localstack.LocalAwsClients;
 import io.dagy.localstack.SharedLocalStack;
@@ -26,6 +28,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsRequest;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -326,6 +329,37 @@ class DynamoDeadlineManagerTest {
 
         assertThat(items()).hasSize(3);
         assertThat(ScheduleId.parse("123.9.AAAAAAAAAAAAAAAAAAAAAA.0b9a1c3e-0000-4000-8000-000000000000")).isEmpty();
+    }
+
+    @Test
+    void deadlineWritesOutsideAUnitOfWorkThatConflictWithATransactionAreSentAgain() {
+        ConflictInjector conflicts = ConflictInjector.on(TransactWriteItemsRequest.class, 1);
+        DynamoDeadlineManager manager = manager("node-a", new Recorder(),
+                b -> b.startOnFirstSchedule(false).dynamoDb(TestTables.dynamoDbWith(conflicts)));
+
+        String id = manager.schedule(Instant.now().plus(1, ChronoUnit.HOURS), "expire", null, new TestScope("o-1"));
+        assertThat(items()).hasSize(3);
+        conflicts.arm(1);
+        manager.cancelSchedule("expire", id);
+
+        assertThat(conflicts.injected()).isEqualTo(2);
+        assertThat(items()).isEmpty();
+    }
+
+    @Test
+    void aFiredDeadlineWhoseRemovalConflictsIsStillRemovedAndFiresOnce() {
+        ConflictInjector conflicts = ConflictInjector.when(request -> request instanceof TransactWriteItemsRequest t
+                && t.transactItems().stream().anyMatch(item -> item.delete() != null), 1);
+        Recorder recorder = new Recorder();
+        DynamoDeadlineManager manager = manager("node-a", recorder, NoTransactionManager.INSTANCE,
+                b -> b.dynamoDb(TestTables.dynamoDbWith(conflicts)).claimLease(Duration.ofSeconds(30)));
+
+        manager.schedule(Instant.now(), "reminder", new Reminder("plain"), new TestScope("order-1"));
+
+        await().atMost(FIRE_TIMEOUT).until(() -> recorder.received.size() == 1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> items().isEmpty());
+        assertThat(conflicts.injected()).isEqualTo(1);
+        assertThat(recorder.payloads()).containsExactly(new Reminder("plain"));
     }
 
     // ---------------------------------------------------------------------------------------------- fixtures

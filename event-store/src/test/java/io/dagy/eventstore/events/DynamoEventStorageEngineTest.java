@@ -1,5 +1,6 @@
 package io.dagy.eventstore.events;
 
+import io.dagy.eventstore.support.ConflictInjector;
 import io.dagy.eventstore.support.TestSerializer;
 import io.dagy.eventstore.support.TestTables;
 import io.dagy.tables.DagyTable;
@@ -13,7 +14,10 @@ import org.axonframework.modelling.command.AggregateStreamCreationException;
 import org.axonframework.modelling.command.ConcurrencyException;
 import org.axonframework.serialization.Serializer;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.PutItemRequest;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsRequest;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -51,8 +55,12 @@ class DynamoEventStorageEngineTest {
             .withGapTimeout(Duration.ofMillis(300)).withBucketSize(100);
 
     private DynamoEventStorageEngine engine(DynamoEventStorageEngine.AppendHook hook) {
+        return engine(hook, TestTables.dynamoDb());
+    }
+
+    private DynamoEventStorageEngine engine(DynamoEventStorageEngine.AppendHook hook, DynamoDbClient client) {
         return DynamoEventStorageEngine.builder()
-                .dynamoDb(TestTables.dynamoDb())
+                .dynamoDb(client)
                 .tables(tables.name(DagyTable.EVENTS), tables.name(DagyTable.SNAPSHOTS))
                 .settings(settings)
                 .eventSerializer(serializer)
@@ -217,6 +225,50 @@ class DynamoEventStorageEngineTest {
                 .key(Map.of("pk", AttributeValue.fromS("stream#" + shard + "#" + position / 100),
                         "sk", AttributeValue.fromN(Long.toString(position))))).item();
         assertThat(item).containsEntry("fence", AttributeValue.fromBool(true));
+    }
+
+    @Test
+    void aReaderWhoseFenceConflictsWithATransactionPassesTheGapOnALaterRead() {
+        Map<Integer, Long> reserved = new HashMap<>();
+        var dyingWriter = engine((first, counts) -> {
+            reserved.putAll(first);
+            throw new IllegalStateException("writer killed");
+        });
+        assertThatThrownBy(() -> dyingWriter.appendEvents(List.of(event("dead", 0)))).hasMessage("writer killed");
+        int shard = reserved.keySet().iterator().next();
+        String sameShard = IntStream.range(0, 1000).mapToObj(i -> "alive-" + i)
+                .filter(id -> engine.shardOf(id) == shard).findFirst().orElseThrow();
+        var alive = event(sameShard, 0);
+        engine.appendEvents(List.of(alive));
+        ConflictInjector conflicts = ConflictInjector.on(PutItemRequest.class, 1);
+        var reader = engine(DynamoEventStorageEngine.AppendHook.NONE, TestTables.dynamoDbWith(conflicts));
+
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(ids(readAll(reader, null))).containsExactly(alive.getIdentifier()));
+        assertThat(conflicts.injected()).isEqualTo(1);
+    }
+
+    @Test
+    void anAppendCancelledByATransactionConflictLandsAtNewPositionsAndReadersNeedNotWaitForTheOldOnes() {
+        ConflictInjector conflicts = ConflictInjector.on(TransactWriteItemsRequest.class, 1);
+        var writer = engine(DynamoEventStorageEngine.AppendHook.NONE, TestTables.dynamoDbWith(conflicts));
+        var appended = event("conflicted", 0);
+
+        writer.appendEvents(List.of(appended));
+
+        assertThat(conflicts.injected()).isEqualTo(1);
+        assertThat(ids(readAll(engine, null))).containsExactly(appended.getIdentifier());
+    }
+
+    @Test
+    void aSnapshotWriteCancelledByATransactionConflictIsSentAgain() {
+        ConflictInjector conflicts = ConflictInjector.on(TransactWriteItemsRequest.class, 1);
+        var writer = engine(DynamoEventStorageEngine.AppendHook.NONE, TestTables.dynamoDbWith(conflicts));
+
+        writer.storeSnapshot(new GenericDomainEventMessage<>("Task", "snap", 3, new TaskNoted("snap", 3)));
+
+        assertThat(conflicts.injected()).isEqualTo(1);
+        assertThat(engine.readSnapshot("snap")).isPresent();
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.dagy.eventstore.sagas;
 
+import io.dagy.eventstore.support.ConflictInjector;
 import io.dagy.eventstore.support.TestSerializer;
 import io.dagy.eventstore.support.TestTables;
 import io.dagy.eventstore.tx.DynamoTransactionException;
@@ -9,6 +10,7 @@ import org.axonframework.common.transaction.Transaction;
 import org.axonframework.modelling.saga.AssociationValue;
 import org.axonframework.modelling.saga.AssociationValuesImpl;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsRequest;
 
 import java.util.Set;
 
@@ -115,5 +117,17 @@ class DynamoSagaStoreTest {
         nodeA.insertSaga(TestSaga.class, "saga-6", new TestSaga("run-1/extract", 1), Set.of(TASK));
 
         assertThat(nodeA.findSagas(String.class, TASK)).isEmpty();
+    }
+
+    @Test
+    void aSagaWriteOutsideAUnitOfWorkThatConflictsWithATransactionIsSentAgain() {
+        ConflictInjector conflicts = ConflictInjector.on(TransactWriteItemsRequest.class, 1);
+        var conflicting = new DynamoSagaStore(TestTables.dynamoDbWith(conflicts), tables.name(DagyTable.SAGAS),
+                TestSerializer.jackson());
+
+        conflicting.insertSaga(TestSaga.class, "saga-conflict", new TestSaga("run-1/extract", 1), Set.of(TASK));
+
+        assertThat(conflicts.injected()).isEqualTo(1);
+        assertThat(nodeB.findSagas(TestSaga.class, TASK)).containsExactly("saga-conflict");
     }
 }

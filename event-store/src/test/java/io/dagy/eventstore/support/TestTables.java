@@ -4,6 +4,11 @@ import io.dagy.localstack.LocalAwsClients;
 import io.dagy.localstack.SharedLocalStack;
 import io.dagy.tables.DagyTable;
 import io.dagy.tables.TableBootstrap;
+import io.dagy.localstack.LocalStack;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 
 import java.util.EnumMap;
@@ -34,6 +39,24 @@ public final class TestTables {
 
     public static DynamoDbClient dynamoDb() {
         return DYNAMO_DB;
+    }
+
+    /**
+     * A second client on the same DynamoDB Local whose requests pass through the given interceptors (to inject
+     * failures DynamoDB Local never produces, or to run something between two requests of the code under test).
+     */
+    public static DynamoDbClient dynamoDbWith(ExecutionInterceptor... interceptors) {
+        return DynamoDbClient.builder()
+                .endpointOverride(SharedLocalStack.get().dynamoDbEndpoint())
+                .region(Region.of(LocalStack.REGION))
+                .credentialsProvider(StaticCredentialsProvider.create(
+                        AwsBasicCredentials.create(LocalStack.ACCESS_KEY, LocalStack.SECRET_KEY)))
+                .overrideConfiguration(o -> {
+                    for (ExecutionInterceptor interceptor : interceptors) {
+                        o.addExecutionInterceptor(interceptor);
+                    }
+                })
+                .build();
     }
 
     public String name(DagyTable table) {

@@ -4,28 +4,43 @@ import io.dagy.eventstore.events.DynamoTrackingToken;
 import io.dagy.eventstore.support.MutableClock;
 import io.dagy.eventstore.support.TestSerializer;
 import io.dagy.eventstore.support.TestTables;
+import io.dagy.eventstore.support.AfterRequest;
+import io.dagy.eventstore.support.ConflictInjector;
+import io.dagy.eventstore.tx.DynamoTransaction;
 import io.dagy.eventstore.tx.DynamoTransactionManager;
 import io.dagy.tables.DagyTable;
 import org.axonframework.common.transaction.Transaction;
 import org.axonframework.eventhandling.Segment;
+import org.axonframework.eventhandling.TrackingToken;
 import org.axonframework.eventhandling.tokenstore.UnableToClaimTokenException;
 import org.axonframework.eventhandling.tokenstore.UnableToInitializeTokenException;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.GetItemRequest;
+import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
+import software.amazon.awssdk.services.dynamodb.model.Update;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 class DynamoTokenStoreTest {
 
@@ -37,10 +52,80 @@ class DynamoTokenStoreTest {
     private final DynamoTokenStore nodeA = store("node-a");
     private final DynamoTokenStore nodeB = store("node-b");
     private final DynamoTransactionManager transactions = new DynamoTransactionManager(TestTables.dynamoDb());
+    /** Another node's thread: a transaction is bound to its thread, so what another node does runs here. */
+    private final ExecutorService otherNode = Executors.newSingleThreadExecutor();
+
+    @AfterEach
+    void stopOtherNode() {
+        otherNode.shutdownNow();
+    }
 
     private DynamoTokenStore store(String node) {
-        return new DynamoTokenStore(TestTables.dynamoDb(), tables.name(DagyTable.TOKENS), TestSerializer.jackson(),
-                node, CLAIM_TIMEOUT, clock);
+        return store(node, clock);
+    }
+
+    private DynamoTokenStore store(String node, Clock nodeClock) {
+        return store(node, nodeClock, TestTables.dynamoDb());
+    }
+
+    private DynamoTokenStore store(String node, Clock nodeClock, DynamoDbClient client) {
+        return new DynamoTokenStore(client, tables.name(DagyTable.TOKENS), TestSerializer.jackson(),
+                node, CLAIM_TIMEOUT, nodeClock);
+    }
+
+    private void onOtherNode(Runnable action) throws Exception {
+        try {
+            otherNode.submit(action).get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        }
+    }
+
+    private static long position(TrackingToken token) {
+        return token == null ? 0 : ((DynamoTrackingToken) token).position(0);
+    }
+
+    private Map<String, AttributeValue> effectKey(int segment, long event) {
+        return Map.of("pk", AttributeValue.fromS("effect#" + PROCESSOR + "#" + segment),
+                "sk", AttributeValue.fromN(Long.toString(event)));
+    }
+
+    /**
+     * The effect of handling event {@code event} of a segment, deliberately not idempotent: it adds one to a counter,
+     * in the transaction open on this thread. An event handled twice is counted twice.
+     */
+    private void countEffect(int segment, long event) {
+        String table = tables.name(DagyTable.TOKENS);
+        Map<String, AttributeValue> key = effectKey(segment, event);
+        DynamoTransactionManager.current().orElseThrow().write(new DynamoTransaction.ItemKey(table, key),
+                TransactWriteItem.builder().update(Update.builder().tableName(table).key(key)
+                        .updateExpression("ADD times :one")
+                        .expressionAttributeValues(Map.of(":one", AttributeValue.fromN("1"))).build()).build(),
+                IllegalStateException::new);
+    }
+
+    private int timesCounted(int segment, long event) {
+        var item = TestTables.dynamoDb().getItem(b -> b.tableName(tables.name(DagyTable.TOKENS)).consistentRead(true)
+                .key(effectKey(segment, event))).item();
+        return item == null || item.isEmpty() ? 0 : Integer.parseInt(item.get("times").n());
+    }
+
+    /** Opens a transaction that handles events {@code from + 1 .. to} of a segment and stores the token {@code to}. */
+    private Transaction handling(DynamoTokenStore node, int segment, long from, long to) {
+        Transaction transaction = transactions.startTransaction();
+        for (long event = from + 1; event <= to; event++) {
+            countEffect(segment, event);
+        }
+        node.storeToken(token(to), PROCESSOR, segment);
+        return transaction;
+    }
+
+    /** Every event up to the segment's stored token was counted exactly once, and nothing beyond it. */
+    private void assertEachEventCountedOnceUpTo(int segment, long last) {
+        for (long event = 1; event <= last + 3; event++) {
+            assertThat(timesCounted(segment, event)).as("times event %d of segment %d was counted", event, segment)
+                    .isEqualTo(event <= last ? 1 : 0);
+        }
     }
 
     private static DynamoTrackingToken token(long... positions) {
@@ -175,40 +260,325 @@ class DynamoTokenStoreTest {
         assertThat(nodeA.retrieveStorageIdentifier()).isPresent().isEqualTo(nodeB.retrieveStorageIdentifier());
     }
 
-    @Test
-    void twoNodesRacingForTheSameSegmentsNeverHoldOneAtTheSameTime() throws Exception {
-        int segments = 4;
-        nodeA.initializeTokenSegments(PROCESSOR, segments);
-        Map<Integer, String> holders = new ConcurrentHashMap<>();
-        AtomicInteger overlaps = new AtomicInteger();
-        AtomicInteger claims = new AtomicInteger();
-        ExecutorService pool = Executors.newFixedThreadPool(4);
-        List<Future<?>> racers = new ArrayList<>();
-        for (DynamoTokenStore node : List.of(nodeA, nodeB, store("node-c"), store("node-d"))) {
-            racers.add(pool.submit(() -> {
-                for (int round = 0; round < 40; round++) {
-                    int segment = round % segments;
-                    try {
-                        node.fetchToken(PROCESSOR, segment);
-                    } catch (UnableToClaimTokenException taken) {
-                        continue;
-                    }
-                    claims.incrementAndGet();
-                    if (holders.putIfAbsent(segment, node.nodeId()) != null) {
-                        overlaps.incrementAndGet();
-                    }
-                    node.storeToken(token(round), PROCESSOR, segment);
-                    holders.remove(segment, node.nodeId());
-                    node.releaseClaim(PROCESSOR, segment);
-                }
-            }));
-        }
-        for (Future<?> racer : racers) {
-            racer.get(60, TimeUnit.SECONDS);
-        }
-        pool.shutdown();
+    // ---------------------------------------------------------------- a node that lost its claim cannot commit
 
-        assertThat(claims.get()).isPositive();
-        assertThat(overlaps.get()).isZero();
+    @Test
+    void aNodeThatStalledPastItsClaimCannotCommitAfterAnotherNodeTookTheSegmentAndReleasedIt() throws Exception {
+        nodeA.initializeTokenSegments(PROCESSOR, 1, token(0));
+        nodeA.fetchToken(PROCESSOR, 0);
+        Transaction stalled = handling(nodeA, 0, 0, 1);
+
+        clock.advance(CLAIM_TIMEOUT.plusSeconds(1));
+        onOtherNode(() -> {
+            assertThat(nodeB.fetchToken(PROCESSOR, 0)).isEqualTo(token(0));
+            handling(nodeB, 0, 0, 2).commit();
+            nodeB.releaseClaim(PROCESSOR, 0);
+        });
+
+        assertThatThrownBy(stalled::commit).isInstanceOf(UnableToClaimTokenException.class);
+        assertEachEventCountedOnceUpTo(0, 2);
+        assertThat(nodeB.fetchToken(PROCESSOR, 0)).isEqualTo(token(2));
+    }
+
+    @Test
+    void aNodeWhoseClockRunsAheadTakesTheSegmentAtOnceButTheNodeItTookItFromCannotCommitAfterwards() throws Exception {
+        DynamoTokenStore ahead = store("node-ahead", Clock.offset(clock, CLAIM_TIMEOUT.plusSeconds(5)));
+        nodeA.initializeTokenSegments(PROCESSOR, 1, token(0));
+        nodeA.fetchToken(PROCESSOR, 0);
+        Transaction overtaken = handling(nodeA, 0, 0, 1);
+
+        onOtherNode(() -> {
+            assertThat(ahead.fetchToken(PROCESSOR, 0)).as("the claim looks expired to a clock that runs ahead")
+                    .isEqualTo(token(0));
+            handling(ahead, 0, 0, 3).commit();
+            ahead.releaseClaim(PROCESSOR, 0);
+        });
+
+        assertThatThrownBy(overtaken::commit).isInstanceOf(UnableToClaimTokenException.class);
+        assertEachEventCountedOnceUpTo(0, 3);
+        assertThat(ahead.fetchToken(PROCESSOR, 0)).isEqualTo(token(3));
+    }
+
+    @Test
+    void aNodeThatLostItsClaimCannotStoreExtendOrDeleteOutsideATransactionEither() {
+        nodeA.initializeTokenSegments(PROCESSOR, 1, token(0));
+        nodeA.fetchToken(PROCESSOR, 0);
+        clock.advance(CLAIM_TIMEOUT.plusSeconds(1));
+        nodeB.fetchToken(PROCESSOR, 0);
+        nodeB.storeToken(token(5), PROCESSOR, 0);
+        nodeB.releaseClaim(PROCESSOR, 0);
+
+        assertThatThrownBy(() -> nodeA.storeToken(token(1), PROCESSOR, 0)).isInstanceOf(UnableToClaimTokenException.class);
+        assertThatThrownBy(() -> nodeA.extendClaim(PROCESSOR, 0)).isInstanceOf(UnableToClaimTokenException.class);
+        assertThatThrownBy(() -> nodeA.deleteToken(PROCESSOR, 0)).isInstanceOf(UnableToClaimTokenException.class);
+        assertThat(nodeA.fetchToken(PROCESSOR, 0)).as("the token never moves backwards").isEqualTo(token(5));
+    }
+
+    @Test
+    void aLargeBatchOfANodeThatLostItsClaimWritesNoneOfItsEffects() throws Exception {
+        nodeA.initializeTokenSegments(PROCESSOR, 1, token(0));
+        nodeA.fetchToken(PROCESSOR, 0);
+        Transaction stalled = handling(nodeA, 0, 0, 150); // more items than one DynamoDB transaction holds
+
+        clock.advance(CLAIM_TIMEOUT.plusSeconds(1));
+        onOtherNode(() -> {
+            nodeB.fetchToken(PROCESSOR, 0);
+            nodeB.releaseClaim(PROCESSOR, 0);
+        });
+
+        assertThatThrownBy(stalled::commit).isInstanceOf(UnableToClaimTokenException.class);
+        assertEachEventCountedOnceUpTo(0, 0);
+        assertThat(nodeB.fetchToken(PROCESSOR, 0)).isEqualTo(token(0));
+    }
+
+    @Test
+    void releasingInATransactionASegmentAnotherNodeTookChangesNothingAndTheRestCommits() throws Exception {
+        nodeA.initializeTokenSegments(PROCESSOR, 2, token(0));
+        nodeA.fetchToken(PROCESSOR, 0);
+        nodeA.fetchToken(PROCESSOR, 1);
+        clock.advance(CLAIM_TIMEOUT.plusSeconds(1));
+        onOtherNode(() -> nodeB.fetchToken(PROCESSOR, 0));
+        nodeA.extendClaim(PROCESSOR, 1);
+
+        transactions.executeInTransaction(() -> nodeA.releaseClaim(PROCESSOR, 0));
+        Transaction transaction = handling(nodeA, 1, 0, 3);
+        nodeA.releaseClaim(PROCESSOR, 0);
+        transaction.commit();
+
+        assertThatThrownBy(() -> nodeA.fetchToken(PROCESSOR, 0)).hasMessageContaining("owned by 'node-b'");
+        assertEachEventCountedOnceUpTo(1, 3);
+        assertThatThrownBy(() -> nodeB.fetchToken(PROCESSOR, 1)).hasMessageContaining("owned by 'node-a'");
+    }
+
+    /** The pooled processor's coordinator extends claims on its own thread while a worker's batch is open. */
+    @Test
+    void extendingTheClaimWhileABatchIsOpenDoesNotFailTheBatch() throws Exception {
+        nodeA.initializeTokenSegments(PROCESSOR, 1, token(0));
+        nodeA.fetchToken(PROCESSOR, 0);
+        Transaction batch = handling(nodeA, 0, 0, 2);
+
+        for (int i = 0; i < 3; i++) {
+            clock.advance(CLAIM_TIMEOUT.minusSeconds(2));
+            onOtherNode(() -> transactions.executeInTransaction(() -> nodeA.extendClaim(PROCESSOR, 0)));
+            assertThatThrownBy(() -> nodeB.fetchToken(PROCESSOR, 0)).isInstanceOf(UnableToClaimTokenException.class);
+        }
+        batch.commit();
+
+        assertEachEventCountedOnceUpTo(0, 2);
+    }
+
+    @Test
+    void aSplitCommittedAfterTheSegmentWasTakenFailsSoTheNewHalfNeverStartsFromAnOldToken() throws Exception {
+        nodeA.initializeTokenSegments(PROCESSOR, 1, token(0));
+        TrackingToken loaded = nodeA.fetchToken(PROCESSOR, 0);
+        clock.advance(CLAIM_TIMEOUT.plusSeconds(1));
+        onOtherNode(() -> {
+            nodeB.fetchToken(PROCESSOR, 0);
+            handling(nodeB, 0, 0, 3).commit();
+            nodeB.releaseClaim(PROCESSOR, 0);
+        });
+
+        Transaction split = transactions.startTransaction();
+        nodeA.initializeSegment(loaded, PROCESSOR, 1);
+        nodeA.releaseClaim(PROCESSOR, 0);
+
+        assertThatThrownBy(split::commit).isInstanceOf(UnableToClaimTokenException.class);
+        assertThat(nodeA.fetchSegments(PROCESSOR)).containsExactly(0);
+        assertThat(nodeA.fetchToken(PROCESSOR, 0)).isEqualTo(token(3));
+    }
+
+    @Test
+    void aSegmentSplitWhileAnotherNodeClaimsItIsEitherRefusedToThatNodeOrTheSplitFails() {
+        nodeA.initializeTokenSegments(PROCESSOR, 1, token(0));
+        TrackingToken loaded = nodeA.fetchToken(PROCESSOR, 0);
+        clock.advance(CLAIM_TIMEOUT.plusSeconds(1));
+        // node A, whose claim has expired without anyone taking it, splits the segment right after node B has read
+        // the segments to check the mask it was offered
+        AfterRequest splitMeanwhile = new AfterRequest(QueryRequest.class::isInstance, () -> {
+            try {
+                transactions.executeInTransaction(() -> {
+                    nodeA.initializeSegment(loaded, PROCESSOR, 1);
+                    nodeA.releaseClaim(PROCESSOR, 0);
+                });
+            } catch (UnableToClaimTokenException lost) {
+                // the split may fail: that is one of the two correct outcomes
+            }
+        });
+        DynamoTokenStore racingB = store("node-b", clock, TestTables.dynamoDbWith(splitMeanwhile));
+
+        Throwable refused = catchThrowable(() -> racingB.fetchToken(PROCESSOR, Segment.ROOT_SEGMENT));
+
+        assertThat(splitMeanwhile.ran()).isTrue();
+        if (refused == null) {
+            assertThat(nodeA.fetchSegments(PROCESSOR)).as("node B holds the whole range, so no split may exist")
+                    .containsExactly(0);
+        } else {
+            assertThat(refused).isInstanceOf(UnableToClaimTokenException.class);
+            assertThat(nodeA.fetchSegments(PROCESSOR)).containsExactly(0, 1);
+        }
+    }
+
+    // ---------------------------------------------------------------- transaction conflicts (real DynamoDB only)
+
+    @Test
+    void tokenWritesOutsideATransactionThatConflictWithATransactionAreSentAgain() {
+        ConflictInjector conflicts = ConflictInjector.when(
+                request -> !(request instanceof QueryRequest) && !(request instanceof GetItemRequest), 0);
+        DynamoTokenStore conflicting = store("node-a", clock, TestTables.dynamoDbWith(conflicts));
+
+        conflicts.arm(1);
+        conflicting.initializeTokenSegments(PROCESSOR, 1, token(0));
+        conflicts.arm(1);
+        assertThat(conflicting.fetchToken(PROCESSOR, 0)).isEqualTo(token(0));
+        conflicts.arm(1);
+        conflicting.storeToken(token(4), PROCESSOR, 0);
+        conflicts.arm(1);
+        conflicting.extendClaim(PROCESSOR, 0);
+        conflicts.arm(1);
+        conflicting.initializeSegment(token(4), PROCESSOR, 1);
+        conflicts.arm(1);
+        conflicting.releaseClaim(PROCESSOR, 0);
+        conflicting.fetchToken(PROCESSOR, 1);
+        conflicts.arm(1);
+        conflicting.deleteToken(PROCESSOR, 1);
+        conflicts.arm(1);
+        assertThat(conflicting.retrieveStorageIdentifier()).isEqualTo(nodeB.retrieveStorageIdentifier());
+
+        assertThat(conflicts.injected()).isEqualTo(8);
+        assertThat(nodeB.fetchSegments(PROCESSOR)).containsExactly(0);
+        assertThat(nodeB.fetchToken(PROCESSOR, 0)).as("released, with the stored token").isEqualTo(token(4));
+    }
+
+    // ---------------------------------------------------------------- races
+
+    /**
+     * Four nodes race over two segments while the clock moves: a node sometimes stalls mid-batch past the claim
+     * timeout (the clock jumps, so every claim expires) and stays stalled until another node has finished a round on
+     * that segment (taken it, committed, and released or abandoned it); otherwise nodes release or abandon claims at
+     * random. Each batch's effects and token commit in one transaction. No event may be counted twice and no token may
+     * move backwards, which shows as: every segment has counted exactly the events up to its stored token.
+     */
+    @Test
+    void nodesRacingForSegmentsWhileClaimsExpireAndAreStolenNeverApplyAnEffectTwice() throws Exception {
+        List<DynamoTokenStore> nodes = List.of(nodeA, nodeB, store("node-c"), store("node-d"));
+        Race race = new Race(2);
+        race.run(nodes, 60, (node, random, segment) -> {
+            if (random.nextInt(4) == 0) {
+                clock.advance(CLAIM_TIMEOUT.plusSeconds(1));
+                race.awaitAnotherRound(segment);
+            }
+        });
+
+        assertThat(race.commits.get()).isPositive();
+        assertThat(race.lost.get()).as("commits refused because the claim was stolen meanwhile").isPositive();
+    }
+
+    /**
+     * Two nodes race over one segment; one node's clock runs ahead by more than the claim timeout, so to it every claim
+     * of the other looks expired and it takes the segment whenever it asks, even mid-batch. Nobody moves a clock; the
+     * node that runs behind sometimes pauses mid-batch until the other has finished a round.
+     */
+    @Test
+    void aNodeWhoseClockRunsAheadOfTheClaimTimeoutNeverCausesAnEffectTwiceNorMovesATokenBack() throws Exception {
+        DynamoTokenStore ahead = store("node-ahead", Clock.offset(clock, CLAIM_TIMEOUT.multipliedBy(2)));
+        Race race = new Race(1);
+        race.run(List.of(nodeA, ahead), 100, (node, random, segment) -> {
+            if (node == nodeA && random.nextBoolean()) {
+                race.awaitAnotherRound(segment);
+            }
+        });
+
+        assertThat(race.commits.get()).isPositive();
+        assertThat(race.lost.get()).as("commits refused because the claim was taken meanwhile").isPositive();
+    }
+
+    interface MidBatch {
+        void accept(DynamoTokenStore node, Random random, int segment) throws InterruptedException;
+    }
+
+    /** Racing nodes that each claim a segment, handle a few batches and release or abandon it, many times over. */
+    private final class Race {
+        final AtomicInteger commits = new AtomicInteger();
+        final AtomicInteger lost = new AtomicInteger();
+        private final int segments;
+        private final int[] roundsFinished;
+
+        Race(int segments) {
+            this.segments = segments;
+            this.roundsFinished = new int[segments];
+        }
+
+        private synchronized void roundFinished(int segment) {
+            roundsFinished[segment]++;
+            notifyAll();
+        }
+
+        /**
+         * Waits (at most a moment, should everybody else be waiting too) until some node finishes a round on the
+         * segment: a stall that lets others act, without sleeping for a guessed time.
+         */
+        synchronized void awaitAnotherRound(int segment) throws InterruptedException {
+            int seen = roundsFinished[segment];
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200);
+            while (roundsFinished[segment] == seen) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return;
+                }
+                TimeUnit.NANOSECONDS.timedWait(this, left);
+            }
+        }
+
+        void run(List<DynamoTokenStore> nodes, int rounds, MidBatch midBatch) throws Exception {
+            nodeA.initializeTokenSegments(PROCESSOR, segments, token(0));
+            ExecutorService pool = Executors.newFixedThreadPool(nodes.size());
+            List<Future<?>> racers = new ArrayList<>();
+            for (int n = 0; n < nodes.size(); n++) {
+                DynamoTokenStore node = nodes.get(n);
+                Random random = new Random(n);
+                racers.add(pool.submit(() -> {
+                    for (int round = 0; round < rounds; round++) {
+                        int segment = random.nextInt(segments);
+                        long position;
+                        try {
+                            position = position(node.fetchToken(PROCESSOR, segment));
+                        } catch (UnableToClaimTokenException taken) {
+                            continue;
+                        }
+                        for (int batch = 1 + random.nextInt(3); batch > 0; batch--) {
+                            long next = position + 1 + random.nextInt(3);
+                            Transaction transaction = handling(node, segment, position, next);
+                            try {
+                                midBatch.accept(node, random, segment);
+                                transaction.commit();
+                            } catch (UnableToClaimTokenException stolen) {
+                                lost.incrementAndGet();
+                                break;
+                            } finally {
+                                if (DynamoTransactionManager.current().isPresent()) {
+                                    transaction.rollback();
+                                }
+                            }
+                            commits.incrementAndGet();
+                            position = next;
+                        }
+                        if (random.nextBoolean()) {
+                            node.releaseClaim(PROCESSOR, segment);
+                        }
+                        roundFinished(segment);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> racer : racers) {
+                racer.get(120, TimeUnit.SECONDS);
+            }
+            pool.shutdown();
+
+            DynamoTokenStore observer = store("observer", Clock.offset(clock, CLAIM_TIMEOUT.multipliedBy(10)));
+            for (int segment = 0; segment < segments; segment++) {
+                assertEachEventCountedOnceUpTo(segment, position(observer.fetchToken(PROCESSOR, segment)));
+            }
+        }
     }
 }
