@@ -93,14 +93,24 @@ public final class WorkerBackend implements ExecutionBackend {
         guard.put("queue", s(queue));
         guard.put("org", s(dispatch.org().value()));
         guard.put("entry", s(entryKey));
-        try {
-            dynamoDb.transactWriteItems(b -> b.transactItems(
-                    TransactWriteItem.builder().put(Put.builder().tableName(table).item(guard)
-                            .conditionExpression("attribute_not_exists(pk)").build()).build(),
-                    TransactWriteItem.builder().put(Put.builder().tableName(table).item(entry).build()).build()));
-        } catch (TransactionCanceledException alreadyDispatched) {
-            // this dispatch id was queued before: one dispatch id is one attempt
-            return;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                dynamoDb.transactWriteItems(b -> b.transactItems(
+                        TransactWriteItem.builder().put(Put.builder().tableName(table).item(guard)
+                                .conditionExpression("attribute_not_exists(pk)").build()).build(),
+                        TransactWriteItem.builder().put(Put.builder().tableName(table).item(entry).build()).build()));
+                break;
+            } catch (TransactionCanceledException cancelled) {
+                boolean conflict = cancelled.hasCancellationReasons() && cancelled.cancellationReasons().stream()
+                        .anyMatch(reason -> "TransactionConflict".equals(reason.code()));
+                if (!conflict) {
+                    return; // this dispatch id was queued before: one dispatch id is one attempt
+                }
+                if (attempt == 5) {
+                    throw cancelled; // still conflicting: the saga's unit of work fails and the dispatch is redelivered
+                }
+                // another transaction touched the same items at the same moment (real DynamoDB only): send it again
+            }
         }
         Object signal = signalOf(queue);
         synchronized (signal) {
