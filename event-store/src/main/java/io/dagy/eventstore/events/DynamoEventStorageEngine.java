@@ -109,7 +109,7 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         this.snapshotsTable = builder.snapshotsTable;
         this.settings = builder.settings;
         this.appendHook = builder.appendHook;
-        this.snapshots = new Snapshots(dynamoDb, snapshotsTable, settings.compressionThreshold());
+        this.snapshots = new Snapshots(dynamoDb, snapshotsTable, settings.compressionThreshold(), builder.snapshotReadHook);
     }
 
     public static Builder builder() {
@@ -613,6 +613,7 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         private String snapshotsTable;
         private EventStoreSettings settings = EventStoreSettings.defaults();
         private AppendHook appendHook = AppendHook.NONE;
+        private Snapshots.ReadHook snapshotReadHook = Snapshots.ReadHook.NONE;
 
         public Builder dynamoDb(DynamoDbClient dynamoDb) {
             this.dynamoDb = dynamoDb;
@@ -632,6 +633,11 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
 
         Builder appendHook(AppendHook appendHook) {
             this.appendHook = appendHook;
+            return this;
+        }
+
+        Builder snapshotReadHook(Snapshots.ReadHook snapshotReadHook) {
+            this.snapshotReadHook = snapshotReadHook;
             return this;
         }
 
