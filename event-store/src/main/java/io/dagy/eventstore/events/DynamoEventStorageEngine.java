@@ -84,6 +84,8 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
     /** Largest range of positions a reader marks as seen-missing at once; beyond it, the rest waits its turn. */
     private static final int MAX_GAP_RANGE = 10_000;
     private static final int MAX_TRACKED_GAPS = 100_000;
+    /** Aggregates whose shard this engine remembers (about 100 bytes each). */
+    private static final int KNOWN_SHARDS = 50_000;
 
     private final DynamoDbClient dynamoDb;
     private final String eventsTable;
@@ -101,6 +103,8 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
     });
     /** The last counter read per shard: a reader at the tail reuses it briefly rather than read it on every poll. */
     private final Map<Integer, CounterReading> counterReadings = new ConcurrentHashMap<>();
+    /** The shard of each recently read or written aggregate's newest event, so appends need not look it up. */
+    private final KnownShards knownShards = new KnownShards(KNOWN_SHARDS);
 
     protected DynamoEventStorageEngine(Builder builder) {
         super(builder);
@@ -127,7 +131,8 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         if (events.isEmpty()) {
             return;
         }
-        List<PendingEvent> pending = events.stream().map(e -> pending(e, serializer)).toList();
+        Map<String, Integer> aggregateShards = new HashMap<>();
+        List<PendingEvent> pending = events.stream().map(e -> pending(e, serializer, aggregateShards)).toList();
         checkLimits(pending);
         Map<Integer, List<PendingEvent>> byShard = new LinkedHashMap<>();
         pending.forEach(e -> byShard.computeIfAbsent(e.shard(), k -> new ArrayList<>()).add(e));
@@ -155,6 +160,8 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
             });
             try {
                 dynamoDb.transactWriteItems(b -> b.transactItems(items));
+                pending.stream().filter(e -> e.aggregateId() != null)
+                        .forEach(e -> knownShards.saw(e.aggregateId(), e.sequence(), e.shard()));
                 return;
             } catch (TransactionCanceledException cancelled) {
                 // Nothing of the transaction was written: close our reserved positions so readers need not wait.
@@ -175,21 +182,62 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         }
     }
 
-    private PendingEvent pending(EventMessage<?> event, Serializer serializer) {
+    /** An event ready to write; {@code aggregateShards} holds the shard of each aggregate of the unit of work. */
+    private PendingEvent pending(EventMessage<?> event, Serializer serializer, Map<String, Integer> aggregateShards) {
         Map<String, AttributeValue> attributes = EventItems.attributes(event, serializer, settings.compressionThreshold());
-        String aggregateId = null;
-        long sequence = 0;
         if (event instanceof DomainEventMessage<?> domain && domain.getAggregateIdentifier() != null) {
-            aggregateId = domain.getAggregateIdentifier();
-            sequence = domain.getSequenceNumber();
+            String aggregateId = domain.getAggregateIdentifier();
+            long sequence = domain.getSequenceNumber();
+            // Axon appends an aggregate's events in sequence order: the first one decides the shard
+            int shard = aggregateShards.computeIfAbsent(aggregateId, id -> shardForAppend(id, sequence));
+            return new PendingEvent(event, aggregateId, sequence, shard, attributes);
         }
-        String shardKey = aggregateId != null ? aggregateId : event.getIdentifier();
-        return new PendingEvent(event, aggregateId, sequence, shardOf(shardKey), attributes);
+        return new PendingEvent(event, null, 0, shardOf(event.getIdentifier()), attributes);
     }
 
-    /** The shard of an aggregate (or of a plain event, by its id). {@code String.hashCode} is fixed by the JLS. */
+    /**
+     * The shard of a new aggregate, or of a plain event by its id: a hash modulo the shard count. {@code String.hashCode}
+     * is fixed by the JLS, so every node agrees. An existing aggregate's events go where its previous event is
+     * ({@link #shardForAppend}), so this decides an aggregate's shard once, with its first event.
+     */
     int shardOf(String key) {
         return Math.floorMod(key.hashCode(), settings.shards());
+    }
+
+    /**
+     * The shard for an aggregate's events from {@code sequence} on: that of its event {@code sequence - 1}. Readers
+     * deliver a shard in position order, so an aggregate keeps its order only while its events share a shard; the
+     * hash would move it to another shard when {@code shards} grows, and a gap in the old shard would then let event
+     * n+1 overtake event n. The shard is known without a read when this engine has just read or written that event
+     * (the usual case: the aggregate was loaded, or its cached version checked, just before); otherwise it costs one
+     * strongly consistent read of that event.
+     */
+    private int shardForAppend(String aggregateId, long sequence) {
+        if (sequence == 0) {
+            return shardOf(aggregateId);
+        }
+        Integer shard = knownShards.shardAt(aggregateId, sequence - 1);
+        if (shard == null) {
+            Map<String, AttributeValue> previous = dynamoDb.getItem(b -> b.tableName(eventsTable).consistentRead(true)
+                    .key(Map.of(PK, s(aggregateKey(aggregateId)), SK, n(sequence - 1)))
+                    .projectionExpression("#shard").expressionAttributeNames(Map.of("#shard", SHARD))).item();
+            // no previous event: the append is not Axon's next event of an existing aggregate; the hash decides
+            shard = previous == null || !previous.containsKey(SHARD) ? shardOf(aggregateId) : (int) longOf(previous, SHARD);
+        }
+        if (shard >= settings.shards()) {
+            throw new EventStoreException("aggregate " + aggregateId + " lives in shard " + shard + ", but only "
+                    + settings.shards() + " shards are configured (DAGY_EVENT_SHARDS): shards may grow, never shrink,"
+                    + " or the aggregate's events would go unread. Nothing was written.");
+        }
+        return shard;
+    }
+
+    /** Remembers the shard of an aggregate item just read, for the next append to that aggregate. */
+    private Map<String, AttributeValue> sawAggregateItem(Map<String, AttributeValue> item) {
+        if (item.containsKey(SHARD) && item.containsKey(EventItems.AGGREGATE)) {
+            knownShards.saw(item.get(EventItems.AGGREGATE).s(), longOf(item, SEQUENCE), (int) longOf(item, SHARD));
+        }
+        return item;
     }
 
     private void checkLimits(List<PendingEvent> events) {
@@ -557,7 +605,7 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
                         .limit(settings.readBatchSize())
                         .build())
                 .items().stream()
-                .map(EventItems::entry);
+                .map(item -> EventItems.entry(sawAggregateItem(item)));
     }
 
     @Override
@@ -566,17 +614,20 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
                 .keyConditionExpression("pk = :pk")
                 .expressionAttributeValues(Map.of(":pk", s(aggregateKey(aggregateIdentifier))))
                 .scanIndexForward(false).limit(1).consistentRead(true)).items();
-        return items.isEmpty() ? Optional.empty() : Optional.of(longOf(items.get(0), SEQUENCE));
+        return items.isEmpty() ? Optional.empty() : Optional.of(longOf(sawAggregateItem(items.get(0)), SEQUENCE));
     }
 
     @Override
     protected void storeSnapshot(DomainEventMessage<?> snapshot, Serializer serializer) {
-        snapshots.store(snapshot, serializer);
+        // the snapshotter read the aggregate up to the snapshot's sequence just now: its shard rides along, so an
+        // append right after loading from this snapshot needs no lookup
+        snapshots.store(snapshot, serializer,
+                knownShards.shardAt(snapshot.getAggregateIdentifier(), snapshot.getSequenceNumber()));
     }
 
     @Override
     protected Stream<? extends DomainEventData<?>> readSnapshotData(String aggregateIdentifier) {
-        return snapshots.read(aggregateIdentifier).stream();
+        return snapshots.read(aggregateIdentifier).stream().map(item -> EventItems.entry(sawAggregateItem(item)));
     }
 
     // ---------------------------------------------------------------- keys

@@ -1,7 +1,6 @@
 package io.dagy.eventstore.events;
 
 import org.axonframework.eventhandling.DomainEventMessage;
-import org.axonframework.eventhandling.GenericDomainEventEntry;
 import org.axonframework.serialization.Serializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,6 +24,7 @@ import java.util.zip.CRC32;
 import static io.dagy.eventstore.events.EventItems.PAYLOAD;
 import static io.dagy.eventstore.events.EventItems.PK;
 import static io.dagy.eventstore.events.EventItems.SEQUENCE;
+import static io.dagy.eventstore.events.EventItems.SHARD;
 import static io.dagy.eventstore.events.EventItems.SK;
 import static io.dagy.eventstore.events.EventItems.b;
 import static io.dagy.eventstore.events.EventItems.longOf;
@@ -84,7 +84,7 @@ final class Snapshots {
      * Stores the snapshot if it is newer than the stored one. One transaction writes the header (only if the header is
      * still the one just read), the new chunks, and deletes the chunks of the snapshot it replaces.
      */
-    void store(DomainEventMessage<?> snapshot, Serializer serializer) {
+    void store(DomainEventMessage<?> snapshot, Serializer serializer, Integer shard) {
         String aggregateId = snapshot.getAggregateIdentifier();
         long sequence = snapshot.getSequenceNumber();
         Map<String, AttributeValue> header = new HashMap<>(EventItems.attributes(snapshot, serializer, compressionThreshold));
@@ -108,6 +108,9 @@ final class Snapshots {
                 chunkWrites.add(TransactWriteItem.builder().put(Put.builder().tableName(table)
                         .item(Map.of(PK, s(aggregateId), SK, n(first + chunk), PAYLOAD, b(part))).build()).build());
             }
+        }
+        if (shard != null) {
+            header.put(SHARD, n(shard)); // the shard of the aggregate's event at this sequence
         }
         header.put(PK, s(aggregateId));
         header.put(SK, n(0));
@@ -140,7 +143,8 @@ final class Snapshots {
         }
     }
 
-    Optional<GenericDomainEventEntry<byte[]>> read(String aggregateId) {
+    /** The latest snapshot as one item, payload assembled from its chunks. */
+    Optional<Map<String, AttributeValue>> read(String aggregateId) {
         for (int attempt = 1; attempt <= READ_ATTEMPTS; attempt++) {
             Map<String, AttributeValue> header = dynamoDb.getItem(b -> b.tableName(table).consistentRead(true)
                     .key(Map.of(PK, s(aggregateId), SK, n(0)))).item();
@@ -148,14 +152,14 @@ final class Snapshots {
                 return Optional.empty();
             }
             if (!header.containsKey(CHUNKS)) {
-                return Optional.of(EventItems.entry(header));
+                return Optional.of(header);
             }
             readHook.headerRead(aggregateId);
             Optional<byte[]> payload = assembleChunks(aggregateId, header);
             if (payload.isPresent()) {
                 Map<String, AttributeValue> whole = new HashMap<>(header);
                 whole.put(PAYLOAD, b(payload.get()));
-                return Optional.of(EventItems.entry(whole));
+                return Optional.of(whole);
             }
             log.debug("The chunks of the snapshot of {} at {} were replaced while being read; reading again",
                     aggregateId, header.get(SEQUENCE).n());

@@ -1,9 +1,14 @@
 package io.dagy.eventstore.support;
 
 import io.dagy.localstack.LocalAwsClients;
+import io.dagy.localstack.LocalStack;
 import io.dagy.localstack.SharedLocalStack;
 import io.dagy.tables.DagyTable;
 import io.dagy.tables.TableBootstrap;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 
 import java.util.EnumMap;
@@ -34,6 +39,20 @@ public final class TestTables {
 
     public static DynamoDbClient dynamoDb() {
         return DYNAMO_DB;
+    }
+
+    /**
+     * A client of its own to the shared DynamoDB Local whose requests pass {@code interceptors}: tests count requests
+     * with them, or lose a response the server has already acted on.
+     */
+    public static DynamoDbClient dynamoDbWith(ExecutionInterceptor... interceptors) {
+        return DynamoDbClient.builder()
+                .endpointOverride(SharedLocalStack.get().dynamoDbEndpoint())
+                .region(Region.of(LocalStack.REGION))
+                .credentialsProvider(StaticCredentialsProvider.create(
+                        AwsBasicCredentials.create(LocalStack.ACCESS_KEY, LocalStack.SECRET_KEY)))
+                .overrideConfiguration(config -> java.util.Arrays.stream(interceptors).forEach(config::addExecutionInterceptor))
+                .build();
     }
 
     public String name(DagyTable table) {
