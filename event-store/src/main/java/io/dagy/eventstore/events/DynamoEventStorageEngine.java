@@ -20,6 +20,7 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
 import software.amazon.awssdk.services.dynamodb.model.Put;
 import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
 import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
@@ -114,6 +115,38 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         this.settings = builder.settings;
         this.appendHook = builder.appendHook;
         this.snapshots = new Snapshots(dynamoDb, snapshotsTable, settings.compressionThreshold(), builder.snapshotReadHook);
+        refuseFewerShardsThanStored();
+    }
+
+    /**
+     * Refuses to start with fewer shards than the events table has used: readers would never read the shards beyond
+     * the count, so their events would go undelivered. A shard has been used once its counter exists; the counters
+     * from {@code shards} up are looked up in batches (one or a few requests, at start only).
+     */
+    private void refuseFewerShardsThanStored() {
+        List<Map<String, AttributeValue>> keys = new ArrayList<>();
+        for (int shard = settings.shards(); shard < EventStoreSettings.MAX_SHARDS; shard++) {
+            keys.add(counterKey(shard));
+        }
+        int highest = -1;
+        for (int from = 0; from < keys.size(); from += 100) {
+            Map<String, KeysAndAttributes> request = Map.of(eventsTable, KeysAndAttributes.builder()
+                    .keys(keys.subList(from, Math.min(keys.size(), from + 100))).consistentRead(true)
+                    .projectionExpression("pk").build());
+            while (!request.isEmpty()) {
+                Map<String, KeysAndAttributes> pending = request;
+                var response = dynamoDb.batchGetItem(b -> b.requestItems(pending));
+                for (Map<String, AttributeValue> counter : response.responses().getOrDefault(eventsTable, List.of())) {
+                    highest = Math.max(highest, Integer.parseInt(counter.get(PK).s().substring("counter#".length())));
+                }
+                request = response.unprocessedKeys();
+            }
+        }
+        if (highest >= 0) {
+            throw new IllegalStateException("the events table " + eventsTable + " holds events in shard " + highest
+                    + ", but DAGY_EVENT_SHARDS is " + settings.shards() + ": shards may grow, never shrink (their events"
+                    + " would never be read). Set DAGY_EVENT_SHARDS to at least " + (highest + 1) + ".");
+        }
     }
 
     public static Builder builder() {

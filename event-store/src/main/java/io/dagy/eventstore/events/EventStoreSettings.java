@@ -17,9 +17,12 @@ import java.time.Duration;
 public record EventStoreSettings(int shards, int bucketSize, Duration gapTimeout, int readBatchSize,
                                  int compressionThreshold, int appendAttempts) {
 
+    /** Most shards an event store may have. */
+    public static final int MAX_SHARDS = 256;
+
     public EventStoreSettings {
-        if (shards < 1 || shards > 256) {
-            throw new IllegalArgumentException("shards must be 1..256: " + shards);
+        if (shards < 1 || shards > MAX_SHARDS) {
+            throw new IllegalArgumentException("shards must be 1.." + MAX_SHARDS + ": " + shards);
         }
         if (bucketSize < 100) {
             throw new IllegalArgumentException("bucketSize must be at least 100: " + bucketSize);

@@ -72,7 +72,9 @@ class ShardCountChangeTest {
                 requests.merge(operation + table, 1, Integer::sum);
             }
         };
-        return engine(shards, TestTables.dynamoDbWith(counting), DynamoEventStorageEngine.AppendHook.NONE);
+        var engine = engine(shards, TestTables.dynamoDbWith(counting), DynamoEventStorageEngine.AppendHook.NONE);
+        requests.clear(); // the check of the shard count at start
+        return engine;
     }
 
     private List<Integer> storedShards(String aggregate) {
@@ -186,14 +188,26 @@ class ShardCountChangeTest {
 
     @Test
     void anAggregateInAShardThatNoLongerExistsIsRefusedRatherThanMovedSilently() {
+        var two = engine(2); // started before the table held anything in shard 2
         var three = engine(3);
         String aggregate = aggregateInShard(three, 2, "in-shard-2-");
         three.appendEvents(List.of(event(aggregate, 0)));
-        var two = engine(2);
 
         assertThatThrownBy(() -> two.appendEvents(List.of(event(aggregate, 1))))
                 .isInstanceOf(EventStoreException.class).hasMessageContaining("shard 2")
                 .hasMessageContaining("never shrink");
         assertThat(three.lastSequenceNumberFor(aggregate)).hasValue(0L);
+    }
+
+    @Test
+    void anEngineWithFewerShardsThanTheTableHasUsedRefusesToStart() {
+        var four = engine(4);
+        four.appendEvents(List.of(event(aggregateInShard(four, 3, "in-shard-3-"), 0)));
+
+        assertThat(engine(4)).isNotNull();
+        assertThat(engine(5)).isNotNull();
+        assertThatThrownBy(() -> engine(3)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("holds events in shard 3").hasMessageContaining("at least 4");
+        assertThatThrownBy(() -> engine(1)).hasMessageContaining("holds events in shard 3");
     }
 }
