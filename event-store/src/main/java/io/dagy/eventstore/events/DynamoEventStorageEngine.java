@@ -16,6 +16,11 @@ import org.axonframework.eventsourcing.snapshotting.SnapshotFilter;
 import org.axonframework.common.jdbc.PersistenceExceptionResolver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.SdkPlugin;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
@@ -27,6 +32,7 @@ import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
 import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
+import software.amazon.awssdk.services.dynamodb.model.TransactionInProgressException;
 
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -41,6 +47,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -55,6 +62,7 @@ import static io.dagy.eventstore.events.EventItems.COUNTER;
 import static io.dagy.eventstore.events.EventItems.FENCE;
 import static io.dagy.eventstore.events.EventItems.PK;
 import static io.dagy.eventstore.events.EventItems.POSITION;
+import static io.dagy.eventstore.events.EventItems.RESERVED_BY;
 import static io.dagy.eventstore.events.EventItems.SEQUENCE;
 import static io.dagy.eventstore.events.EventItems.SHARD;
 import static io.dagy.eventstore.events.EventItems.SK;
@@ -87,6 +95,14 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
     private static final int MAX_TRACKED_GAPS = 100_000;
     /** Aggregates whose shard this engine remembers (about 100 bytes each). */
     private static final int KNOWN_SHARDS = 50_000;
+    /**
+     * Counter updates and append transactions are retried by the engine, not the SDK: the SDK would back off while
+     * the writer holds reserved positions, and would send a counter update whose answer was lost without knowing.
+     */
+    private static final SdkPlugin NO_SDK_RETRIES = config -> config.overrideConfiguration(
+            override -> override.retryStrategy(AwsRetryStrategy.doNotRetry()));
+    /** Calls of one counter update or one transaction while DynamoDB throttles it or its outcome is unknown. */
+    private static final int REQUEST_ATTEMPTS = 5;
 
     private final DynamoDbClient dynamoDb;
     private final String eventsTable;
@@ -192,10 +208,21 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
                 }
             });
             try {
-                dynamoDb.transactWriteItems(b -> b.transactItems(items));
+                write(items);
                 pending.stream().filter(e -> e.aggregateId() != null)
                         .forEach(e -> knownShards.saw(e.aggregateId(), e.sequence(), e.shard()));
                 return;
+            } catch (Throttled throttled) {
+                // DynamoDB did not apply the transaction. Close our positions before waiting, not after: waiting
+                // while holding them would hold back every reader of the shard, and past the gap timeout they would
+                // be fenced anyway
+                fenceReserved(firstPositions, byShard);
+                if (attempt >= settings.appendAttempts()) {
+                    throw new EventStoreException("could not append " + events.size() + " events: throttled "
+                            + attempt + " times", throttled.getCause());
+                }
+                log.debug("Append attempt {} throttled, retrying at new positions", attempt);
+                backOffThrottled(attempt);
             } catch (TransactionCanceledException cancelled) {
                 // Nothing of the transaction was written: close our reserved positions so readers need not wait.
                 fenceReserved(firstPositions, byShard);
@@ -295,19 +322,104 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         }
     }
 
+    /** Reserves positions in each shard of the unit of work; the first reserved position by shard. */
     private Map<Integer, Long> reserve(Map<Integer, List<PendingEvent>> byShard) {
         Map<Integer, Long> first = new HashMap<>();
-        byShard.forEach((shard, events) -> {
-            var response = dynamoDb.updateItem(b -> b.tableName(eventsTable)
-                    .key(counterKey(shard))
-                    .updateExpression("ADD #next :count")
-                    .expressionAttributeNames(Map.of("#next", COUNTER))
-                    .expressionAttributeValues(Map.of(":count", n(events.size())))
-                    .returnValues(ReturnValue.UPDATED_NEW));
-            long last = longOf(response.attributes(), COUNTER);
-            first.put(shard, last - events.size() + 1);
-        });
+        try {
+            byShard.forEach((shard, events) -> first.put(shard, reserve(shard, events.size())));
+        } catch (RuntimeException failed) {
+            fenceReserved(first, byShard); // the shards reserved before one failed
+            throw failed;
+        }
         return first;
+    }
+
+    /**
+     * Reserves {@code count} positions in a shard with an atomic {@code ADD} on its counter and returns the first.
+     * The engine retries the update itself: throttled, it was not applied and is sent again after a pause; with an
+     * unknown outcome (a 5xx, a lost connection) it is sent again at once, and may then reserve twice. The update
+     * records a token of this reservation on the counter and returns the previous one: if the previous reservation
+     * carries our token, our lost call did land, just before this one, and its positions are fenced here so readers
+     * need not wait for the gap timeout. (If another writer reserved in between, readers fence them after the gap
+     * timeout: a pause of the shard, never a loss.)
+     */
+    private long reserve(int shard, int count) {
+        String token = UUID.randomUUID().toString();
+        for (int call = 1; ; call++) {
+            try {
+                var response = dynamoDb.updateItem(b -> b.tableName(eventsTable)
+                        .key(counterKey(shard))
+                        .updateExpression("ADD #next :count SET #by = :token")
+                        .expressionAttributeNames(Map.of("#next", COUNTER, "#by", RESERVED_BY))
+                        .expressionAttributeValues(Map.of(":count", n(count), ":token", s(token)))
+                        .returnValues(ReturnValue.UPDATED_OLD)
+                        .overrideConfiguration(o -> o.addPlugin(NO_SDK_RETRIES)));
+                Map<String, AttributeValue> before = response.attributes();
+                long previous = before != null && before.containsKey(COUNTER) ? longOf(before, COUNTER) : 0;
+                if (call > 1 && before != null && before.containsKey(RESERVED_BY) && token.equals(before.get(RESERVED_BY).s())) {
+                    log.debug("A reservation in shard {} landed although its answer was lost; fencing its positions", shard);
+                    for (long position = previous - count + 1; position <= previous; position++) {
+                        fenceQuietly(shard, position);
+                    }
+                }
+                return previous + 1;
+            } catch (SdkException failed) {
+                boolean throttled = isThrottling(failed);
+                if (call >= REQUEST_ATTEMPTS || !throttled && !outcomeUnknown(failed)) {
+                    throw failed;
+                }
+                if (throttled) {
+                    backOffThrottled(call);
+                }
+            }
+        }
+    }
+
+    /**
+     * Writes the transaction, retrying it with the same client request token while its outcome is unknown (DynamoDB
+     * applies a token once). A retry that finds a position fenced meanwhile is cancelled like any other attempt.
+     *
+     * @throws Throttled                   DynamoDB refused it for throughput; nothing was applied
+     * @throws TransactionCanceledException a condition failed or transactions conflicted; nothing was applied
+     */
+    private void write(List<TransactWriteItem> items) {
+        String token = UUID.randomUUID().toString();
+        for (int call = 1; ; call++) {
+            try {
+                dynamoDb.transactWriteItems(b -> b.transactItems(items).clientRequestToken(token)
+                        .overrideConfiguration(o -> o.addPlugin(NO_SDK_RETRIES)));
+                return;
+            } catch (TransactionCanceledException cancelled) {
+                throw cancelled;
+            } catch (SdkException failed) {
+                if (isThrottling(failed)) {
+                    throw new Throttled(failed);
+                }
+                if (call >= REQUEST_ATTEMPTS || !outcomeUnknown(failed)) {
+                    // the transaction may have landed: its positions are not fenced (readers do it if it did not)
+                    throw failed;
+                }
+                log.debug("Append transaction failed with an unknown outcome ({}), sending it again", failed.toString());
+            }
+        }
+    }
+
+    /** A transaction DynamoDB refused for throughput, so did not apply. */
+    private static final class Throttled extends RuntimeException {
+        Throttled(SdkException cause) {
+            super(cause.getMessage(), cause, false, false);
+        }
+    }
+
+    private static boolean isThrottling(SdkException failed) {
+        return failed instanceof AwsServiceException service && service.isThrottlingException();
+    }
+
+    /** Whether a failed request may have been applied: no answer, a server error, or a transaction still in progress. */
+    private static boolean outcomeUnknown(SdkException failed) {
+        return failed instanceof SdkClientException
+                || failed instanceof TransactionInProgressException
+                || failed instanceof AwsServiceException service && service.statusCode() >= 500;
     }
 
     private Map<String, AttributeValue> streamItem(PendingEvent event, long position) {
@@ -334,9 +446,19 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
     private void fenceReserved(Map<Integer, Long> firstPositions, Map<Integer, List<PendingEvent>> byShard) {
         firstPositions.forEach((shard, first) -> {
             for (long p = first; p < first + byShard.get(shard).size(); p++) {
-                fence(shard, p);
+                fenceQuietly(shard, p);
             }
         });
+    }
+
+    /** Fences a position this writer gave up; if that fails too, readers fence it after the gap timeout. */
+    private void fenceQuietly(int shard, long position) {
+        try {
+            fence(shard, position);
+        } catch (SdkException failed) {
+            log.debug("Could not fence position {} of shard {} ({}); readers will after the gap timeout", position,
+                    shard, failed.toString());
+        }
     }
 
     /** Writes a fence at a position unless something is there. Returns whether the fence was written. */
@@ -359,8 +481,18 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
     }
 
     private static void backOff(int attempt) {
+        pause(ThreadLocalRandom.current().nextLong(1, 5L * Math.min(attempt, 10)));
+    }
+
+    /** After throttling: 25 ms doubled per attempt up to 2 s, half of it random. Positions are never held meanwhile. */
+    private static void backOffThrottled(int attempt) {
+        long ceiling = Math.min(2_000, 25L << Math.min(attempt - 1, 10));
+        pause(ceiling / 2 + ThreadLocalRandom.current().nextLong(ceiling / 2 + 1));
+    }
+
+    private static void pause(long millis) {
         try {
-            Thread.sleep(ThreadLocalRandom.current().nextLong(1, 5L * Math.min(attempt, 10)));
+            Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new EventStoreException("interrupted while retrying an append", e);
