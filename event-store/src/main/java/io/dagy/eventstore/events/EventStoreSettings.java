@@ -5,9 +5,10 @@ import java.time.Duration;
 /**
  * Tuning of the DynamoDB event store.
  *
- * @param shards               independent position streams; an aggregate always lives in one. More shards raise the
- *                             append ceiling (each takes about 1,000 counter writes/s on AWS) at the cost of one query
- *                             per shard per poll. May grow, never shrink, once events exist
+ * @param shards               independent position streams; an aggregate always lives in one (that of its first event,
+ *                             kept when this grows). More shards raise the append ceiling (each takes about 1,000
+ *                             counter writes/s on AWS) at the cost of one query per shard per poll. May grow, never
+ *                             shrink, once events exist: the engine refuses to start with fewer than the table used
  * @param bucketSize           positions per stream partition
  * @param gapTimeout           how long a reader waits for a reserved position before fencing it
  * @param readBatchSize        events read per query
