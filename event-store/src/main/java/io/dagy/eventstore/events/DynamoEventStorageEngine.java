@@ -93,7 +93,7 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
     /** Largest range of positions a reader marks as seen-missing at once; beyond it, the rest waits its turn. */
     private static final int MAX_GAP_RANGE = 10_000;
     private static final int MAX_TRACKED_GAPS = 100_000;
-    /** Aggregates whose shard this engine remembers (about 100 bytes each). */
+    /** Aggregates whose shard this engine remembers (some 150 bytes each, so under 10 MB). */
     private static final int KNOWN_SHARDS = 50_000;
     /**
      * Counter updates and append transactions are retried by the engine, not the SDK: the SDK would back off while
@@ -237,7 +237,11 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
                             + " attempts (positions fenced by readers or conflicting transactions)", cancelled);
                 }
                 log.debug("Append attempt {} cancelled ({}), retrying at new positions", attempt, reasons);
-                backOff(attempt);
+                if (reasons.stream().anyMatch(reason -> "ThrottlingError".equals(reason.code()))) {
+                    backOffThrottled(attempt);
+                } else {
+                    backOff(attempt);
+                }
             }
         }
     }
