@@ -16,10 +16,16 @@ import org.axonframework.eventsourcing.snapshotting.SnapshotFilter;
 import org.axonframework.common.jdbc.PersistenceExceptionResolver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.SdkPlugin;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
 import software.amazon.awssdk.services.dynamodb.model.Put;
 import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
 import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
@@ -27,6 +33,7 @@ import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
 import software.amazon.awssdk.services.dynamodb.model.TransactionConflictException;
+import software.amazon.awssdk.services.dynamodb.model.TransactionInProgressException;
 
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -41,6 +48,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -55,6 +63,7 @@ import static io.dagy.eventstore.events.EventItems.COUNTER;
 import static io.dagy.eventstore.events.EventItems.FENCE;
 import static io.dagy.eventstore.events.EventItems.PK;
 import static io.dagy.eventstore.events.EventItems.POSITION;
+import static io.dagy.eventstore.events.EventItems.RESERVED_BY;
 import static io.dagy.eventstore.events.EventItems.SEQUENCE;
 import static io.dagy.eventstore.events.EventItems.SHARD;
 import static io.dagy.eventstore.events.EventItems.SK;
@@ -85,6 +94,16 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
     /** Largest range of positions a reader marks as seen-missing at once; beyond it, the rest waits its turn. */
     private static final int MAX_GAP_RANGE = 10_000;
     private static final int MAX_TRACKED_GAPS = 100_000;
+    /** Aggregates whose shard this engine remembers (some 150 bytes each, so under 10 MB). */
+    private static final int KNOWN_SHARDS = 50_000;
+    /**
+     * Counter updates and append transactions are retried by the engine, not the SDK: the SDK would back off while
+     * the writer holds reserved positions, and would send a counter update whose answer was lost without knowing.
+     */
+    private static final SdkPlugin NO_SDK_RETRIES = config -> config.overrideConfiguration(
+            override -> override.retryStrategy(AwsRetryStrategy.doNotRetry()));
+    /** Calls of one counter update or one transaction while DynamoDB throttles it or its outcome is unknown. */
+    private static final int REQUEST_ATTEMPTS = 5;
 
     private final DynamoDbClient dynamoDb;
     private final String eventsTable;
@@ -102,6 +121,8 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
     });
     /** The last counter read per shard: a reader at the tail reuses it briefly rather than read it on every poll. */
     private final Map<Integer, CounterReading> counterReadings = new ConcurrentHashMap<>();
+    /** The shard of each recently read or written aggregate's newest event, so appends need not look it up. */
+    private final KnownShards knownShards = new KnownShards(KNOWN_SHARDS);
 
     protected DynamoEventStorageEngine(Builder builder) {
         super(builder);
@@ -110,7 +131,39 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         this.snapshotsTable = builder.snapshotsTable;
         this.settings = builder.settings;
         this.appendHook = builder.appendHook;
-        this.snapshots = new Snapshots(dynamoDb, snapshotsTable, settings.compressionThreshold());
+        this.snapshots = new Snapshots(dynamoDb, snapshotsTable, settings.compressionThreshold(), builder.snapshotReadHook);
+        refuseFewerShardsThanStored();
+    }
+
+    /**
+     * Refuses to start with fewer shards than the events table has used: readers would never read the shards beyond
+     * the count, so their events would go undelivered. A shard has been used once its counter exists; the counters
+     * from {@code shards} up are looked up in batches (one or a few requests, at start only).
+     */
+    private void refuseFewerShardsThanStored() {
+        List<Map<String, AttributeValue>> keys = new ArrayList<>();
+        for (int shard = settings.shards(); shard < EventStoreSettings.MAX_SHARDS; shard++) {
+            keys.add(counterKey(shard));
+        }
+        int highest = -1;
+        for (int from = 0; from < keys.size(); from += 100) {
+            Map<String, KeysAndAttributes> request = Map.of(eventsTable, KeysAndAttributes.builder()
+                    .keys(keys.subList(from, Math.min(keys.size(), from + 100))).consistentRead(true)
+                    .projectionExpression("pk").build());
+            while (!request.isEmpty()) {
+                Map<String, KeysAndAttributes> pending = request;
+                var response = dynamoDb.batchGetItem(b -> b.requestItems(pending));
+                for (Map<String, AttributeValue> counter : response.responses().getOrDefault(eventsTable, List.of())) {
+                    highest = Math.max(highest, Integer.parseInt(counter.get(PK).s().substring("counter#".length())));
+                }
+                request = response.unprocessedKeys();
+            }
+        }
+        if (highest >= 0) {
+            throw new IllegalStateException("the events table " + eventsTable + " holds events in shard " + highest
+                    + ", but DAGY_EVENT_SHARDS is " + settings.shards() + ": shards may grow, never shrink (their events"
+                    + " would never be read). Set DAGY_EVENT_SHARDS to at least " + (highest + 1) + ".");
+        }
     }
 
     public static Builder builder() {
@@ -128,7 +181,8 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         if (events.isEmpty()) {
             return;
         }
-        List<PendingEvent> pending = events.stream().map(e -> pending(e, serializer)).toList();
+        Map<String, Integer> aggregateShards = new HashMap<>();
+        List<PendingEvent> pending = events.stream().map(e -> pending(e, serializer, aggregateShards)).toList();
         checkLimits(pending);
         Map<Integer, List<PendingEvent>> byShard = new LinkedHashMap<>();
         pending.forEach(e -> byShard.computeIfAbsent(e.shard(), k -> new ArrayList<>()).add(e));
@@ -155,8 +209,21 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
                 }
             });
             try {
-                dynamoDb.transactWriteItems(b -> b.transactItems(items));
+                write(items);
+                pending.stream().filter(e -> e.aggregateId() != null)
+                        .forEach(e -> knownShards.saw(e.aggregateId(), e.sequence(), e.shard()));
                 return;
+            } catch (Throttled throttled) {
+                // DynamoDB did not apply the transaction. Close our positions before waiting, not after: waiting
+                // while holding them would hold back every reader of the shard, and past the gap timeout they would
+                // be fenced anyway
+                fenceReserved(firstPositions, byShard);
+                if (attempt >= settings.appendAttempts()) {
+                    throw new EventStoreException("could not append " + events.size() + " events: throttled "
+                            + attempt + " times", throttled.getCause());
+                }
+                log.debug("Append attempt {} throttled, retrying at new positions", attempt);
+                backOffThrottled(attempt);
             } catch (TransactionCanceledException cancelled) {
                 // Nothing of the transaction was written: close our reserved positions so readers need not wait.
                 fenceReserved(firstPositions, byShard);
@@ -171,26 +238,71 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
                             + " attempts (positions fenced by readers or conflicting transactions)", cancelled);
                 }
                 log.debug("Append attempt {} cancelled ({}), retrying at new positions", attempt, reasons);
-                backOff(attempt);
+                if (reasons.stream().anyMatch(reason -> "ThrottlingError".equals(reason.code()))) {
+                    backOffThrottled(attempt);
+                } else {
+                    backOff(attempt);
+                }
             }
         }
     }
 
-    private PendingEvent pending(EventMessage<?> event, Serializer serializer) {
+    /** An event ready to write; {@code aggregateShards} holds the shard of each aggregate of the unit of work. */
+    private PendingEvent pending(EventMessage<?> event, Serializer serializer, Map<String, Integer> aggregateShards) {
         Map<String, AttributeValue> attributes = EventItems.attributes(event, serializer, settings.compressionThreshold());
-        String aggregateId = null;
-        long sequence = 0;
         if (event instanceof DomainEventMessage<?> domain && domain.getAggregateIdentifier() != null) {
-            aggregateId = domain.getAggregateIdentifier();
-            sequence = domain.getSequenceNumber();
+            String aggregateId = domain.getAggregateIdentifier();
+            long sequence = domain.getSequenceNumber();
+            // Axon appends an aggregate's events in sequence order: the first one decides the shard
+            int shard = aggregateShards.computeIfAbsent(aggregateId, id -> shardForAppend(id, sequence));
+            return new PendingEvent(event, aggregateId, sequence, shard, attributes);
         }
-        String shardKey = aggregateId != null ? aggregateId : event.getIdentifier();
-        return new PendingEvent(event, aggregateId, sequence, shardOf(shardKey), attributes);
+        return new PendingEvent(event, null, 0, shardOf(event.getIdentifier()), attributes);
     }
 
-    /** The shard of an aggregate (or of a plain event, by its id). {@code String.hashCode} is fixed by the JLS. */
+    /**
+     * The shard of a new aggregate, or of a plain event by its id: a hash modulo the shard count. {@code String.hashCode}
+     * is fixed by the JLS, so every node agrees. An existing aggregate's events go where its previous event is
+     * ({@link #shardForAppend}), so this decides an aggregate's shard once, with its first event.
+     */
     int shardOf(String key) {
         return Math.floorMod(key.hashCode(), settings.shards());
+    }
+
+    /**
+     * The shard for an aggregate's events from {@code sequence} on: that of its event {@code sequence - 1}. Readers
+     * deliver a shard in position order, so an aggregate keeps its order only while its events share a shard; the
+     * hash would move it to another shard when {@code shards} grows, and a gap in the old shard would then let event
+     * n+1 overtake event n. The shard is known without a read when this engine has just read or written that event
+     * (the usual case: the aggregate was loaded, or its cached version checked, just before); otherwise it costs one
+     * strongly consistent read of that event.
+     */
+    private int shardForAppend(String aggregateId, long sequence) {
+        if (sequence == 0) {
+            return shardOf(aggregateId);
+        }
+        Integer shard = knownShards.shardAt(aggregateId, sequence - 1);
+        if (shard == null) {
+            Map<String, AttributeValue> previous = dynamoDb.getItem(b -> b.tableName(eventsTable).consistentRead(true)
+                    .key(Map.of(PK, s(aggregateKey(aggregateId)), SK, n(sequence - 1)))
+                    .projectionExpression("#shard").expressionAttributeNames(Map.of("#shard", SHARD))).item();
+            // no previous event: the append is not Axon's next event of an existing aggregate; the hash decides
+            shard = previous == null || !previous.containsKey(SHARD) ? shardOf(aggregateId) : (int) longOf(previous, SHARD);
+        }
+        if (shard >= settings.shards()) {
+            throw new EventStoreException("aggregate " + aggregateId + " lives in shard " + shard + ", but only "
+                    + settings.shards() + " shards are configured (DAGY_EVENT_SHARDS): shards may grow, never shrink,"
+                    + " or the aggregate's events would go unread. Nothing was written.");
+        }
+        return shard;
+    }
+
+    /** Remembers the shard of an aggregate item just read, for the next append to that aggregate. */
+    private Map<String, AttributeValue> sawAggregateItem(Map<String, AttributeValue> item) {
+        if (item.containsKey(SHARD) && item.containsKey(EventItems.AGGREGATE)) {
+            knownShards.saw(item.get(EventItems.AGGREGATE).s(), longOf(item, SEQUENCE), (int) longOf(item, SHARD));
+        }
+        return item;
     }
 
     private void checkLimits(List<PendingEvent> events) {
@@ -215,19 +327,104 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         }
     }
 
+    /** Reserves positions in each shard of the unit of work; the first reserved position by shard. */
     private Map<Integer, Long> reserve(Map<Integer, List<PendingEvent>> byShard) {
         Map<Integer, Long> first = new HashMap<>();
-        byShard.forEach((shard, events) -> {
-            var response = dynamoDb.updateItem(b -> b.tableName(eventsTable)
-                    .key(counterKey(shard))
-                    .updateExpression("ADD #next :count")
-                    .expressionAttributeNames(Map.of("#next", COUNTER))
-                    .expressionAttributeValues(Map.of(":count", n(events.size())))
-                    .returnValues(ReturnValue.UPDATED_NEW));
-            long last = longOf(response.attributes(), COUNTER);
-            first.put(shard, last - events.size() + 1);
-        });
+        try {
+            byShard.forEach((shard, events) -> first.put(shard, reserve(shard, events.size())));
+        } catch (RuntimeException failed) {
+            fenceReserved(first, byShard); // the shards reserved before one failed
+            throw failed;
+        }
         return first;
+    }
+
+    /**
+     * Reserves {@code count} positions in a shard with an atomic {@code ADD} on its counter and returns the first.
+     * The engine retries the update itself: throttled, it was not applied and is sent again after a pause; with an
+     * unknown outcome (a 5xx, a lost connection) it is sent again at once, and may then reserve twice. The update
+     * records a token of this reservation on the counter and returns the previous one: if the previous reservation
+     * carries our token, our lost call did land, just before this one, and its positions are fenced here so readers
+     * need not wait for the gap timeout. (If another writer reserved in between, readers fence them after the gap
+     * timeout: a pause of the shard, never a loss.)
+     */
+    private long reserve(int shard, int count) {
+        String token = UUID.randomUUID().toString();
+        for (int call = 1; ; call++) {
+            try {
+                var response = dynamoDb.updateItem(b -> b.tableName(eventsTable)
+                        .key(counterKey(shard))
+                        .updateExpression("ADD #next :count SET #by = :token")
+                        .expressionAttributeNames(Map.of("#next", COUNTER, "#by", RESERVED_BY))
+                        .expressionAttributeValues(Map.of(":count", n(count), ":token", s(token)))
+                        .returnValues(ReturnValue.UPDATED_OLD)
+                        .overrideConfiguration(o -> o.addPlugin(NO_SDK_RETRIES)));
+                Map<String, AttributeValue> before = response.attributes();
+                long previous = before != null && before.containsKey(COUNTER) ? longOf(before, COUNTER) : 0;
+                if (call > 1 && before != null && before.containsKey(RESERVED_BY) && token.equals(before.get(RESERVED_BY).s())) {
+                    log.debug("A reservation in shard {} landed although its answer was lost; fencing its positions", shard);
+                    for (long position = previous - count + 1; position <= previous; position++) {
+                        fenceQuietly(shard, position);
+                    }
+                }
+                return previous + 1;
+            } catch (SdkException failed) {
+                boolean throttled = isThrottling(failed);
+                if (call >= REQUEST_ATTEMPTS || !throttled && !outcomeUnknown(failed)) {
+                    throw failed;
+                }
+                if (throttled) {
+                    backOffThrottled(call);
+                }
+            }
+        }
+    }
+
+    /**
+     * Writes the transaction, retrying it with the same client request token while its outcome is unknown (DynamoDB
+     * applies a token once). A retry that finds a position fenced meanwhile is cancelled like any other attempt.
+     *
+     * @throws Throttled                   DynamoDB refused it for throughput; nothing was applied
+     * @throws TransactionCanceledException a condition failed or transactions conflicted; nothing was applied
+     */
+    private void write(List<TransactWriteItem> items) {
+        String token = UUID.randomUUID().toString();
+        for (int call = 1; ; call++) {
+            try {
+                dynamoDb.transactWriteItems(b -> b.transactItems(items).clientRequestToken(token)
+                        .overrideConfiguration(o -> o.addPlugin(NO_SDK_RETRIES)));
+                return;
+            } catch (TransactionCanceledException cancelled) {
+                throw cancelled;
+            } catch (SdkException failed) {
+                if (isThrottling(failed)) {
+                    throw new Throttled(failed);
+                }
+                if (call >= REQUEST_ATTEMPTS || !outcomeUnknown(failed)) {
+                    // the transaction may have landed: its positions are not fenced (readers do it if it did not)
+                    throw failed;
+                }
+                log.debug("Append transaction failed with an unknown outcome ({}), sending it again", failed.toString());
+            }
+        }
+    }
+
+    /** A transaction DynamoDB refused for throughput, so did not apply. */
+    private static final class Throttled extends RuntimeException {
+        Throttled(SdkException cause) {
+            super(cause.getMessage(), cause, false, false);
+        }
+    }
+
+    private static boolean isThrottling(SdkException failed) {
+        return failed instanceof AwsServiceException service && service.isThrottlingException();
+    }
+
+    /** Whether a failed request may have been applied: no answer, a server error, or a transaction still in progress. */
+    private static boolean outcomeUnknown(SdkException failed) {
+        return failed instanceof SdkClientException
+                || failed instanceof TransactionInProgressException
+                || failed instanceof AwsServiceException service && service.statusCode() >= 500;
     }
 
     private Map<String, AttributeValue> streamItem(PendingEvent event, long position) {
@@ -254,9 +451,19 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
     private void fenceReserved(Map<Integer, Long> firstPositions, Map<Integer, List<PendingEvent>> byShard) {
         firstPositions.forEach((shard, first) -> {
             for (long p = first; p < first + byShard.get(shard).size(); p++) {
-                fence(shard, p);
+                fenceQuietly(shard, p);
             }
         });
+    }
+
+    /** Fences a position this writer gave up; if that fails too, readers fence it after the gap timeout. */
+    private void fenceQuietly(int shard, long position) {
+        try {
+            fence(shard, position);
+        } catch (SdkException failed) {
+            log.debug("Could not fence position {} of shard {} ({}); readers will after the gap timeout", position,
+                    shard, failed.toString());
+        }
     }
 
     /**
@@ -286,8 +493,18 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
     }
 
     private static void backOff(int attempt) {
+        pause(ThreadLocalRandom.current().nextLong(1, 5L * Math.min(attempt, 10)));
+    }
+
+    /** After throttling: 25 ms doubled per attempt up to 2 s, half of it random. Positions are never held meanwhile. */
+    private static void backOffThrottled(int attempt) {
+        long ceiling = Math.min(2_000, 25L << Math.min(attempt - 1, 10));
+        pause(ceiling / 2 + ThreadLocalRandom.current().nextLong(ceiling / 2 + 1));
+    }
+
+    private static void pause(long millis) {
         try {
-            Thread.sleep(ThreadLocalRandom.current().nextLong(1, 5L * Math.min(attempt, 10)));
+            Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new EventStoreException("interrupted while retrying an append", e);
@@ -565,7 +782,7 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
                         .limit(settings.readBatchSize())
                         .build())
                 .items().stream()
-                .map(EventItems::entry);
+                .map(item -> EventItems.entry(sawAggregateItem(item)));
     }
 
     @Override
@@ -574,17 +791,20 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
                 .keyConditionExpression("pk = :pk")
                 .expressionAttributeValues(Map.of(":pk", s(aggregateKey(aggregateIdentifier))))
                 .scanIndexForward(false).limit(1).consistentRead(true)).items();
-        return items.isEmpty() ? Optional.empty() : Optional.of(longOf(items.get(0), SEQUENCE));
+        return items.isEmpty() ? Optional.empty() : Optional.of(longOf(sawAggregateItem(items.get(0)), SEQUENCE));
     }
 
     @Override
     protected void storeSnapshot(DomainEventMessage<?> snapshot, Serializer serializer) {
-        snapshots.store(snapshot, serializer);
+        // the snapshotter read the aggregate up to the snapshot's sequence just now: its shard rides along, so an
+        // append right after loading from this snapshot needs no lookup
+        snapshots.store(snapshot, serializer,
+                knownShards.shardAt(snapshot.getAggregateIdentifier(), snapshot.getSequenceNumber()));
     }
 
     @Override
     protected Stream<? extends DomainEventData<?>> readSnapshotData(String aggregateIdentifier) {
-        return snapshots.read(aggregateIdentifier).stream();
+        return snapshots.read(aggregateIdentifier).stream().map(item -> EventItems.entry(sawAggregateItem(item)));
     }
 
     // ---------------------------------------------------------------- keys
@@ -621,6 +841,7 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         private String snapshotsTable;
         private EventStoreSettings settings = EventStoreSettings.defaults();
         private AppendHook appendHook = AppendHook.NONE;
+        private Snapshots.ReadHook snapshotReadHook = Snapshots.ReadHook.NONE;
 
         public Builder dynamoDb(DynamoDbClient dynamoDb) {
             this.dynamoDb = dynamoDb;
@@ -640,6 +861,11 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
 
         Builder appendHook(AppendHook appendHook) {
             this.appendHook = appendHook;
+            return this;
+        }
+
+        Builder snapshotReadHook(Snapshots.ReadHook snapshotReadHook) {
+            this.snapshotReadHook = snapshotReadHook;
             return this;
         }
 

@@ -34,6 +34,8 @@ final class EventItems {
     static final String SHARD = "shard";
     static final String POSITION = "pos";
     static final String COUNTER = "next";
+    /** On a counter: a token of the last reservation, so a writer can tell that its own lost call landed. */
+    static final String RESERVED_BY = "by";
 
     /** Bytes of item budget kept for everything but payload and metadata (keys, ids, types, timestamp). */
     static final int ITEM_OVERHEAD = 2 * 1024;

@@ -5,9 +5,10 @@ import java.time.Duration;
 /**
  * Tuning of the DynamoDB event store.
  *
- * @param shards               independent position streams; an aggregate always lives in one. More shards raise the
- *                             append ceiling (each takes about 1,000 counter writes/s on AWS) at the cost of one query
- *                             per shard per poll. May grow, never shrink, once events exist
+ * @param shards               independent position streams; an aggregate always lives in one (that of its first event,
+ *                             kept when this grows). More shards raise the append ceiling (each takes about 1,000
+ *                             counter writes/s on AWS) at the cost of one query per shard per poll. May grow, never
+ *                             shrink, once events exist: the engine refuses to start with fewer than the table used
  * @param bucketSize           positions per stream partition
  * @param gapTimeout           how long a reader waits for a reserved position before fencing it
  * @param readBatchSize        events read per query
@@ -17,9 +18,12 @@ import java.time.Duration;
 public record EventStoreSettings(int shards, int bucketSize, Duration gapTimeout, int readBatchSize,
                                  int compressionThreshold, int appendAttempts) {
 
+    /** Most shards an event store may have. */
+    public static final int MAX_SHARDS = 256;
+
     public EventStoreSettings {
-        if (shards < 1 || shards > 256) {
-            throw new IllegalArgumentException("shards must be 1..256: " + shards);
+        if (shards < 1 || shards > MAX_SHARDS) {
+            throw new IllegalArgumentException("shards must be 1.." + MAX_SHARDS + ": " + shards);
         }
         if (bucketSize < 100) {
             throw new IllegalArgumentException("bucketSize must be at least 100: " + bucketSize);

@@ -1,6 +1,7 @@
 package io.dagy.eventstore.support;
 
 import io.dagy.localstack.LocalAwsClients;
+import io.dagy.localstack.LocalStack;
 import io.dagy.localstack.SharedLocalStack;
 import io.dagy.tables.DagyTable;
 import io.dagy.tables.TableBootstrap;
