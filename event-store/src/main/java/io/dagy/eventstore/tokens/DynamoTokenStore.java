@@ -136,6 +136,21 @@ public final class DynamoTokenStore implements TokenStore {
         return fetchToken(processorName, segment.getSegmentId());
     }
 
+    /**
+     * The token stored for a segment, read without claiming it (for status pages, operators and tests); null if the
+     * segment holds none.
+     *
+     * @throws UnableToClaimTokenException if the segment does not exist
+     */
+    public TrackingToken storedToken(String processorName, int segment) {
+        var item = dynamoDb.getItem(b -> b.tableName(table).key(key(processorName, segment)).consistentRead(true)).item();
+        if (item == null || item.isEmpty()) {
+            throw new UnableToClaimTokenException("Segment " + segment + " of processor '" + processorName
+                    + "' has not been initialized");
+        }
+        return deserialize(item);
+    }
+
     @Override
     public void extendClaim(String processorName, int segment) {
         change(processorName, segment, TokenChange::extend, () -> {

@@ -87,6 +87,18 @@ class DynamoTokenStoreTest {
     }
 
     @Test
+    void theStoredTokenCanBeReadWithoutClaimingTheSegment() {
+        nodeA.initializeTokenSegments(PROCESSOR, 1);
+        nodeA.fetchToken(PROCESSOR, 0);
+        nodeA.storeToken(token(2, 5), PROCESSOR, 0);
+
+        assertThat(nodeB.storedToken(PROCESSOR, 0)).isEqualTo(token(2, 5));
+        nodeA.storeToken(token(3, 5), PROCESSOR, 0); // still node A's
+        assertThatThrownBy(() -> nodeB.fetchToken(PROCESSOR, 0)).isInstanceOf(UnableToClaimTokenException.class);
+        assertThatThrownBy(() -> nodeB.storedToken(PROCESSOR, 7)).hasMessageContaining("has not been initialized");
+    }
+
+    @Test
     void extendingAClaimKeepsItAliveAndOnlyTheOwnerCanExtend() {
         nodeA.initializeTokenSegments(PROCESSOR, 1);
         nodeA.fetchToken(PROCESSOR, 0);
