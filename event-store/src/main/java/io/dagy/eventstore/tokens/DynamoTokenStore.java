@@ -1,5 +1,6 @@
 package io.dagy.eventstore.tokens;
 
+import io.dagy.eventstore.events.StoredTokens;
 import io.dagy.eventstore.tx.DynamoTransaction;
 import io.dagy.eventstore.tx.DynamoTransaction.ItemKey;
 import io.dagy.eventstore.tx.DynamoTransactionManager;
@@ -37,6 +38,10 @@ import java.util.UUID;
  * Axon's token store on DynamoDB: one item per processor segment ({@code pk} = processor, {@code sk} = segment) with
  * the serialized token, its owner and when the owner last claimed it. A claim is a conditional update, so two nodes
  * never hold a segment at once; a claim not extended within {@code claimTimeout} may be taken over.
+ *
+ * <p>A segment always holds a position: tokens are stored and handed out as {@link StoredTokens#canonical} makes them
+ * (no token is the tail; a merged token is the lower position of its halves). A pooled processor can only serve
+ * segments at different positions from one stream if it knows each position.
  *
  * <p>Writes that return nothing (storing, releasing, extending, deleting, initializing a segment) join the
  * {@link DynamoTransaction} open on the thread, so a processor's token commits with its handlers' effects. Changes to
@@ -277,15 +282,10 @@ public final class DynamoTokenStore implements TokenStore {
         if (change.tokenSet) {
             condition = CLAIMABLE;
             values.put(":expiry", n(now - claimTimeout.toMillis()));
-            if (change.token == null) {
-                removes.add("#token");
-                removes.add("tokenType");
-            } else {
-                sets.add("#token = :token");
-                sets.add("tokenType = :type");
-                values.put(":token", AttributeValue.fromB(SdkBytes.fromByteArray(change.token.getData())));
-                values.put(":type", s(change.token.getType().getName()));
-            }
+            sets.add("#token = :token");
+            sets.add("tokenType = :type");
+            values.put(":token", AttributeValue.fromB(SdkBytes.fromByteArray(change.token.getData())));
+            values.put(":type", s(change.token.getType().getName()));
         }
         if (change.release) {
             removes.add("#owner");
@@ -372,22 +372,21 @@ public final class DynamoTokenStore implements TokenStore {
     }
 
     private static void putToken(Map<String, AttributeValue> item, SerializedObject<byte[]> token) {
-        if (token != null) {
-            item.put(TOKEN, AttributeValue.fromB(SdkBytes.fromByteArray(token.getData())));
-            item.put(TOKEN_TYPE, s(token.getType().getName()));
-        }
+        item.put(TOKEN, AttributeValue.fromB(SdkBytes.fromByteArray(token.getData())));
+        item.put(TOKEN_TYPE, s(token.getType().getName()));
     }
 
+    /** Stores the position a token stands for ({@link StoredTokens}): never a stream's own token, never none. */
     private SerializedObject<byte[]> serialize(TrackingToken token) {
-        return token == null ? null : serializer.serialize(token, byte[].class);
+        return serializer.serialize(StoredTokens.canonical(token), byte[].class);
     }
 
     private TrackingToken deserialize(Map<String, AttributeValue> item) {
         if (!item.containsKey(TOKEN)) {
-            return null;
+            return StoredTokens.canonical(null); // stored before segments always held a position
         }
-        return serializer.deserialize(new SimpleSerializedObject<>(item.get(TOKEN).b().asByteArray(), byte[].class,
-                item.get(TOKEN_TYPE).s(), null));
+        return StoredTokens.canonical(serializer.deserialize(new SimpleSerializedObject<>(
+                item.get(TOKEN).b().asByteArray(), byte[].class, item.get(TOKEN_TYPE).s(), null)));
     }
 
     private static Map<String, AttributeValue> key(String processorName, int segment) {
