@@ -161,7 +161,8 @@ class ProcessorsOnDynamoTest {
     private static boolean caughtUp(PooledStreamingEventProcessor processor, int segments, TrackingToken position) {
         var status = processor.processingStatus();
         return status.size() == segments && status.values().stream()
-                .allMatch(s -> !s.isErrorState() && s.getTrackingToken() != null && s.getTrackingToken().covers(position));
+                .allMatch(s -> !s.isErrorState() && s.getTrackingToken() != null
+                        && s.getTrackingToken().covers(position));
     }
 
     /** How many times each event was handled in total (committed), by label. */
@@ -205,7 +206,10 @@ class ProcessorsOnDynamoTest {
         return placed;
     }
 
-    /** What exactly-once means when segments start from {@code tokens}: handled once if its segment's token does not cover it, else never. */
+    /**
+     * What exactly-once means when segments start from {@code tokens}: an event is handled once if its segment's token
+     * does not cover it, else never.
+     */
     private static Map<String, Integer> expectedCounts(EventMessage<?>[][] placed, long[][] tokens) {
         Map<String, Integer> expected = new LinkedHashMap<>();
         for (int shard = 0; shard < placed.length; shard++) {
@@ -288,7 +292,8 @@ class ProcessorsOnDynamoTest {
      * Two segments whose tokens are incomparable, as handovers leave them: segment 0 has passed shard 0 up to
      * position 4 and shard 1 up to 1, segment 1 the reverse. Axon's pooled processor opens one stream for both from the
      * lower bound of their tokens and lets each skip only the events its own token covers. With one number per shard
-     * that went wrong: segment 0 took the stream's token [2,2] as its own and handled shard 0's positions 3 and 4 again.
+     * that went wrong: segment 0 took the stream's token [2,2] as its own and handled shard 0's positions 3 and 4
+     * again.
      * Each event must be handled exactly when its segment's token does not cover it.
      */
     @Test

@@ -18,8 +18,8 @@ import java.util.OptionalLong;
  * upper bound, shard by shard in position order, each as a step. A segment takes a step only if it stands exactly where
  * the step starts (a position {@link DynamoTrackingToken#covers covers} every other step, and so does a step, through
  * its {@code after}); it then stands at {@code after}. Along a lane, every step starts where the previous one ended, so
- * a segment follows its lane to the end; the last step of a lane ends at the upper bound, taking in the fences after the
- * lane's last event. A segment standing where a step of another lane starts may take that one instead: it needs the
+ * a segment follows its lane to the end; the last step of a lane ends at the upper bound, taking in the fences after
+ * the lane's last event. A segment standing where a step of another lane starts may take that one instead: it needs the
  * same events, since a step's position has handled exactly the events at or below it. So each segment handles exactly
  * the events its position does not cover, each once; all stand at the upper bound (or at a position that differs from
  * it by fences only) when the plain stream from it begins.
@@ -148,7 +148,7 @@ public final class DynamoCatchUpToken implements WrappedToken, Serializable {
         return tokenType.isInstance(after) ? Optional.of(tokenType.cast(after)) : Optional.empty();
     }
 
-    /** Equal steps are the same step of the same lane of the same plan (an upcaster may turn one event into several). */
+    /** Equal: the same step of the same lane of the same plan (an upcaster may turn one event into several). */
     @Override
     public boolean equals(Object o) {
         return o instanceof DynamoCatchUpToken that && lane == that.lane && before.equals(that.before)

@@ -24,8 +24,8 @@ import java.util.Set;
  * then, from the upper bound, the plain stream that every segment takes.
  *
  * <p>As a token it stands for its lowest position per shard ({@link #covers}, {@link #samePositionAs},
- * {@link #position}), which is what Axon's {@code ReplayToken} asks of a lower bound. It is never stored: the token store
- * keeps positions only.
+ * {@link #position}), which is what Axon's {@code ReplayToken} asks of a lower bound. It is never stored: the token
+ * store keeps positions only.
  */
 public final class DynamoStreamStart implements TrackingToken, Serializable {
 
