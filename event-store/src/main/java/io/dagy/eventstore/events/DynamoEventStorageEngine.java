@@ -513,18 +513,19 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
 
     // ---------------------------------------------------------------- tracking reads
 
+    /**
+     * The events after {@code trackingToken}. From a position (or null, the tail): the plain stream. From a
+     * {@link DynamoStreamStart} serving several positions (or a {@link DynamoCatchUpToken}, which tells which positions
+     * its stream's segments can stand at): first a catch-up lane per position up to their upper bound, whose steps only
+     * the segments standing there take, then the plain stream from the upper bound.
+     */
     @Override
     protected Stream<? extends TrackedEventData<?>> readEventData(TrackingToken trackingToken, boolean mayBlock) {
-        DynamoTrackingToken start = trackingToken == null ? DynamoTrackingToken.tail(settings.shards())
-                : asDynamoToken(trackingToken);
-        return StreamSupport.stream(new TrackedSpliterator(start), false);
-    }
-
-    private static DynamoTrackingToken asDynamoToken(TrackingToken token) {
-        if (token instanceof DynamoTrackingToken dynamo) {
-            return dynamo;
+        List<DynamoTrackingToken> served = DynamoStreamStart.positionsServedBy(trackingToken);
+        if (served.size() == 1) {
+            return StreamSupport.stream(new TrackedSpliterator(served.get(0)), false);
         }
-        throw new IllegalArgumentException("this event store reads from DynamoTrackingTokens, not " + token);
+        return StreamSupport.stream(new CatchUpSpliterator(DynamoCatchUpToken.Plan.serving(served)), false);
     }
 
     /**
@@ -556,6 +557,110 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
     }
 
     /**
+     * Reads a {@link DynamoCatchUpToken.Plan}: lane after lane, the events between the lane's position and the plan's
+     * upper bound, shard by shard in position order, each as a step from where the lane stands to where it stands with
+     * the event; the lane's last event steps to the upper bound itself (so the fences after it are passed too). Then the
+     * plain stream from the upper bound. One event is held back until the next is known, to tell whether it is the
+     * lane's last. Positions up to the upper bound were resolved by the readers that got there, so lanes rarely wait;
+     * when one does (a gap), the stream reports no element and resumes on the next {@code tryAdvance}.
+     */
+    private final class CatchUpSpliterator extends Spliterators.AbstractSpliterator<TrackedEventData<?>> {
+        private final DynamoCatchUpToken.Plan plan;
+        private final int width;
+        private int lane = -1;
+        /** Where the current lane's segments stand after the last step handed out. */
+        private DynamoTrackingToken at;
+        private int shard;
+        /** The current shard is read up to here (events handed out or held, fences passed). */
+        private long resolved;
+        private final Deque<Map<String, AttributeValue>> read = new ArrayDeque<>();
+        private Map<String, AttributeValue> held;
+        private int heldShard;
+        /** The starts of the lanes read so far that had no event. */
+        private List<DynamoTrackingToken> emptyLanes = List.of();
+        private TrackedSpliterator plain;
+
+        CatchUpSpliterator(DynamoCatchUpToken.Plan plan) {
+            super(Long.MAX_VALUE, Spliterator.ORDERED | Spliterator.NONNULL);
+            this.plan = plan;
+            this.width = Math.max(settings.shards(), plan.upper().width());
+            startLane(0);
+        }
+
+        private void startLane(int next) {
+            lane = next;
+            shard = 0;
+            read.clear();
+            held = null;
+            if (lane < plan.lanes().size()) {
+                at = plan.lanes().get(lane);
+                resolved = at.position(0);
+            }
+        }
+
+        @Override
+        public boolean tryAdvance(Consumer<? super TrackedEventData<?>> action) {
+            while (plain == null) {
+                if (lane >= plan.lanes().size()) {
+                    plain = new TrackedSpliterator(plan.upper());
+                    break;
+                }
+                if (!fillRead()) {
+                    return false; // a gap below the upper bound: look again later
+                }
+                Map<String, AttributeValue> next = read.poll(); // null: the lane has no more events
+                int nextShard = shard;
+                if (held != null) {
+                    DynamoTrackingToken after = next == null ? plan.upper() : at.advancedTo(heldShard, longOf(held, SK));
+                    TrackedEventData<?> step = new TrackedDomainEventData<>(
+                            new DynamoCatchUpToken(plan, lane, at, after, emptyLanes), EventItems.entry(held));
+                    at = after;
+                    held = next;
+                    heldShard = nextShard;
+                    if (next == null) {
+                        startLane(lane + 1);
+                    }
+                    action.accept(step);
+                    return true;
+                }
+                if (next == null) {
+                    // no event between this lane's position and the upper bound: its segments stay where they are
+                    List<DynamoTrackingToken> empty = new ArrayList<>(emptyLanes);
+                    empty.add(plan.lanes().get(lane));
+                    emptyLanes = List.copyOf(empty);
+                    startLane(lane + 1);
+                } else {
+                    held = next;
+                    heldShard = nextShard;
+                }
+            }
+            return plain.tryAdvance(action);
+        }
+
+        /**
+         * Reads until an event of the lane is in {@code read} or every shard is read up to the upper bound (true), or
+         * a gap stops the reading (false).
+         */
+        private boolean fillRead() {
+            while (read.isEmpty() && shard < width) {
+                long until = plan.upper().position(shard);
+                if (resolved >= until) {
+                    shard++;
+                    resolved = at.position(shard);
+                    continue;
+                }
+                ShardRead next = readShard(shard, resolved, settings.readBatchSize(), until);
+                if (next.events().isEmpty() && next.resolved() == resolved) {
+                    return false;
+                }
+                read.addAll(next.events());
+                resolved = next.resolved();
+            }
+            return true;
+        }
+    }
+
+    /**
      * One batch after {@code token}: each shard's next contiguous events, merged by timestamp while keeping each
      * shard's own order, each with the token that includes it and everything before it.
      */
@@ -565,10 +670,11 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         List<CompletableFuture<List<Map<String, AttributeValue>>>> reads = new ArrayList<>();
         for (int shard = 1; shard < settings.shards(); shard++) {
             int s = shard;
-            reads.add(CompletableFuture.supplyAsync(() -> readShard(s, token.position(s), perShard), shardReaders));
+            reads.add(CompletableFuture.supplyAsync(() -> readShard(s, token.position(s), perShard, Long.MAX_VALUE)
+                    .events(), shardReaders));
         }
         List<Deque<Map<String, AttributeValue>>> heads = new ArrayList<>();
-        heads.add(new ArrayDeque<>(readShard(0, token.position(0), perShard)));
+        heads.add(new ArrayDeque<>(readShard(0, token.position(0), perShard, Long.MAX_VALUE).events()));
         for (CompletableFuture<List<Map<String, AttributeValue>>> read : reads) {
             try {
                 heads.add(new ArrayDeque<>(read.join()));
@@ -596,22 +702,29 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         }
     }
 
+    /** What a read of one shard found: its events, and the position up to which it resolved the shard. */
+    private record ShardRead(List<Map<String, AttributeValue>> events, long resolved) {
+    }
+
     /**
-     * The events of one shard after {@code after}, in position order, stopping at the first position that is neither
-     * an event nor a fence and cannot be fenced yet. Fences are skipped.
+     * The events of one shard after {@code after} and at most at {@code until}, in position order, stopping at the
+     * first position that is neither an event nor a fence and cannot be fenced yet. Fences are skipped.
      */
-    private List<Map<String, AttributeValue>> readShard(int shard, long after, int limit) {
+    private ShardRead readShard(int shard, long after, int limit, long until) {
         List<Map<String, AttributeValue>> events = new ArrayList<>();
         long expected = after + 1;
         Long counter = null;
         reading:
-        while (events.size() < limit) {
+        while (events.size() < limit && expected <= until) {
             long from = expected;
+            boolean bounded = until < Long.MAX_VALUE;
             QueryResponse response = dynamoDb.query(QueryRequest.builder().tableName(eventsTable)
-                    .keyConditionExpression("pk = :pk AND sk >= :from")
-                    .expressionAttributeValues(Map.of(":pk", s(streamKey(shard, from)), ":from", n(from)))
+                    .keyConditionExpression(bounded ? "pk = :pk AND sk BETWEEN :from AND :until" : "pk = :pk AND sk >= :from")
+                    .expressionAttributeValues(bounded
+                            ? Map.of(":pk", s(streamKey(shard, from)), ":from", n(from), ":until", n(until))
+                            : Map.of(":pk", s(streamKey(shard, from)), ":from", n(from)))
                     .consistentRead(true)
-                    .limit(limit - events.size())
+                    .limit((int) Math.min(limit - events.size(), until - expected + 1))
                     .build());
             if (response.items().isEmpty()) {
                 if (counter == null) {
@@ -645,7 +758,7 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
                 }
             }
         }
-        return events;
+        return new ShardRead(events, expected - 1);
     }
 
     /**

@@ -12,6 +12,12 @@ import java.util.OptionalLong;
  * A position in the DynamoDB event stream: for each shard, the highest position up to which every position has been
  * resolved (delivered, or proven empty by a fence). It never holds gaps, so it stays one number per shard however many
  * gaps occur. A shard beyond the array's length is at position 0 (nothing read), which is how shards added later start.
+ *
+ * <p>Two positions are often incomparable (ahead on one shard, behind on another), and Axon's pooled processor serves
+ * segments at different positions from one stream. So the lower bound of two different positions is not a position but
+ * a {@link DynamoStreamStart} that keeps both, and a stream from it first brings each of them up to their upper bound
+ * with {@link DynamoCatchUpToken steps} that only the segments standing exactly there take: {@link #covers} a step
+ * means "this step does not start here". See {@code docs/event-store.md}, "Segments at different positions".
  */
 public final class DynamoTrackingToken implements TrackingToken, Serializable {
 
@@ -51,22 +57,39 @@ public final class DynamoTrackingToken implements TrackingToken, Serializable {
         return new DynamoTrackingToken(next);
     }
 
+    /**
+     * Where one stream serving a segment at this position and one at {@code other} must start: this position if both
+     * are the same, else a {@link DynamoStreamStart} that keeps every position it serves (not the per-shard minimum,
+     * from which a segment ahead on some shard could not tell which events it has handled).
+     */
     @Override
     public TrackingToken lowerBound(TrackingToken other) {
-        return combine(other, true);
+        if (this.equals(other)) {
+            return this;
+        }
+        return DynamoStreamStart.serving(this, other);
     }
 
+    /** Per shard the higher position: the position after both. */
     @Override
     public TrackingToken upperBound(TrackingToken other) {
-        return combine(other, false);
+        return perShardMax(DynamoStreamStart.highestOf(other));
     }
 
+    /**
+     * Whether a segment standing here has no use for {@code other}'s event. For a position: it covers it on every
+     * shard. For a {@link DynamoCatchUpToken catch-up step}: the step does not start exactly here (catch-up steps are
+     * meant for the segments standing where they start; every other segment skips them).
+     */
     @Override
     public boolean covers(TrackingToken other) {
         if (other == null) {
             return true;
         }
-        DynamoTrackingToken that = cast(other);
+        if (other instanceof DynamoCatchUpToken step) {
+            return !this.equals(step.before());
+        }
+        DynamoTrackingToken that = DynamoStreamStart.lowestOf(other);
         int width = Math.max(positions.length, that.positions.length);
         for (int shard = 0; shard < width; shard++) {
             if (position(shard) < that.position(shard)) {
@@ -76,14 +99,29 @@ public final class DynamoTrackingToken implements TrackingToken, Serializable {
         return true;
     }
 
+    /** Whether {@code other} stands for the same position (a catch-up step: the position after it). */
+    @Override
+    public boolean samePositionAs(TrackingToken other) {
+        return other != null && this.equals(DynamoStreamStart.lowestOf(other));
+    }
+
+    /** Per shard the lower of the two positions. */
+    public DynamoTrackingToken perShardMin(DynamoTrackingToken other) {
+        return combine(other, true);
+    }
+
+    /** Per shard the higher of the two positions. */
+    public DynamoTrackingToken perShardMax(DynamoTrackingToken other) {
+        return combine(other, false);
+    }
+
     /** The number of resolved positions over all shards: an estimate of progress, used for status only. */
     @Override
     public OptionalLong position() {
         return OptionalLong.of(Arrays.stream(positions).sum());
     }
 
-    private DynamoTrackingToken combine(TrackingToken other, boolean lower) {
-        DynamoTrackingToken that = cast(other);
+    private DynamoTrackingToken combine(DynamoTrackingToken that, boolean lower) {
         int width = Math.max(positions.length, that.positions.length);
         long[] combined = new long[width];
         for (int shard = 0; shard < width; shard++) {
@@ -93,17 +131,24 @@ public final class DynamoTrackingToken implements TrackingToken, Serializable {
         return new DynamoTrackingToken(combined);
     }
 
-    private static DynamoTrackingToken cast(TrackingToken other) {
-        if (other instanceof DynamoTrackingToken token) {
-            return token;
-        }
-        throw new IllegalArgumentException("cannot compare a DynamoTrackingToken with " + other);
+    /** The number of shards this token names a position for (shards beyond are at 0). */
+    int width() {
+        return positions.length;
     }
 
     /** Equal when every shard is at the same position (trailing zero shards do not matter). */
     @Override
     public boolean equals(Object o) {
-        return o instanceof DynamoTrackingToken that && covers(that) && that.covers(this);
+        if (!(o instanceof DynamoTrackingToken that)) {
+            return false;
+        }
+        int width = Math.max(positions.length, that.positions.length);
+        for (int shard = 0; shard < width; shard++) {
+            if (position(shard) != that.position(shard)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

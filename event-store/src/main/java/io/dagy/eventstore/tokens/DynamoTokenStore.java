@@ -1,5 +1,6 @@
 package io.dagy.eventstore.tokens;
 
+import io.dagy.eventstore.events.StoredTokens;
 import io.dagy.eventstore.tx.DynamoTransaction;
 import io.dagy.eventstore.tx.DynamoTransaction.ItemKey;
 import io.dagy.eventstore.tx.DynamoTransactionException;
@@ -49,6 +50,10 @@ import java.util.function.Consumer;
  * conditioned on that id still being there: so a node whose claim was taken over (it stalled past the timeout, or the
  * other node's clock runs ahead) can never commit again, even after the other node has released the segment. Expiry
  * only decides who may take a claim; it never decides whether a commit may land.
+ *
+ * <p>A segment always holds a position: tokens are stored and handed out as {@link StoredTokens#canonical} makes them
+ * (no token is the tail; a merged token is the lower position of its halves). A pooled processor can only serve
+ * segments at different positions from one stream if it knows each position.
  *
  * <p>Writes that return nothing (storing, releasing, extending, deleting, initializing a segment) join the
  * {@link DynamoTransaction} open on the thread, so a processor's token commits with its handlers' effects. Changes to
@@ -168,6 +173,21 @@ public final class DynamoTokenStore implements TokenStore {
                     + "' has been split or merged since it was offered");
         }
         return token;
+    }
+
+    /**
+     * The token stored for a segment, read without claiming it (for status pages, operators and tests); null if the
+     * segment holds none.
+     *
+     * @throws UnableToClaimTokenException if the segment does not exist
+     */
+    public TrackingToken storedToken(String processorName, int segment) {
+        var item = dynamoDb.getItem(b -> b.tableName(table).key(key(processorName, segment)).consistentRead(true)).item();
+        if (item == null || item.isEmpty()) {
+            throw new UnableToClaimTokenException("Segment " + segment + " of processor '" + processorName
+                    + "' has not been initialized");
+        }
+        return deserialize(item);
     }
 
     @Override
@@ -480,22 +500,21 @@ public final class DynamoTokenStore implements TokenStore {
     }
 
     private static void putToken(Map<String, AttributeValue> item, SerializedObject<byte[]> token) {
-        if (token != null) {
-            item.put(TOKEN, AttributeValue.fromB(SdkBytes.fromByteArray(token.getData())));
-            item.put(TOKEN_TYPE, s(token.getType().getName()));
-        }
+        item.put(TOKEN, AttributeValue.fromB(SdkBytes.fromByteArray(token.getData())));
+        item.put(TOKEN_TYPE, s(token.getType().getName()));
     }
 
+    /** Stores the position a token stands for ({@link StoredTokens}): never a stream's own token, never none. */
     private SerializedObject<byte[]> serialize(TrackingToken token) {
-        return token == null ? null : serializer.serialize(token, byte[].class);
+        return serializer.serialize(StoredTokens.canonical(token), byte[].class);
     }
 
     private TrackingToken deserialize(Map<String, AttributeValue> item) {
         if (!item.containsKey(TOKEN)) {
-            return null;
+            return StoredTokens.canonical(null); // stored before segments always held a position
         }
-        return serializer.deserialize(new SimpleSerializedObject<>(item.get(TOKEN).b().asByteArray(), byte[].class,
-                item.get(TOKEN_TYPE).s(), null));
+        return StoredTokens.canonical(serializer.deserialize(new SimpleSerializedObject<>(
+                item.get(TOKEN).b().asByteArray(), byte[].class, item.get(TOKEN_TYPE).s(), null)));
     }
 
     private static Map<String, AttributeValue> key(String processorName, int segment) {

@@ -24,6 +24,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -378,6 +379,131 @@ class DynamoEventStorageEngineTest {
         assertThat(serializer.serialize(token, byte[].class).getData().length).isLessThan(64);
     }
 
+    /**
+     * What Axon's pooled processor does with one stream for several segments, event by event: each segment skips an
+     * event its last token covers, else schedules it and takes its token (WorkPackage#scheduleEvent). The stream starts
+     * at the lower bound of the segments' tokens (Coordinator), and opens again from the last token it delivered and the
+     * new one when a segment is claimed while streaming.
+     */
+    private static final class PooledStream {
+        final DynamoEventStorageEngine engine;
+        final Map<String, TrackingToken> delivered = new HashMap<>();
+        final Map<String, List<String>> handled = new HashMap<>();
+        TrackingToken last;
+        Iterator<? extends TrackedEventMessage<?>> events;
+
+        PooledStream(DynamoEventStorageEngine engine) {
+            this.engine = engine;
+        }
+
+        void claim(String segment, TrackingToken token) {
+            delivered.put(segment, token);
+            handled.put(segment, new ArrayList<>());
+            TrackingToken position = org.axonframework.eventhandling.WrappedToken.unwrapLowerBound(token);
+            TrackingToken start = last == null ? position : last.lowerBound(position);
+            if (!start.equals(last)) {
+                events = engine.readEvents(start, false).iterator();
+                last = start;
+            }
+        }
+
+        /** Delivers up to {@code count} events; false once the stream has nothing more for now. */
+        boolean deliver(int count) {
+            for (int i = 0; i < count; i++) {
+                if (!events.hasNext()) {
+                    events = engine.readEvents(last, false).iterator(); // as EmbeddedEventStore reopens it
+                    if (!events.hasNext()) {
+                        return false;
+                    }
+                }
+                TrackedEventMessage<?> event = events.next();
+                last = event.trackingToken();
+                delivered.forEach((segment, token) -> {
+                    if (!token.covers(event.trackingToken())) {
+                        handled.get(segment).add(event.getIdentifier());
+                        delivered.put(segment, event.trackingToken());
+                    }
+                });
+            }
+            return true;
+        }
+
+        void deliverAll() {
+            while (deliver(1)) {
+                // until caught up
+            }
+        }
+    }
+
+    private static List<String> notCoveredBy(Map<String, io.dagy.eventstore.support.PlacedEvents.Place> places,
+                                             List<TrackedEventMessage<?>> inOrder, long... position) {
+        DynamoTrackingToken token = new DynamoTrackingToken(position);
+        return inOrder.stream().map(EventMessage::getIdentifier)
+                .filter(id -> places.get(id).position() > token.position(places.get(id).shard())).toList();
+    }
+
+    @Test
+    void oneStreamServesSegmentsAtIncomparablePositionsEachExactlyWithWhatItsPositionDoesNotCover() {
+        // 3 shards with events and fences (killed writers, fenced by a reader), some fences at the ends of ranges
+        var dyingWriter = engine((first, counts) -> {
+            throw new IllegalStateException("killed");
+        });
+        Random random = new Random(7);
+        int appended = 0;
+        for (int i = 0; i < 60; i++) {
+            String aggregate = "agg-" + random.nextInt(12) + "-" + i;
+            if (random.nextInt(5) == 0) {
+                assertThatThrownBy(() -> dyingWriter.appendEvents(List.of(event(aggregate, 0))));
+            } else {
+                engine.appendEvents(List.of(event(aggregate, 0)));
+                appended++;
+            }
+        }
+        for (int shard = 0; shard < 3; shard++) { // an event after the dead positions of every shard
+            int s = shard;
+            engine.appendEvents(List.of(event(IntStream.range(0, 1000).mapToObj(i -> "last-" + i)
+                    .filter(id -> engine.shardOf(id) == s).findFirst().orElseThrow(), 0)));
+            appended++;
+        }
+        int events = appended;
+        await().atMost(Duration.ofSeconds(10)).until(() -> readAll(engine, null).size() == events);
+        List<TrackedEventMessage<?>> all = readAll(engine, null);
+        var places = io.dagy.eventstore.support.PlacedEvents.places(engine);
+        DynamoTrackingToken head = (DynamoTrackingToken) engine.createHeadToken();
+
+        var stream = new PooledStream(engine);
+        long[][] positions = {{5, 1, 3}, {1, 5, 3}, {0, 0, 0}, {3, 3, 7}, head.positions(), {5, 1, 3}};
+        for (int segment = 0; segment < positions.length; segment++) {
+            stream.claim("s" + segment, new DynamoTrackingToken(positions[segment]));
+        }
+        stream.claim("replaying", org.axonframework.eventhandling.ReplayToken.createReplayToken(head,
+                new DynamoTrackingToken(new long[] {2, 4, 1})));
+        stream.deliver(17);
+        stream.claim("late", new DynamoTrackingToken(new long[] {4, 0, 6})); // claimed mid-catch-up: reopens
+        stream.deliverAll();
+
+        for (int segment = 0; segment < positions.length; segment++) {
+            assertThat(stream.handled.get("s" + segment))
+                    .as("segment at %s", java.util.Arrays.toString(positions[segment]))
+                    .doesNotHaveDuplicates()
+                    .containsExactlyInAnyOrderElementsOf(notCoveredBy(places, all, positions[segment]));
+        }
+        assertThat(stream.handled.get("replaying")).doesNotHaveDuplicates()
+                .containsExactlyInAnyOrderElementsOf(notCoveredBy(places, all, 2, 4, 1));
+        assertThat(stream.handled.get("late")).doesNotHaveDuplicates()
+                .containsExactlyInAnyOrderElementsOf(notCoveredBy(places, all, 4, 0, 6));
+
+        // events appended later reach every segment once, through the plain stream from the upper bound
+        var later = List.of(event("later-a", 0), event("later-b", 0), event("later-c", 0));
+        engine.appendEvents(later);
+        stream.deliverAll();
+        stream.handled.forEach((segment, ids) -> assertThat(ids).as(segment).doesNotHaveDuplicates()
+                .containsAll(ids(later)));
+        assertThat(stream.last).isInstanceOf(DynamoTrackingToken.class);
+        stream.delivered.values().forEach(token -> assertThat(org.axonframework.eventhandling.WrappedToken
+                .unwrapLowerBound(token).covers(engine.createHeadToken())).isTrue());
+    }
+
     @Test
     void tailHeadAndAtTimeTokensStartWhereTheySay() {
         engine.appendEvents(List.of(event("t", 0), event("t", 1)));
@@ -458,8 +584,17 @@ class DynamoEventStorageEngineTest {
         assertThat(back).isEqualTo(replay);
         assertThat(new DynamoTrackingToken(new long[] {3, 0})).isEqualTo(new DynamoTrackingToken(new long[] {3, 0, 0}));
         assertThat(token.covers(new DynamoTrackingToken(new long[] {3, 0, 18}))).isFalse();
-        assertThat(token.lowerBound(new DynamoTrackingToken(new long[] {4, 0, 1})))
-                .isEqualTo(new DynamoTrackingToken(new long[] {3, 0, 1}));
+        // the lower bound of two positions keeps both (a stream from it serves a segment at each), and stands for
+        // their per-shard minimum where Axon compares it
+        var both = token.lowerBound(new DynamoTrackingToken(new long[] {4, 0, 1}));
+        assertThat(both).isInstanceOf(DynamoStreamStart.class);
+        assertThat(((DynamoStreamStart) both).positions()).containsExactlyInAnyOrder(token,
+                new DynamoTrackingToken(new long[] {4, 0, 1}));
+        assertThat(((DynamoStreamStart) both).lowest()).isEqualTo(new DynamoTrackingToken(new long[] {3, 0, 1}));
+        assertThat(both.samePositionAs(new DynamoTrackingToken(new long[] {3, 0, 1}))).isTrue();
+        assertThat(token.lowerBound(new DynamoTrackingToken(new long[] {3, 0, 17}))).isSameAs(token);
+        assertThat(token.upperBound(new DynamoTrackingToken(new long[] {4, 0, 1})))
+                .isEqualTo(new DynamoTrackingToken(new long[] {4, 0, 17}));
     }
 
     @Test

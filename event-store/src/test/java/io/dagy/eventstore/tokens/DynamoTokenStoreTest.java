@@ -10,8 +10,11 @@ import io.dagy.eventstore.tx.DynamoTransaction;
 import io.dagy.eventstore.tx.DynamoTransactionManager;
 import io.dagy.tables.DagyTable;
 import org.axonframework.common.transaction.Transaction;
+import org.axonframework.eventhandling.MergedTrackingToken;
+import org.axonframework.eventhandling.ReplayToken;
 import org.axonframework.eventhandling.Segment;
 import org.axonframework.eventhandling.TrackingToken;
+import org.axonframework.eventhandling.WrappedToken;
 import org.axonframework.eventhandling.tokenstore.UnableToClaimTokenException;
 import org.axonframework.eventhandling.tokenstore.UnableToInitializeTokenException;
 import org.junit.jupiter.api.AfterEach;
@@ -172,6 +175,18 @@ class DynamoTokenStoreTest {
     }
 
     @Test
+    void theStoredTokenCanBeReadWithoutClaimingTheSegment() {
+        nodeA.initializeTokenSegments(PROCESSOR, 1);
+        nodeA.fetchToken(PROCESSOR, 0);
+        nodeA.storeToken(token(2, 5), PROCESSOR, 0);
+
+        assertThat(nodeB.storedToken(PROCESSOR, 0)).isEqualTo(token(2, 5));
+        nodeA.storeToken(token(3, 5), PROCESSOR, 0); // still node A's
+        assertThatThrownBy(() -> nodeB.fetchToken(PROCESSOR, 0)).isInstanceOf(UnableToClaimTokenException.class);
+        assertThatThrownBy(() -> nodeB.storedToken(PROCESSOR, 7)).hasMessageContaining("has not been initialized");
+    }
+
+    @Test
     void extendingAClaimKeepsItAliveAndOnlyTheOwnerCanExtend() {
         nodeA.initializeTokenSegments(PROCESSOR, 1);
         nodeA.fetchToken(PROCESSOR, 0);
@@ -218,7 +233,7 @@ class DynamoTokenStoreTest {
         nodeA.releaseClaim(PROCESSOR, 0);
 
         assertThatThrownBy(() -> nodeB.fetchToken(PROCESSOR, offered)).hasMessageContaining("split or merged");
-        assertThat(nodeB.fetchToken(PROCESSOR, halves[0])).isNull();
+        assertThat(nodeB.fetchToken(PROCESSOR, halves[0])).isEqualTo(DynamoTrackingToken.tail(0));
     }
 
     @Test
@@ -252,7 +267,43 @@ class DynamoTokenStoreTest {
         nodeB.fetchToken(PROCESSOR, 0);
 
         assertThatThrownBy(transaction::commit).isInstanceOf(UnableToClaimTokenException.class);
-        assertThat(nodeB.fetchToken(PROCESSOR, 0)).isNull();
+        assertThat(nodeB.fetchToken(PROCESSOR, 0)).isEqualTo(DynamoTrackingToken.tail(0));
+    }
+
+    /**
+     * Axon's pooled processor opens one stream for its segments from the lower bound of their positions, and a segment
+     * without a position ("no token", a replay without a current position) made that "no position": the stream then
+     * started at the tail as a plain stream and the other segments' positions were lost. A segment always holds one.
+     */
+    @Test
+    void aSegmentAlwaysHoldsAPositionEvenWithoutATokenOrReplayingFromTheStart() {
+        nodeA.initializeTokenSegments(PROCESSOR, 2);
+        nodeA.initializeSegment(ReplayToken.createReplayToken(token(9, 9)), PROCESSOR, 2);
+
+        assertThat(nodeA.fetchToken(PROCESSOR, 0)).isEqualTo(DynamoTrackingToken.tail(0));
+        TrackingToken replay = nodeA.fetchToken(PROCESSOR, 2);
+        assertThat(replay).isInstanceOf(ReplayToken.class);
+        assertThat(((ReplayToken) replay).getTokenAtReset()).isEqualTo(token(9, 9));
+        assertThat(WrappedToken.unwrapLowerBound(replay)).isEqualTo(DynamoTrackingToken.tail(0));
+        nodeA.storeToken(null, PROCESSOR, 0);
+        assertThat(nodeB.storedToken(PROCESSOR, 0)).isEqualTo(DynamoTrackingToken.tail(0));
+    }
+
+    /**
+     * What a segment stores is one position: for a merged segment the lower position of its halves (a segment must
+     * stand at one position for one stream to serve it exactly; the half that was ahead sees its events again).
+     */
+    @Test
+    void aSegmentStoresThePositionItHasHandled() {
+        nodeA.initializeTokenSegments(PROCESSOR, 2);
+        nodeA.fetchToken(PROCESSOR, 0);
+        nodeA.fetchToken(PROCESSOR, 1);
+
+        nodeA.storeToken(MergedTrackingToken.merged(token(4, 1), token(1, 4)), PROCESSOR, 0);
+        nodeA.storeToken(ReplayToken.createReplayToken(token(8, 8), token(2, 3)), PROCESSOR, 1);
+
+        assertThat(nodeB.storedToken(PROCESSOR, 0)).isEqualTo(token(1, 1));
+        assertThat(WrappedToken.unwrapLowerBound(nodeB.storedToken(PROCESSOR, 1))).isEqualTo(token(2, 3));
     }
 
     @Test
