@@ -468,12 +468,12 @@ public final class DynamoSequencedDeadLetterQueue implements SequencedDeadLetter
                 decision = task.apply(letter);
             } catch (RuntimeException failed) {
                 transaction.rollback();
-                requeue(letter, l -> l.withCause(failed));
+                keep(letter, l -> l.withCause(failed));
                 return false;
             }
             if (decision.shouldEnqueue()) {
                 transaction.rollback();
-                requeue(letter, l -> decision.withDiagnostics(l).withCause(decision.enqueueCause().orElse(null)));
+                keep(letter, l -> decision.withDiagnostics(l).withCause(decision.enqueueCause().orElse(null)));
                 log.info("Processor '{}' kept event {} of sequence '{}' parked: {}", processingGroup,
                         letter.message().getIdentifier(), sequence, decision.enqueueCause().orElse(null));
                 return false;
@@ -505,9 +505,19 @@ public final class DynamoSequencedDeadLetterQueue implements SequencedDeadLetter
                 }
             } catch (RuntimeException failed) {
                 // the handler's effects could not be written (a condition of its own failed): the letter stays
-                requeue(letter, l -> l.withCause(failed));
+                keep(letter, l -> l.withCause(failed));
                 return false;
             }
+        }
+    }
+
+    /** Requeues a letter a retry keeps, unless it is gone: a retry that took over after this claim expired. */
+    private void keep(DynamoDeadLetter letter, UnaryOperator<DeadLetter<? extends EventMessage<?>>> update) {
+        try {
+            requeue(letter, update);
+        } catch (NoSuchDeadLetterException gone) {
+            log.warn("Processor '{}': letter of event {} left sequence '{}' while this node retried it (its claim "
+                    + "expired)", processingGroup, letter.message().getIdentifier(), letter.sequenceIdentifier());
         }
     }
 
