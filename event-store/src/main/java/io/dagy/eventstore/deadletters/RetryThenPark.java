@@ -10,6 +10,8 @@ import org.axonframework.messaging.deadletter.ThrowableCause;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 
+import java.time.Clock;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -32,22 +34,35 @@ import java.util.Map;
  */
 public final class RetryThenPark implements EnqueuePolicy<EventMessage<?>> {
 
+    /** The diagnostics of a parked letter: how often its event was handled, and when it failed first. */
+    public static final String ATTEMPTS = "attempts";
+    public static final String FIRST_FAILED_AT = "first_failed_at";
+
     private static final int REMEMBERED = 10_000;
 
     private final int attempts;
-    private final Map<String, Integer> failures = new LinkedHashMap<>(16, 0.75f, true) {
+    private final Clock clock;
+    private final Map<String, Failures> failures = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Integer> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<String, Failures> eldest) {
             return size() > REMEMBERED;
         }
     };
 
+    private record Failures(int count, Instant first) {
+    }
+
     /** @param attempts how often an event is handled before it is parked; 1 parks at the first failure */
     public RetryThenPark(int attempts) {
+        this(attempts, Clock.systemUTC());
+    }
+
+    public RetryThenPark(int attempts, Clock clock) {
         if (attempts < 1) {
             throw new IllegalArgumentException("an event is handled at least once before it is parked: " + attempts);
         }
         this.attempts = attempts;
+        this.clock = clock;
     }
 
     public int attempts() {
@@ -65,20 +80,21 @@ public final class RetryThenPark implements EnqueuePolicy<EventMessage<?>> {
                     + "error; its segment handles it again", cause);
         }
         String key = EventSavepoints.processorOf(event).orElse("") + '/' + event.getIdentifier();
-        int attempt;
+        Failures failed;
         synchronized (failures) {
-            attempt = failures.merge(key, 1, Integer::sum);
-            if (attempt >= attempts) {
+            failed = failures.merge(key, new Failures(1, clock.instant()),
+                    (before, now) -> new Failures(before.count() + 1, before.first()));
+            if (failed.count() >= attempts) {
                 failures.remove(key);
             }
         }
-        if (attempt < attempts) {
-            throw new EventRetryException("Handling event " + event.getIdentifier() + " failed (attempt " + attempt
-                    + " of " + attempts + "); its segment handles it again", cause);
+        if (failed.count() < attempts) {
+            throw new EventRetryException("Handling event " + event.getIdentifier() + " failed (attempt "
+                    + failed.count() + " of " + attempts + "); its segment handles it again", cause);
         }
         EventSavepoints.discardEffectsOf(event);
-        return Decisions.enqueue(ThrowableCause.truncated(cause),
-                parked -> parked.diagnostics().and("attempts", attempts));
+        return Decisions.enqueue(ThrowableCause.truncated(cause), parked -> parked.diagnostics()
+                .and(ATTEMPTS, attempts).and(FIRST_FAILED_AT, failed.first().toString()));
     }
 
     /** Whether the failure says nothing about the event: the infrastructure failed, and retrying is right. */

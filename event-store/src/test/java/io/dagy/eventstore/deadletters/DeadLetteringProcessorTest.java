@@ -164,7 +164,9 @@ class DeadLetteringProcessorTest {
         assertThat(rowExists(healthy, 2)).isTrue();
         var parked = queue.sequence(poisoned).orElseThrow();
         assertThat(parked.head().cause().orElseThrow().message()).isEqualTo("the view cannot read run " + poisoned);
-        assertThat(parked.head().diagnostics().get("attempts")).isEqualTo(ATTEMPTS);
+        assertThat(parked.head().diagnostics().get(RetryThenPark.ATTEMPTS)).isEqualTo(ATTEMPTS);
+        assertThat(java.time.Instant.parse((String) parked.head().diagnostics().get(RetryThenPark.FIRST_FAILED_AT)))
+                .isBefore(parked.head().enqueuedAt());
 
         publish(poisoned, 2);
         await().atMost(Duration.ofSeconds(10)).until(() -> queue.sequenceSize(poisoned) == 3);
