@@ -175,6 +175,27 @@ class DynamoDeadLetterQueueAcrossNodesTest {
                 .containsExactly(0, 1);
     }
 
+    /** A batch replayed after a crash between the parts of its commit parks its events again: they are there once. */
+    @Test
+    void aReplayedBatchParkingEventsThatAreParkedAlreadyCommitsAndStoresThemOnce() {
+        String sequence = "r-" + UUID.randomUUID();
+        DeadLetter<EventMessage<?>> first = letter(sequence, 0, true);
+        DeadLetter<EventMessage<?>> second = letter(sequence, 1, false);
+        Transaction original = transactions.startTransaction();
+        nodeA.enqueue(sequence, first);
+        nodeA.enqueue(sequence, second);
+        original.commit();
+
+        Transaction replay = transactions.startTransaction();
+        nodeA.enqueue(sequence, first);
+        assertThat(nodeA.enqueueIfPresent(sequence, () -> second)).isTrue();
+        replay.commit();
+
+        assertThat(nodeB.deadLetterSequence(sequence)).extracting(DynamoDeadLetterQueueAcrossNodesTest::n)
+                .containsExactly(0, 1);
+        assertThat(nodeB.sequenceSize(sequence)).isEqualTo(2);
+    }
+
     @Test
     void aBatchThatRollsBackParksNothing() {
         String sequence = "r-" + UUID.randomUUID();
