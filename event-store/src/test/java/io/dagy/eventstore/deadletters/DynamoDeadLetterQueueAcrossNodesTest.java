@@ -42,13 +42,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class DynamoDeadLetterQueueAcrossNodesTest {
 
-    private static final String GROUP = "run-orchestration";
+    /** One table for the class; every test has a processing group of its own. */
+    private static final TestTables TABLES = TestTables.create(DagyTable.DEAD_LETTERS);
     private static final Duration CLAIM = Duration.ofMinutes(10);
 
     record Happened(String sequence, int n) {
     }
 
-    private final TestTables tables = TestTables.create(DagyTable.DEAD_LETTERS);
+    private final String group = "run-orchestration-" + UUID.randomUUID();
     private final MutableClock clock = new MutableClock(Instant.parse("2026-11-22T10:00:00Z"));
     private final DynamoSequencedDeadLetterQueue nodeA = queue();
     private final DynamoSequencedDeadLetterQueue nodeB = queue();
@@ -57,8 +58,8 @@ class DynamoDeadLetterQueueAcrossNodesTest {
     private DynamoSequencedDeadLetterQueue queue() {
         return DynamoSequencedDeadLetterQueue.builder()
                 .dynamoDb(TestTables.dynamoDb())
-                .table(tables.name(DagyTable.DEAD_LETTERS))
-                .processingGroup(GROUP)
+                .table(TABLES.name(DagyTable.DEAD_LETTERS))
+                .processingGroup(group)
                 .eventSerializer(TestSerializer.jackson())
                 .serializer(TestSerializer.jackson())
                 .maxSequenceSize(1000)

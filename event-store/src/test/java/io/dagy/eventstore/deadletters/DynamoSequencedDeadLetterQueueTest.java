@@ -53,15 +53,18 @@ class DynamoSequencedDeadLetterQueueTest {
     record SomethingHappened(String what) {
     }
 
-    private final TestTables tables = TestTables.create(DagyTable.DEAD_LETTERS);
+    /** One table for the class; every test has processing groups of its own, so tests never see each other's letters. */
+    private static final TestTables TABLES = TestTables.create(DagyTable.DEAD_LETTERS);
+
+    private final String prefix = "t" + UUID.randomUUID().toString().substring(0, 8) + "-";
     private final MutableClock clock = new MutableClock(Instant.parse("2026-11-22T10:00:00.123456789Z"));
     private final DynamoSequencedDeadLetterQueue queue = queue("run-views");
 
     private DynamoSequencedDeadLetterQueue queue(String group) {
         return DynamoSequencedDeadLetterQueue.builder()
                 .dynamoDb(TestTables.dynamoDb())
-                .table(tables.name(DagyTable.DEAD_LETTERS))
-                .processingGroup(group)
+                .table(TABLES.name(DagyTable.DEAD_LETTERS))
+                .processingGroup(prefix + group)
                 .eventSerializer(TestSerializer.jackson())
                 .serializer(TestSerializer.jackson())
                 .maxSequences((int) MAX_SEQUENCES)
