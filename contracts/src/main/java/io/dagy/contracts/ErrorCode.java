@@ -47,6 +47,12 @@ public enum ErrorCode {
     MEMBER_NOT_FOUND("member_not_found"),
     /** The change would leave the organization without an owner. */
     LAST_OWNER("last_owner"),
+    /** No event processor of this installation has that name and a dead-letter queue. */
+    PROCESSOR_NOT_FOUND("processor_not_found"),
+    /** The processor has nothing parked under that sequence. */
+    DEAD_LETTER_SEQUENCE_NOT_FOUND("dead_letter_sequence_not_found"),
+    /** Another retry or eviction holds the parked sequence; try again when it is done. */
+    DEAD_LETTER_SEQUENCE_BUSY("dead_letter_sequence_busy"),
     /** A webhook delivery whose signature is missing, wrong or too old. */
     INVALID_SIGNATURE("invalid_signature"),
     /** Any other client error that has no more precise code. */

@@ -44,7 +44,9 @@ public enum DagyTable {
     SNAPSHOTS("DAGY_SNAPSHOTS", "snapshots", TableDesign.keyed("pk", S, "sk", N)),
     TOKENS("DAGY_TOKENS", "tokens", TableDesign.keyed("pk", S, "sk", N)),
     SAGAS("DAGY_SAGAS", "sagas", TableDesign.keyed("pk", S, "sk", S)),
-    DEADLINES("DAGY_DEADLINES", "deadlines", TableDesign.keyed("pk", S, "sk", S));
+    DEADLINES("DAGY_DEADLINES", "deadlines", TableDesign.keyed("pk", S, "sk", S)),
+    /** Events whose handlers failed, parked per processor and sequence (docs/event-store.md, "Dead letters"). */
+    DEAD_LETTERS("DAGY_DEAD_LETTERS", "dead-letters", TableDesign.keyed("pk", S, "sk", S));
 
     private final String variable;
     private final String baseName;

@@ -41,7 +41,8 @@ public final class Problems {
         return switch (code) {
             case MALFORMED_REQUEST, VALIDATION_FAILED, BAD_REQUEST -> HttpStatus.BAD_REQUEST;
             case ROUTE_NOT_FOUND, DEPLOYMENT_NOT_FOUND, RUN_NOT_FOUND, ATTEMPT_NOT_FOUND, ORGANIZATION_NOT_FOUND,
-                 API_KEY_NOT_FOUND, MEMBER_NOT_FOUND -> HttpStatus.NOT_FOUND;
+                 API_KEY_NOT_FOUND, MEMBER_NOT_FOUND, PROCESSOR_NOT_FOUND, DEAD_LETTER_SEQUENCE_NOT_FOUND ->
+                    HttpStatus.NOT_FOUND;
             case UNAUTHENTICATED, INVALID_SIGNATURE -> HttpStatus.UNAUTHORIZED;
             case FORBIDDEN -> HttpStatus.FORBIDDEN;
             case RATE_LIMITED -> HttpStatus.TOO_MANY_REQUESTS;
@@ -51,7 +52,7 @@ public final class Problems {
             case UNSUPPORTED_MEDIA_TYPE -> HttpStatus.UNSUPPORTED_MEDIA_TYPE;
             case PAYLOAD_TOO_LARGE -> HttpStatus.CONTENT_TOO_LARGE;
             case HEADERS_TOO_LARGE -> HttpStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
-            case CONCURRENT_MODIFICATION, RUN_NOT_FINISHED -> HttpStatus.CONFLICT;
+            case CONCURRENT_MODIFICATION, RUN_NOT_FINISHED, DEAD_LETTER_SEQUENCE_BUSY -> HttpStatus.CONFLICT;
             case SERVICE_UNAVAILABLE -> HttpStatus.SERVICE_UNAVAILABLE;
             case INTERNAL_ERROR -> HttpStatus.INTERNAL_SERVER_ERROR;
         };

@@ -16,4 +16,11 @@ sealed interface Access {
     /** A caller acting in an organization whose role there holds the permission. */
     record Requires(Permission permission) implements Access {
     }
+
+    /**
+     * An operator of the installation: a caller acting in the {@code default} organization whose role there holds the
+     * permission. For routes that span every organization (dead letters).
+     */
+    record Operator(Permission permission) implements Access {
+    }
 }

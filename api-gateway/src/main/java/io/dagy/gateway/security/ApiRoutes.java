@@ -14,6 +14,7 @@ import static io.dagy.contracts.identity.Permission.DELETE_ORGANIZATION;
 import static io.dagy.contracts.identity.Permission.DEPLOY;
 import static io.dagy.contracts.identity.Permission.MANAGE_API_KEYS;
 import static io.dagy.contracts.identity.Permission.MANAGE_MEMBERS;
+import static io.dagy.contracts.identity.Permission.OPERATE_INSTALLATION;
 import static io.dagy.contracts.identity.Permission.OPERATE_RUNS;
 import static io.dagy.contracts.identity.Permission.READ;
 import static io.dagy.contracts.identity.Permission.WORK;
@@ -65,7 +66,12 @@ public final class ApiRoutes {
             new Route(POST, "/v1/workers/poll", new Access.Requires(WORK)),
             new Route(POST, "/v1/workers/attempts/{runId}/{taskId}/{attempt}/heartbeat", new Access.Requires(WORK)),
             new Route(POST, "/v1/workers/attempts/{runId}/{taskId}/{attempt}/complete", new Access.Requires(WORK)),
-            new Route(POST, "/v1/workers/attempts/{runId}/{taskId}/{attempt}/fail", new Access.Requires(WORK)));
+            new Route(POST, "/v1/workers/attempts/{runId}/{taskId}/{attempt}/fail", new Access.Requires(WORK)),
+
+            // installation-wide: owners of the default organization only
+            new Route(GET, "/v1/admin/dead-letters", new Access.Operator(OPERATE_INSTALLATION)),
+            new Route(POST, "/v1/admin/dead-letters/{processor}/{sequence}/retry", new Access.Operator(OPERATE_INSTALLATION)),
+            new Route(DELETE, "/v1/admin/dead-letters/{processor}/{sequence}", new Access.Operator(OPERATE_INSTALLATION)));
 
     private record Parsed(Route route, PathPattern pattern) {
     }
@@ -94,8 +100,11 @@ public final class ApiRoutes {
         return PARSED.stream().anyMatch(p -> p.route().access() instanceof Access.Public && p.pattern().matches(container));
     }
 
-    /** The permission a route requires, if it requires one. */
+    /** The permission a route requires, if it requires one (an operator's route also requires the default organization). */
     public static Optional<Permission> permissionOf(Route route) {
+        if (route.access() instanceof Access.Operator operator) {
+            return Optional.of(operator.permission());
+        }
         return route.access() instanceof Access.Requires requires ? Optional.of(requires.permission()) : Optional.empty();
     }
 }

@@ -17,6 +17,14 @@ public record Caller(OrgId org, Actor actor, Role role) {
     /** The request attribute that holds the {@link Caller}. */
     public static final String ATTRIBUTE = "dagy.caller";
 
+    /**
+     * Whether this caller operates the installation with {@code permission}: it acts in the {@code default}
+     * organization and its role there allows it.
+     */
+    public boolean isOperator(io.dagy.contracts.identity.Permission permission) {
+        return OrgId.DEFAULT.equals(org) && role.allows(permission);
+    }
+
     public static Optional<Caller> of(HttpServletRequest request) {
         return Optional.ofNullable((Caller) request.getAttribute(ATTRIBUTE));
     }

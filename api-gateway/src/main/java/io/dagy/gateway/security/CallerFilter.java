@@ -103,6 +103,7 @@ public final class CallerFilter extends OncePerRequestFilter {
 
     private static boolean needsOrganization(HttpServletRequest request) {
         return ApiRoutes.match(request.getMethod(), request.getRequestURI())
-                .map(route -> route.access() instanceof Access.Requires).orElse(false);
+                .map(route -> route.access() instanceof Access.Requires || route.access() instanceof Access.Operator)
+                .orElse(false);
     }
 }

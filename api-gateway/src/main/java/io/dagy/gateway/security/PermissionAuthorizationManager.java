@@ -33,6 +33,10 @@ final class PermissionAuthorizationManager implements AuthorizationManager<Reque
         if (access instanceof Access.SignedInUser) {
             return new AuthorizationDecision(who instanceof JwtAuthenticationToken);
         }
+        if (access instanceof Access.Operator operator) {
+            return new AuthorizationDecision(Caller.of(request).map(caller -> caller.isOperator(operator.permission()))
+                    .orElse(false));
+        }
         var required = ((Access.Requires) access).permission();
         return new AuthorizationDecision(Caller.of(request).map(caller -> caller.role().allows(required)).orElse(false));
     }

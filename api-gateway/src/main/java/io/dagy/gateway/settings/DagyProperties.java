@@ -18,6 +18,7 @@ import java.util.Map;
  * @param eventsQueueUrl {@code DAGY_EVENTS_QUEUE_URL}
  * @param local          the embedded stack of the local profile
  * @param eventStore     tuning of the event store, token store, sagas and deadlines
+ * @param deadLetters    when a failing event is parked, and how much the dead-letter queues hold
  * @param clerk          the identity provider's webhook (docs/identity-provider.md)
  * @param rateLimit      request limits per API key or client address
  * @param api            browser access to the API (CORS)
@@ -31,6 +32,7 @@ public record DagyProperties(
         String eventsQueueUrl,
         @DefaultValue Local local,
         @DefaultValue EventStore eventStore,
+        @DefaultValue DeadLetters deadLetters,
         @DefaultValue Clerk clerk,
         @DefaultValue RateLimit rateLimit,
         @DefaultValue Api api,
@@ -91,6 +93,29 @@ public record DagyProperties(
             @DefaultValue("1s") java.time.Duration processorIdleWait,
             @DefaultValue("16") int processorBatchSize,
             @DefaultValue("10s") java.time.Duration segmentBalanceInterval) {
+    }
+
+    /**
+     * Dead letters: events whose handlers keep failing, parked with their sequence (docs/event-store.md).
+     *
+     * @param attempts        {@code DAGY_DEAD_LETTER_ATTEMPTS}: how often an event is handled (the segment retrying
+     *                        with back-off in between) before it is parked; 1 parks at the first failure
+     * @param maxSequences    {@code DAGY_DEAD_LETTER_MAX_SEQUENCES}: parked sequences per processor; beyond, a failing
+     *                        event stops its segment as before dead letters
+     * @param maxSequenceSize {@code DAGY_DEAD_LETTER_MAX_SEQUENCE_SIZE}: letters per parked sequence
+     */
+    public record DeadLetters(
+            @DefaultValue("3") int attempts,
+            @DefaultValue("1024") int maxSequences,
+            @DefaultValue("50000") int maxSequenceSize) {
+
+        public DeadLetters {
+            if (attempts < 1 || maxSequences < 1 || maxSequenceSize < 1) {
+                throw new IllegalArgumentException("DAGY_DEAD_LETTER_ATTEMPTS, DAGY_DEAD_LETTER_MAX_SEQUENCES and "
+                        + "DAGY_DEAD_LETTER_MAX_SEQUENCE_SIZE must be at least 1, not " + attempts + ", "
+                        + maxSequences + " and " + maxSequenceSize);
+            }
+        }
     }
 
     /**

@@ -32,7 +32,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The permission matrix, enforced: every route of {@link ApiRoutes} with no credentials and with a key of every role,
- * each in an organization of its own (so a permitted delete harms no other case). A refusal is 401 or 403 as a
+ * each in an organization of its own (so a permitted delete harms no other case); the installation's routes also with
+ * a key of every role in the default organization, whose owners alone operate it. A refusal is 401 or 403 as a
  * problem; a permitted request is never refused for its credentials (it may still be a 404 or a 400).
  */
 @SpringBootTest(classes = DagyApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
@@ -73,33 +74,49 @@ class PermissionMatrixTest {
                 continue;
             }
             for (Role role : Role.values()) {
-                if (route.method().name().equals("GET")) {
-                    // HEAD is served by the GET handler: it must be refused alike (its status and length tell too much)
-                    cases.add(DynamicTest.dynamicTest("HEAD " + route.pattern() + " as " + role.code(), () -> {
-                        OrgId org = new OrgId("m-" + UUID.randomUUID().toString().substring(0, 12));
-                        HttpResponse<String> response = head(path, organizations.key(org, role));
-                        boolean allowed = ApiRoutes.permissionOf(route).map(role::allows).orElse(false);
-                        if (allowed) {
-                            assertThat(response.statusCode()).isNotIn(401, 403);
+                // an organization of its own for each case; an operator's route also with a key of the default one
+                List<String> where = route.access() instanceof Access.Operator ? List.of("own", "default") : List.of("own");
+                for (String in : where) {
+                    String as = role.code() + (in.equals("default") ? " of the default organization" : "");
+                    if (route.method().name().equals("GET")) {
+                        // HEAD is served by the GET handler: it must be refused alike (its status and length tell too much)
+                        cases.add(DynamicTest.dynamicTest("HEAD " + route.pattern() + " as " + as, () -> {
+                            OrgId org = in.equals("default") ? OrgId.DEFAULT : freshOrganization();
+                            HttpResponse<String> response = head(path, organizations.key(org, role));
+                            if (allowed(route, role, org)) {
+                                assertThat(response.statusCode()).isNotIn(401, 403);
+                            } else {
+                                assertThat(response.statusCode()).isEqualTo(403);
+                            }
+                        }));
+                    }
+                    cases.add(DynamicTest.dynamicTest(route.method() + " " + route.pattern() + " as " + as, () -> {
+                        OrgId org = in.equals("default") ? OrgId.DEFAULT : freshOrganization();
+                        String key = organizations.key(org, role);
+                        HttpResponse<String> response = send(route, path, key);
+                        if (allowed(route, role, org)) {
+                            assertThat(response.statusCode()).as(response.body()).isNotIn(401, 403);
                         } else {
-                            assertThat(response.statusCode()).isEqualTo(403);
+                            assertRefused(response, 403, "forbidden");
                         }
                     }));
                 }
-                cases.add(DynamicTest.dynamicTest(route.method() + " " + route.pattern() + " as " + role.code(), () -> {
-                    OrgId org = new OrgId("m-" + UUID.randomUUID().toString().substring(0, 12));
-                    String key = organizations.key(org, role);
-                    HttpResponse<String> response = send(route, path, key);
-                    boolean allowed = ApiRoutes.permissionOf(route).map(role::allows).orElse(false);
-                    if (allowed) {
-                        assertThat(response.statusCode()).as(response.body()).isNotIn(401, 403);
-                    } else {
-                        assertRefused(response, 403, "forbidden");
-                    }
-                }));
             }
         }
         return cases.stream();
+    }
+
+    private static OrgId freshOrganization() {
+        return new OrgId("m-" + UUID.randomUUID().toString().substring(0, 12));
+    }
+
+    /**
+     * Whether a key of {@code role} in {@code org} may take the route: the role holds its permission, and for an
+     * operator's route (installation-wide) the organization is the default one.
+     */
+    private static boolean allowed(Route route, Role role, OrgId org) {
+        boolean permitted = ApiRoutes.permissionOf(route).map(role::allows).orElse(false);
+        return route.access() instanceof Access.Operator ? permitted && OrgId.DEFAULT.equals(org) : permitted;
     }
 
     /** The matrix as docs/security.md prints it; this test keeps the two equal. */
@@ -149,7 +166,8 @@ class PermissionMatrixTest {
     private static String concrete(String pattern) {
         return pattern.replace("{name}", "matrix-deployment").replace("{id}", "r-0123456789abcdef")
                 .replace("{runId}", "r-0123456789abcdef").replace("{taskId}", "t1").replace("{attempt}", "1")
-                .replace("{userId}", "user_matrix").replace("{keyId}", "key_0123456789abcdef");
+                .replace("{userId}", "user_matrix").replace("{keyId}", "key_0123456789abcdef")
+                .replace("{processor}", "run-orchestration").replace("{sequence}", "ci1tYXRyaXg");
     }
 
     private HttpResponse<String> head(String path, String key) throws Exception {

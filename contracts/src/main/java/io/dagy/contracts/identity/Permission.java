@@ -12,5 +12,10 @@ public enum Permission {
     MANAGE_BILLING,
     DELETE_ORGANIZATION,
     /** Poll for and report on task attempts (worker keys only). */
-    WORK
+    WORK,
+    /**
+     * Operate the installation as a whole (its dead letters, which span every organization). Held by owners, and
+     * honoured only for owners of the {@code default} organization, the installation's operators.
+     */
+    OPERATE_INSTALLATION
 }

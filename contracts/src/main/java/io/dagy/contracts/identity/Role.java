@@ -16,9 +16,12 @@ public enum Role {
     DEVELOPER(EnumSet.of(READ, DEPLOY, OPERATE_RUNS)),
     /** Also changes deployment settings, manages members and API keys, reads the audit log. */
     ADMIN(EnumSet.of(READ, DEPLOY, OPERATE_RUNS, CHANGE_SETTINGS, MANAGE_MEMBERS, MANAGE_API_KEYS, READ_AUDIT)),
-    /** Also manages billing and can delete the organization. */
+    /**
+     * Also manages billing and can delete the organization. An owner of the {@code default} organization also operates
+     * the installation ({@link Permission#OPERATE_INSTALLATION}).
+     */
     OWNER(EnumSet.of(READ, DEPLOY, OPERATE_RUNS, CHANGE_SETTINGS, MANAGE_MEMBERS, MANAGE_API_KEYS, READ_AUDIT,
-            MANAGE_BILLING, DELETE_ORGANIZATION)),
+            MANAGE_BILLING, DELETE_ORGANIZATION, OPERATE_INSTALLATION)),
     /**
      * A worker key's role: only polls for and reports on task attempts of its organization. Not a member role; it is
      * outside the ladder above on purpose, so no human role implies it and it implies nothing else.

@@ -105,6 +105,31 @@ public final class DynamoTransaction implements Transaction {
         afterCommit.add(action);
     }
 
+    /**
+     * The writes collected so far, to go back to with {@link #rollbackTo}: what one event's handlers wrote is dropped
+     * when the event is parked as a dead letter, while the rest of the batch commits.
+     */
+    public Savepoint savepoint() {
+        requireOpen();
+        return new Savepoint(this, new LinkedHashMap<>(writes), afterCommit.size());
+    }
+
+    /** Drops every write and after-commit action collected since the savepoint (resources are kept). */
+    public void rollbackTo(Savepoint savepoint) {
+        requireOpen();
+        if (savepoint.transaction() != this) {
+            throw new IllegalArgumentException("the savepoint belongs to another transaction");
+        }
+        writes.clear();
+        writes.putAll(savepoint.writes());
+        afterCommit.subList(savepoint.afterCommitCount(), afterCommit.size()).clear();
+    }
+
+    /** Whether a nested unit of work rolled back, so committing would fail and write nothing. */
+    public boolean isRollbackOnly() {
+        return rollbackOnly;
+    }
+
     /** A handle for a nested unit of work: joins this transaction, commits nothing itself. */
     Transaction joined() {
         return new Transaction() {
@@ -236,6 +261,10 @@ public final class DynamoTransaction implements Transaction {
         public ItemKey {
             key = Map.copyOf(key);
         }
+    }
+
+    /** The state of a transaction's writes at one moment (see {@link #savepoint()}). */
+    public record Savepoint(DynamoTransaction transaction, Map<ItemKey, PendingWrite> writes, int afterCommitCount) {
     }
 
     /**

@@ -35,6 +35,25 @@ public final class DynamoTransactionManager implements TransactionManager {
         return transaction;
     }
 
+    /**
+     * Runs {@code work} with no transaction open on this thread (a transaction it starts is its own, committed on its
+     * own), then puts back the one that was open. For work that must not wait for, or fail with, the caller's
+     * transaction: a dead letter retried from the admin API commits letter by letter.
+     */
+    public static <T> T outside(java.util.function.Supplier<T> work) {
+        DynamoTransaction open = CURRENT.get();
+        CURRENT.remove();
+        try {
+            return work.get();
+        } finally {
+            if (open != null) {
+                CURRENT.set(open);
+            } else {
+                CURRENT.remove();
+            }
+        }
+    }
+
     /** The transaction open on this thread, if any. */
     public static Optional<DynamoTransaction> current() {
         return Optional.ofNullable(CURRENT.get());
