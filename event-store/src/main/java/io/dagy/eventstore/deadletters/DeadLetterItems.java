@@ -1,5 +1,7 @@
 package io.dagy.eventstore.deadletters;
 
+import io.dagy.eventstore.events.StoredTokens;
+
 import io.dagy.eventstore.events.Compression;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventhandling.EventMessage;
@@ -108,7 +110,10 @@ final class DeadLetterItems {
             }
         }
         if (event instanceof TrackedEventMessage<?> tracked && tracked.trackingToken() != null) {
-            SerializedObject<byte[]> token = serializer.serialize(tracked.trackingToken(), byte[].class);
+            // the position the event stands at, as the token store keeps it: a stream's own catch-up tokens are
+            // not meant to be stored (docs/event-store.md, "Segments at different positions")
+            SerializedObject<byte[]> token = serializer.serialize(StoredTokens.canonical(tracked.trackingToken()),
+                    byte[].class);
             item.put(TOKEN_TYPE, s(token.getType().getName()));
             item.put(TOKEN, b(token.getData()));
         }
