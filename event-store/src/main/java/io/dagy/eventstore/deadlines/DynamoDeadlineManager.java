@@ -104,8 +104,8 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
     static final int JOIN_LIMIT = 10;
     /** Deadlines (three items each) per direct {@code TransactWriteItems}. */
     private static final int DIRECT_CHUNK = DynamoTransaction.MAX_ITEMS / 3;
-    /** Query pages read per shard and poll while looking for {@code batchSize} unclaimed items. */
-    private static final int MAX_PAGES = 10;
+    /** Items a poll's query reads per page (DynamoDB applies it before the lease filter). */
+    private static final int PAGE_SIZE = 100;
     private static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(5);
 
     private final DynamoDbClient dynamoDb;
@@ -343,6 +343,11 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
         return backlog;
     }
 
+    /**
+     * Up to {@code batchSize} keys of items due by now and not leased, oldest first. DynamoDB applies a query's
+     * {@code Limit} before its filter, so leased (in flight or backing off) items at the head of the partition only
+     * fill pages: it pages on until it has a batch or has read every item due by now, however many are leased.
+     */
     private List<Map<String, AttributeValue>> dueKeys(int shard) {
         long now = clock.millis();
         QueryRequest.Builder request = QueryRequest.builder().tableName(tableName).consistentRead(true)
@@ -353,9 +358,9 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
                         ":pk", s(DeadlineItems.duePartition(shard)),
                         ":upper", s(DeadlineItems.padded(now) + "#~"),
                         ":now", n(now)))
-                .limit(batchSize);
+                .limit(Math.max(batchSize, PAGE_SIZE));
         List<Map<String, AttributeValue>> keys = new ArrayList<>();
-        for (int page = 0; page < MAX_PAGES && keys.size() < batchSize; page++) {
+        while (keys.size() < batchSize) {
             QueryResponse response = dynamoDb.query(request.build());
             keys.addAll(response.items());
             if (!response.hasLastEvaluatedKey() || response.lastEvaluatedKey().isEmpty()) {

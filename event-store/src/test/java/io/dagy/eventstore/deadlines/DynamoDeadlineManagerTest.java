@@ -362,7 +362,47 @@ class DynamoDeadlineManagerTest {
         assertThat(recorder.payloads()).containsExactly(new Reminder("plain"));
     }
 
+    @Test
+    void aDueDeadlineBehindThreeHundredLeasedOnesInItsPartitionStillFires() {
+        // issue: the poller's Query applied Limit before its lease filter and read at most 10 pages, so 300 leased
+        // (or failing) deadlines at the head of a partition hid every due one behind them
+        Recorder recorder = new Recorder();
+        DynamoDeadlineManager manager = manager("node-a", recorder, b -> b.startOnFirstSchedule(false));
+        TestScope scope = new TestScope("order-1");
+        var serializedScope = serializer.serialize(scope, byte[].class);
+        String scopeKey = DeadlineItems.scopeKey(serializedScope);
+        long past = Instant.now().minusSeconds(60).toEpochMilli();
+        String farLease = Long.toString(Instant.now().plus(1, ChronoUnit.HOURS).toEpochMilli());
+        List<software.amazon.awssdk.services.dynamodb.model.WriteRequest> leased = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            ScheduleId id = new ScheduleId(past + i, 3, scopeKey, UUID.randomUUID().toString());
+            Map<String, AttributeValue> item = new java.util.HashMap<>(DeadlineItems.dueItem(id,
+                    deadline("busy", new Reminder("leased-" + i)), serializedScope, serializer));
+            item.put(LEASE_OWNER, AttributeValue.fromS("node-elsewhere"));
+            item.put(LEASE_UNTIL, AttributeValue.fromN(farLease));
+            leased.add(software.amazon.awssdk.services.dynamodb.model.WriteRequest.builder()
+                    .putRequest(r -> r.item(item)).build());
+        }
+        for (int from = 0; from < leased.size(); from += 25) {
+            List<software.amazon.awssdk.services.dynamodb.model.WriteRequest> chunk =
+                    leased.subList(from, Math.min(leased.size(), from + 25));
+            dynamoDb.batchWriteItem(b -> b.requestItems(Map.of(table, chunk)));
+        }
+        ScheduleId dueId = new ScheduleId(past + 1_000, 3, scopeKey, UUID.randomUUID().toString());
+        dynamoDb.putItem(b -> b.tableName(table).item(DeadlineItems.dueItem(dueId,
+                deadline("reminder", new Reminder("due")), serializedScope, serializer)));
+
+        manager.start();
+
+        await().atMost(FIRE_TIMEOUT).until(() -> recorder.payloads().equals(List.of(new Reminder("due"))));
+    }
+
     // ---------------------------------------------------------------------------------------------- fixtures
+
+    private static DeadlineMessage<Object> deadline(String name, Object payload) {
+        return org.axonframework.deadline.GenericDeadlineMessage.asDeadlineMessage(name, payload, Instant.now());
+    }
+
 
     private DynamoDeadlineManager manager(String node, Recorder recorder) {
         return manager(node, recorder, transactions, b -> b);
