@@ -397,10 +397,77 @@ class DynamoDeadlineManagerTest {
         await().atMost(FIRE_TIMEOUT).until(() -> recorder.payloads().equals(List.of(new Reminder("due"))));
     }
 
+    @Test
+    void aCancelThatWinsTheRaceWithAFiringLeavesNoEventOfTheCommandsItsHandlerSent() {
+        // issue: a command sent from the handler appended its events at prepare-commit, before the firing's
+        // conditional removal failed on the cancel, so "the cancel wins" held for DynamoDB writes but not for events
+        Queue<Object> published = new ConcurrentLinkedQueue<>();
+        CommandsAndEvents axon = new CommandsAndEvents(published, () -> { });
+        List<DynamoDeadlineManager> self = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
+        Recorder recorder = new Recorder(message -> {
+            axon.gateway.sendAndWait("take payment");
+            // the cancel lands on another thread (no unit of work: written at once) while this handler runs
+            java.util.concurrent.CompletableFuture
+                    .runAsync(() -> self.get(0).cancelSchedule("reminder", ids.get(0))).join();
+        });
+        DynamoDeadlineManager manager = manager("node-a", recorder, b -> b.startOnFirstSchedule(false));
+        self.add(manager);
+        ids.add(manager.schedule(Instant.now(), "reminder", new Reminder("race"), new TestScope("order-1")));
+
+        manager.start();
+
+        await().atMost(FIRE_TIMEOUT).until(() -> recorder.received.size() == 1 && items().isEmpty());
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> recorder.received.size() == 1);
+        assertThat(published).isEmpty();
+    }
+
+    @Test
+    void aHandlerWhoseCommandAlwaysFailsStopsFiringAfterMaxAttemptsAndIsParked() {
+        // issue: a nested command that threw made the deadline fire again every lease period, forever
+        CommandsAndEvents axon = new CommandsAndEvents(new ConcurrentLinkedQueue<>(), () -> {
+            throw new IllegalStateException("the payment service refuses");
+        });
+        Recorder recorder = new Recorder(message -> axon.gateway.sendAndWait("take payment"));
+        DynamoDeadlineManager manager = manager("node-a", recorder, b -> b.startOnFirstSchedule(false)
+                .claimLease(Duration.ofMillis(300)).maxAttempts(3).retryBackoff(Duration.ofMillis(50)));
+        String id = manager.schedule(Instant.now(), "reminder", new Reminder("poison"), new TestScope("order-1"));
+
+        manager.start();
+
+        await().atMost(FIRE_TIMEOUT).until(() -> recorder.received.size() >= 3);
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).until(() -> recorder.received.size() == 3);
+        assertThat(manager.parkedDeadlines()).singleElement().satisfies(parked -> {
+            assertThat(parked.scheduleId()).isEqualTo(id);
+            assertThat(parked.deadlineName()).isEqualTo("reminder");
+            assertThat(parked.attempts()).isEqualTo(3);
+            assertThat(parked.lastError()).contains("the payment service refuses");
+        });
+        assertThat(items()).extracting(i -> i.get("pk").s()).allMatch(pk -> pk.startsWith("parked"));
+    }
+
     // ---------------------------------------------------------------------------------------------- fixtures
 
     private static DeadlineMessage<Object> deadline(String name, Object payload) {
         return org.axonframework.deadline.GenericDeadlineMessage.asDeadlineMessage(name, payload, Instant.now());
+    }
+
+    /** A real Axon command bus and event bus: a command's events reach subscribers at the root's prepare-commit. */
+    static final class CommandsAndEvents {
+        final org.axonframework.commandhandling.gateway.CommandGateway gateway;
+
+        CommandsAndEvents(Queue<Object> published, Runnable commandEffect) {
+            var eventBus = org.axonframework.eventhandling.SimpleEventBus.builder().build();
+            eventBus.subscribe(events -> events.forEach(e -> published.add(e.getPayload())));
+            var commandBus = org.axonframework.commandhandling.SimpleCommandBus.builder().build();
+            commandBus.subscribe(String.class.getName(), command -> {
+                commandEffect.run();
+                eventBus.publish(GenericEventMessage.asEventMessage("payment taken"));
+                return null;
+            });
+            gateway = org.axonframework.commandhandling.gateway.DefaultCommandGateway.builder()
+                    .commandBus(commandBus).build();
+        }
     }
 
 
@@ -445,6 +512,15 @@ class DynamoDeadlineManagerTest {
 
         final Queue<Received> received = new ConcurrentLinkedQueue<>();
         final AtomicInteger failuresLeft = new AtomicInteger();
+        private final java.util.function.Consumer<DeadlineMessage<?>> handler;
+
+        Recorder() {
+            this(message -> { });
+        }
+
+        Recorder(java.util.function.Consumer<DeadlineMessage<?>> handler) {
+            this.handler = handler;
+        }
 
         @Override
         public Stream<ScopeAware> provideScopeAwareStream(ScopeDescriptor scope) {
@@ -462,6 +538,7 @@ class DynamoDeadlineManagerTest {
             if (failuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                 throw new IllegalStateException("the handler fails this time");
             }
+            handler.accept((DeadlineMessage<?>) message);
         }
 
         List<Object> payloads() {
