@@ -47,6 +47,13 @@ final class DeadlineItems {
     static final String SCOPE_REVISION = "scopeRevision";
     static final String LEASE_OWNER = "leaseOwner";
     static final String LEASE_UNTIL = "leaseUntil";
+    /** Claims of the deadline so far: the firing that holds the lease counts. */
+    static final String ATTEMPTS = "attempts";
+
+    // parked item: the due item's attributes under pk = PARKED_PARTITION, sk = schedule id, plus these
+    static final String PARKED_PARTITION = "parked";
+    static final String LAST_ERROR = "lastError";
+    static final String PARKED_AT = "parkedAt";
 
     // index items
     static final String DUE_PK = "duePk";

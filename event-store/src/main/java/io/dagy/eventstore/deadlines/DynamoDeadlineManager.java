@@ -47,6 +47,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 
+import static io.dagy.eventstore.deadlines.DeadlineItems.ATTEMPTS;
 import static io.dagy.eventstore.deadlines.DeadlineItems.LEASE_OWNER;
 import static io.dagy.eventstore.deadlines.DeadlineItems.LEASE_UNTIL;
 import static io.dagy.eventstore.deadlines.DeadlineItems.n;
@@ -77,18 +78,27 @@ import static io.dagy.eventstore.deadlines.DeadlineItems.s;
  * chunks (atomic per deadline, not as a whole).
  *
  * <p><b>Firing.</b> A daemon poller thread queries every shard each poll interval for items due by now (strongly
- * consistent, at most {@code batchSize} per shard and poll) and claims each with a conditional update (the item
- * exists and carries no unexpired lease). Only the claimer fires: it rebuilds the deadline message with its original
- * id and timestamp and sends it, through the handler interceptors, in a unit of work with the transaction manager
- * attached, to every {@link ScopeAware} of the {@link ScopeAwareProvider} that can resolve its scope. On success the
- * three items are deleted on condition that the claim is still ours - inside that transaction when it is a DynamoDB
- * one (so a handler's DynamoDB effects and the removal commit together), else right after. On failure the items stay
- * and the deadline fires again once the lease expires; a node that dies mid-fire leaves a lease that expires the same
- * way. Delivery is therefore at least once, with one retry per lease period for as long as it fails. A deadline
- * never fires early and fires up to one poll interval late (more under a backlog): the poll interval is the
- * precision. The lease must outlast a handler (it is not renewed), and node clocks must agree to well within it.
- * A cancel that races a firing wins: the firing's removal fails its condition, and in a DynamoDB transaction the
- * handler's effects roll back with it.
+ * consistent, paging past leased items until it has {@code batchSize} per shard, or none are left) and claims each
+ * with a conditional update (the item exists and carries no unexpired lease) that also counts the attempt. Only the
+ * claimer fires: it rebuilds the deadline message with its original id and timestamp and sends it, through the
+ * handler interceptors, in a unit of work with the transaction manager attached, to every {@link ScopeAware} of the
+ * {@link ScopeAwareProvider} that can resolve its scope.
+ *
+ * <p><b>Commit point.</b> The first prepare-commit step of that unit of work, registered before the handler runs and
+ * so before the event bus appends the events of commands the handler sent, checks with a conditional write that the
+ * claim still stands. A cancel that lands before it wins: the unit of work rolls back, so no DynamoDB write and no
+ * event of a command sent on this thread lands, and the deadline is gone. A cancel after it comes too late: the
+ * deadline has fired, and the removal (which tolerates the cancel's delete) commits with the handler's DynamoDB
+ * effects when the transaction is a DynamoDB one, else right after the unit of work. Effects outside the unit of
+ * work (a command bus on other threads, calls to other systems) are not covered.
+ *
+ * <p><b>Failures.</b> A firing that fails is retried after a back-off ({@code retryBackoff}, doubling per attempt,
+ * capped by the lease) by moving the end of our lease; after {@code maxAttempts} claims it is parked: its three items
+ * are replaced, in one transaction, by a parked item ({@code pk = "parked"}, {@code sk = <id>}) holding the deadline,
+ * the attempts and the last error, it is logged at error, and {@link #parkedDeadlines()} lists it. A node that dies
+ * mid-fire leaves a lease that expires, and that claim counts as an attempt. Delivery is at least once, at most
+ * {@code maxAttempts} times. A deadline never fires early and fires up to one poll interval late (more under a
+ * backlog). The lease must outlast a handler (it is not renewed), and node clocks must agree to well within it.
  *
  * <p>Start with {@link #start()} (or the {@link Lifecycle} handlers, or, unless disabled, the first schedule); stop
  * with {@link #shutdown()}. Build with {@link #builder()}.
@@ -104,8 +114,10 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
     static final int JOIN_LIMIT = 10;
     /** Deadlines (three items each) per direct {@code TransactWriteItems}. */
     private static final int DIRECT_CHUNK = DynamoTransaction.MAX_ITEMS / 3;
-    /** Query pages read per shard and poll while looking for {@code batchSize} unclaimed items. */
-    private static final int MAX_PAGES = 10;
+    /** Items a poll's query reads per page (DynamoDB applies it before the lease filter). */
+    private static final int PAGE_SIZE = 100;
+    /** Longest error text kept on a parked deadline. */
+    private static final int MAX_ERROR_CHARS = 2_000;
     private static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(5);
 
     private final DynamoDbClient dynamoDb;
@@ -119,6 +131,8 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
     private final int batchSize;
     private final Clock clock;
     private final boolean startOnFirstSchedule;
+    private final int maxAttempts;
+    private final Duration retryBackoff;
 
     /** Deadlines scheduled into the DynamoDB transaction open on this thread, so a bulk cancel sees them too. */
     private final ThreadLocal<PendingSchedules> pendingInTransaction = new ThreadLocal<>();
@@ -143,6 +157,11 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
         this.batchSize = builder.batchSize;
         this.clock = Objects.requireNonNull(builder.clock, "clock");
         this.startOnFirstSchedule = builder.startOnFirstSchedule;
+        if (builder.maxAttempts < 1) {
+            throw new IllegalArgumentException("maxAttempts must be at least 1");
+        }
+        this.maxAttempts = builder.maxAttempts;
+        this.retryBackoff = requirePositive(builder.retryBackoff, "retryBackoff");
     }
 
     public static Builder builder() {
@@ -343,6 +362,11 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
         return backlog;
     }
 
+    /**
+     * Up to {@code batchSize} keys of items due by now and not leased, oldest first. DynamoDB applies a query's
+     * {@code Limit} before its filter, so leased (in flight or backing off) items at the head of the partition only
+     * fill pages: it pages on until it has a batch or has read every item due by now, however many are leased.
+     */
     private List<Map<String, AttributeValue>> dueKeys(int shard) {
         long now = clock.millis();
         QueryRequest.Builder request = QueryRequest.builder().tableName(tableName).consistentRead(true)
@@ -353,9 +377,9 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
                         ":pk", s(DeadlineItems.duePartition(shard)),
                         ":upper", s(DeadlineItems.padded(now) + "#~"),
                         ":now", n(now)))
-                .limit(batchSize);
+                .limit(Math.max(batchSize, PAGE_SIZE));
         List<Map<String, AttributeValue>> keys = new ArrayList<>();
-        for (int page = 0; page < MAX_PAGES && keys.size() < batchSize; page++) {
+        while (keys.size() < batchSize) {
             QueryResponse response = dynamoDb.query(request.build());
             keys.addAll(response.items());
             if (!response.hasLastEvaluatedKey() || response.lastEvaluatedKey().isEmpty()) {
@@ -371,11 +395,12 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
         long now = clock.millis();
         try {
             return Optional.of(dynamoDb.updateItem(b -> b.tableName(tableName).key(key)
-                    .updateExpression("SET leaseOwner = :me, leaseUntil = :until")
+                    .updateExpression("SET leaseOwner = :me, leaseUntil = :until, "
+                            + "attempts = if_not_exists(attempts, :zero) + :one")
                     .conditionExpression("attribute_exists(pk) AND "
                             + "(attribute_not_exists(leaseUntil) OR leaseUntil < :now)")
-                    .expressionAttributeValues(Map.of(
-                            ":me", s(nodeId), ":until", n(now + claimLease.toMillis()), ":now", n(now)))
+                    .expressionAttributeValues(Map.of(":me", s(nodeId), ":until", n(now + claimLease.toMillis()),
+                            ":now", n(now), ":zero", n(0), ":one", n(1)))
                     .returnValues(ReturnValue.ALL_NEW)).attributes());
         } catch (ConditionalCheckFailedException taken) {
             return Optional.empty();
@@ -391,28 +416,41 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
             message = DeadlineItems.message(item, serializer);
             scope = DeadlineItems.scope(item, serializer);
         } catch (RuntimeException e) {
-            log.error("Deadline [{}] {} cannot be deserialized; it stays and is retried when its lease expires",
-                    name, id, e);
+            log.error("Deadline [{}] {} cannot be deserialized", name, id, e);
+            failed(name, id, item, e);
             return;
         }
         List<Write> removal = removal(name, id, item);
         AtomicBoolean removedInTransaction = new AtomicBoolean();
+        AtomicBoolean cancelled = new AtomicBoolean();
         UnitOfWork<DeadlineMessage<?>> unitOfWork = new DefaultUnitOfWork<>(message);
         unitOfWork.attachTransaction(transactionManager);
-        unitOfWork.onPrepareCommit(u -> DynamoTransactionManager.current().ifPresent(transaction -> {
-            removal.forEach(w -> w.addTo(transaction, reason -> new DeadlineException(
-                    "Deadline " + id + " was cancelled or claimed by another node while it fired")));
-            removedInTransaction.set(true);
-        }));
+        // Registered before the handler runs, so it runs before every prepare-commit step the handler adds (the event
+        // bus appends the events of commands the handler sent there): the commit point of the firing. A cancel that
+        // lands before it wins and nothing of the unit of work lands; one after it finds a fired deadline.
+        unitOfWork.onPrepareCommit(u -> {
+            if (!stillClaimed(id, item)) {
+                cancelled.set(true);
+                throw new DeadlineException("Deadline " + id + " was cancelled or claimed by another node while it fired");
+            }
+            DynamoTransactionManager.current().ifPresent(transaction -> {
+                removal.forEach(w -> w.addTo(transaction, reason -> new DeadlineException(
+                        "Deadline " + id + " was claimed by another node while it fired")));
+                removedInTransaction.set(true);
+            });
+        });
         DefaultInterceptorChain<DeadlineMessage<?>> chain = new DefaultInterceptorChain<>(
                 unitOfWork, handlerInterceptors(), m -> {
                     deliver(m, scope);
                     return null;
                 });
         ResultMessage<?> result = unitOfWork.executeWithResult(chain::proceed);
+        if (cancelled.get()) {
+            log.info("Deadline [{}] {} was cancelled while it fired; its unit of work rolled back", name, id);
+            return;
+        }
         if (result.isExceptional()) {
-            log.warn("Deadline [{}] {} failed; it fires again when the lease of node {} expires",
-                    name, id, nodeId, result.exceptionResult());
+            failed(name, id, item, result.exceptionResult());
             return;
         }
         if (!removedInTransaction.get()) {
@@ -424,7 +462,7 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
                     log.warn("Deadline [{}] {} fired, but removing it kept conflicting with other transactions; it "
                             + "fires again when the lease of node {} expires", name, id, nodeId);
                 } else {
-                    log.info("Deadline [{}] {} fired, but was cancelled or claimed by another node meanwhile", name, id);
+                    log.info("Deadline [{}] {} fired, but was claimed by another node meanwhile", name, id);
                 }
                 return;
             }
@@ -432,10 +470,83 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
         log.debug("Deadline [{}] {} fired on node {}", name, id, nodeId);
     }
 
-    /** Deletes the three items, the due item only while our claim on it stands. */
+    /** The commit point: true if the due item still exists under our claim (checked with a conditional write). */
+    private boolean stillClaimed(ScheduleId id, Map<String, AttributeValue> claimed) {
+        try {
+            dynamoDb.updateItem(b -> b.tableName(tableName).key(DeadlineItems.dueKey(id))
+                    .updateExpression("SET leaseOwner = :me")
+                    .conditionExpression("leaseOwner = :me AND leaseUntil = :until")
+                    .expressionAttributeValues(Map.of(":me", claimed.get(LEASE_OWNER), ":until", claimed.get(LEASE_UNTIL))));
+            return true;
+        } catch (ConditionalCheckFailedException gone) {
+            return false;
+        }
+    }
+
+    /**
+     * A firing failed: fire again after a back-off (doubling from {@code retryBackoff}, capped by the lease) by moving
+     * our lease's end, or, at {@code maxAttempts} claims, park it: its items are replaced by a parked item in one
+     * transaction, and it is logged.
+     */
+    private void failed(String name, ScheduleId id, Map<String, AttributeValue> claimed, Throwable error) {
+        int attempts = claimed.containsKey(ATTEMPTS) ? Integer.parseInt(claimed.get(ATTEMPTS).n()) : 1;
+        try {
+            if (attempts >= maxAttempts) {
+                park(name, id, claimed, attempts, error);
+                return;
+            }
+            long backoff = Math.min(claimLease.toMillis(),
+                    retryBackoff.toMillis() << Math.min(attempts - 1, 20));
+            dynamoDb.updateItem(b -> b.tableName(tableName).key(DeadlineItems.dueKey(id))
+                    .updateExpression("SET leaseUntil = :retryAt")
+                    .conditionExpression("leaseOwner = :me AND leaseUntil = :until")
+                    .expressionAttributeValues(Map.of(":retryAt", n(clock.millis() + backoff),
+                            ":me", claimed.get(LEASE_OWNER), ":until", claimed.get(LEASE_UNTIL))));
+            log.warn("Deadline [{}] {} failed (attempt {} of {}); it fires again in {} ms",
+                    name, id, attempts, maxAttempts, backoff, error);
+        } catch (ConditionalCheckFailedException gone) {
+            log.info("Deadline [{}] {} failed, and was cancelled or claimed by another node meanwhile", name, id);
+        } catch (TransactionCanceledException e) {
+            log.warn("Parking deadline [{}] {} failed ({}); it fires again when the lease of node {} expires",
+                    name, id, e.getMessage(), nodeId);
+        } catch (RuntimeException e) {
+            log.warn("Recording the failure of deadline [{}] {} failed; it fires again when the lease of node {} "
+                    + "expires", name, id, nodeId, e);
+        }
+    }
+
+    private void park(String name, ScheduleId id, Map<String, AttributeValue> claimed, int attempts,
+                      Throwable error) {
+        Map<String, AttributeValue> parked = new java.util.HashMap<>(claimed);
+        parked.putAll(DeadlineItems.key(DeadlineItems.PARKED_PARTITION, id.value()));
+        parked.remove(LEASE_OWNER);
+        parked.remove(LEASE_UNTIL);
+        parked.put(ATTEMPTS, n(attempts));
+        parked.put(DeadlineItems.LAST_ERROR, s(describe(error)));
+        parked.put(DeadlineItems.PARKED_AT, s(clock.instant().toString()));
+        List<TransactWriteItem> items = new ArrayList<>();
+        removal(name, id, claimed).forEach(w -> items.add(w.item()));
+        items.add(Write.put(tableName, parked).item());
+        TransactionConflicts.retried(() -> dynamoDb.transactWriteItems(b -> b.transactItems(items)));
+        log.error("Deadline [{}] {} failed {} times and is parked; it will not fire again", name, id, attempts, error);
+    }
+
+    private static String describe(Throwable error) {
+        StringBuilder text = new StringBuilder();
+        for (Throwable t = error; t != null && text.length() < MAX_ERROR_CHARS; t = t.getCause() == t ? null : t.getCause()) {
+            text.append(text.isEmpty() ? "" : "; caused by ").append(t);
+        }
+        return text.length() > MAX_ERROR_CHARS ? text.substring(0, MAX_ERROR_CHARS) : text.toString();
+    }
+
+    /**
+     * Deletes the three items: the due item while our claim on it stands, or if a cancel deleted it after the commit
+     * point (the deadline fired: that cancel came too late).
+     */
     private List<Write> removal(String name, ScheduleId id, Map<String, AttributeValue> claimed) {
         return List.of(
-                Write.deleteIf(tableName, DeadlineItems.dueKey(id), "leaseOwner = :me AND leaseUntil = :until",
+                Write.deleteIf(tableName, DeadlineItems.dueKey(id),
+                        "attribute_not_exists(pk) OR (leaseOwner = :me AND leaseUntil = :until)",
                         Map.of(":me", claimed.get(LEASE_OWNER), ":until", claimed.get(LEASE_UNTIL))),
                 Write.delete(tableName, DeadlineItems.nameIndexKey(name, id)),
                 Write.delete(tableName, DeadlineItems.scopeIndexKey(name, id)));
@@ -453,6 +564,23 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
                                         + scope.scopeDescription(), e);
                     }
                 });
+    }
+
+    /** A deadline that failed {@code maxAttempts} times and was taken out of firing. */
+    public record ParkedDeadline(String scheduleId, String deadlineName, int attempts, String lastError,
+                                 Instant parkedAt) {
+    }
+
+    /** The parked deadlines, oldest id first. */
+    public List<ParkedDeadline> parkedDeadlines() {
+        return dynamoDb.queryPaginator(b -> b.tableName(tableName).consistentRead(true)
+                        .keyConditionExpression("pk = :pk")
+                        .expressionAttributeValues(Map.of(":pk", s(DeadlineItems.PARKED_PARTITION))))
+                .items().stream()
+                .map(item -> new ParkedDeadline(item.get(DeadlineItems.SCHEDULE_ID).s(),
+                        item.get(DeadlineItems.DEADLINE_NAME).s(), Integer.parseInt(item.get(ATTEMPTS).n()),
+                        item.get(DeadlineItems.LAST_ERROR).s(), Instant.parse(item.get(DeadlineItems.PARKED_AT).s())))
+                .toList();
     }
 
     // ---------------------------------------------------------------------------------------------- lifecycle
@@ -559,6 +687,8 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
         private int batchSize = 25;
         private Clock clock = Clock.systemUTC();
         private boolean startOnFirstSchedule = true;
+        private int maxAttempts = 5;
+        private Duration retryBackoff = Duration.ofSeconds(1);
 
         private Builder() {
         }
@@ -624,6 +754,18 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
         /** Whether the first {@code schedule} starts the poller if nothing started it yet. Default true. */
         public Builder startOnFirstSchedule(boolean startOnFirstSchedule) {
             this.startOnFirstSchedule = startOnFirstSchedule;
+            return this;
+        }
+
+        /** Firings of one deadline, the failed ones included, before it is parked. Default 5. */
+        public Builder maxAttempts(int maxAttempts) {
+            this.maxAttempts = maxAttempts;
+            return this;
+        }
+
+        /** Wait before the second firing of a failed deadline; doubles per attempt, capped by the lease. Default 1 s. */
+        public Builder retryBackoff(Duration retryBackoff) {
+            this.retryBackoff = retryBackoff;
             return this;
         }
 

@@ -362,7 +362,114 @@ class DynamoDeadlineManagerTest {
         assertThat(recorder.payloads()).containsExactly(new Reminder("plain"));
     }
 
+    @Test
+    void aDueDeadlineBehindThreeHundredLeasedOnesInItsPartitionStillFires() {
+        // issue: the poller's Query applied Limit before its lease filter and read at most 10 pages, so 300 leased
+        // (or failing) deadlines at the head of a partition hid every due one behind them
+        Recorder recorder = new Recorder();
+        DynamoDeadlineManager manager = manager("node-a", recorder, b -> b.startOnFirstSchedule(false));
+        TestScope scope = new TestScope("order-1");
+        var serializedScope = serializer.serialize(scope, byte[].class);
+        String scopeKey = DeadlineItems.scopeKey(serializedScope);
+        long past = Instant.now().minusSeconds(60).toEpochMilli();
+        String farLease = Long.toString(Instant.now().plus(1, ChronoUnit.HOURS).toEpochMilli());
+        List<software.amazon.awssdk.services.dynamodb.model.WriteRequest> leased = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            ScheduleId id = new ScheduleId(past + i, 3, scopeKey, UUID.randomUUID().toString());
+            Map<String, AttributeValue> item = new java.util.HashMap<>(DeadlineItems.dueItem(id,
+                    deadline("busy", new Reminder("leased-" + i)), serializedScope, serializer));
+            item.put(LEASE_OWNER, AttributeValue.fromS("node-elsewhere"));
+            item.put(LEASE_UNTIL, AttributeValue.fromN(farLease));
+            leased.add(software.amazon.awssdk.services.dynamodb.model.WriteRequest.builder()
+                    .putRequest(r -> r.item(item)).build());
+        }
+        for (int from = 0; from < leased.size(); from += 25) {
+            List<software.amazon.awssdk.services.dynamodb.model.WriteRequest> chunk =
+                    leased.subList(from, Math.min(leased.size(), from + 25));
+            dynamoDb.batchWriteItem(b -> b.requestItems(Map.of(table, chunk)));
+        }
+        ScheduleId dueId = new ScheduleId(past + 1_000, 3, scopeKey, UUID.randomUUID().toString());
+        dynamoDb.putItem(b -> b.tableName(table).item(DeadlineItems.dueItem(dueId,
+                deadline("reminder", new Reminder("due")), serializedScope, serializer)));
+
+        manager.start();
+
+        await().atMost(FIRE_TIMEOUT).until(() -> recorder.payloads().equals(List.of(new Reminder("due"))));
+    }
+
+    @Test
+    void aCancelThatWinsTheRaceWithAFiringLeavesNoEventOfTheCommandsItsHandlerSent() {
+        // issue: a command sent from the handler appended its events at prepare-commit, before the firing's
+        // conditional removal failed on the cancel, so "the cancel wins" held for DynamoDB writes but not for events
+        Queue<Object> published = new ConcurrentLinkedQueue<>();
+        CommandsAndEvents axon = new CommandsAndEvents(published, () -> { });
+        List<DynamoDeadlineManager> self = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
+        Recorder recorder = new Recorder(message -> {
+            axon.gateway.sendAndWait("take payment");
+            // the cancel lands on another thread (no unit of work: written at once) while this handler runs
+            java.util.concurrent.CompletableFuture
+                    .runAsync(() -> self.get(0).cancelSchedule("reminder", ids.get(0))).join();
+        });
+        DynamoDeadlineManager manager = manager("node-a", recorder, b -> b.startOnFirstSchedule(false));
+        self.add(manager);
+        ids.add(manager.schedule(Instant.now(), "reminder", new Reminder("race"), new TestScope("order-1")));
+
+        manager.start();
+
+        await().atMost(FIRE_TIMEOUT).until(() -> recorder.received.size() == 1 && items().isEmpty());
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> recorder.received.size() == 1);
+        assertThat(published).isEmpty();
+    }
+
+    @Test
+    void aHandlerWhoseCommandAlwaysFailsStopsFiringAfterMaxAttemptsAndIsParked() {
+        // issue: a nested command that threw made the deadline fire again every lease period, forever
+        CommandsAndEvents axon = new CommandsAndEvents(new ConcurrentLinkedQueue<>(), () -> {
+            throw new IllegalStateException("the payment service refuses");
+        });
+        Recorder recorder = new Recorder(message -> axon.gateway.sendAndWait("take payment"));
+        DynamoDeadlineManager manager = manager("node-a", recorder, b -> b.startOnFirstSchedule(false)
+                .claimLease(Duration.ofMillis(300)).maxAttempts(3).retryBackoff(Duration.ofMillis(50)));
+        String id = manager.schedule(Instant.now(), "reminder", new Reminder("poison"), new TestScope("order-1"));
+
+        manager.start();
+
+        await().atMost(FIRE_TIMEOUT).until(() -> recorder.received.size() >= 3);
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).until(() -> recorder.received.size() == 3);
+        assertThat(manager.parkedDeadlines()).singleElement().satisfies(parked -> {
+            assertThat(parked.scheduleId()).isEqualTo(id);
+            assertThat(parked.deadlineName()).isEqualTo("reminder");
+            assertThat(parked.attempts()).isEqualTo(3);
+            assertThat(parked.lastError()).contains("the payment service refuses");
+        });
+        assertThat(items()).extracting(i -> i.get("pk").s()).allMatch(pk -> pk.startsWith("parked"));
+    }
+
     // ---------------------------------------------------------------------------------------------- fixtures
+
+    private static DeadlineMessage<Object> deadline(String name, Object payload) {
+        return org.axonframework.deadline.GenericDeadlineMessage.asDeadlineMessage(name, payload, Instant.now());
+    }
+
+    /** A real Axon command bus and event bus: a command's events reach subscribers at the root's prepare-commit. */
+    static final class CommandsAndEvents {
+        final org.axonframework.commandhandling.gateway.CommandGateway gateway;
+
+        CommandsAndEvents(Queue<Object> published, Runnable commandEffect) {
+            var eventBus = org.axonframework.eventhandling.SimpleEventBus.builder().build();
+            eventBus.subscribe(events -> events.forEach(e -> published.add(e.getPayload())));
+            var commandBus = org.axonframework.commandhandling.SimpleCommandBus.builder().build();
+            commandBus.subscribe(String.class.getName(), command -> {
+                commandEffect.run();
+                eventBus.publish(GenericEventMessage.asEventMessage("payment taken"));
+                return null;
+            });
+            gateway = org.axonframework.commandhandling.gateway.DefaultCommandGateway.builder()
+                    .commandBus(commandBus).build();
+        }
+    }
+
 
     private DynamoDeadlineManager manager(String node, Recorder recorder) {
         return manager(node, recorder, transactions, b -> b);
@@ -405,6 +512,15 @@ class DynamoDeadlineManagerTest {
 
         final Queue<Received> received = new ConcurrentLinkedQueue<>();
         final AtomicInteger failuresLeft = new AtomicInteger();
+        private final java.util.function.Consumer<DeadlineMessage<?>> handler;
+
+        Recorder() {
+            this(message -> { });
+        }
+
+        Recorder(java.util.function.Consumer<DeadlineMessage<?>> handler) {
+            this.handler = handler;
+        }
 
         @Override
         public Stream<ScopeAware> provideScopeAwareStream(ScopeDescriptor scope) {
@@ -422,6 +538,7 @@ class DynamoDeadlineManagerTest {
             if (failuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                 throw new IllegalStateException("the handler fails this time");
             }
+            handler.accept((DeadlineMessage<?>) message);
         }
 
         List<Object> payloads() {
