@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class DynamoTransactionTest {
 
-    private final TestTables tables = TestTables.create(DagyTable.RUNS, DagyTable.SAGAS);
+    private final TestTables tables = TestTables.create(DagyTable.RUNS, DagyTable.SAGAS, DagyTable.DEADLINES);
     private final DynamoTransactionManager manager = new DynamoTransactionManager(TestTables.dynamoDb());
 
     private static Map<String, AttributeValue> key(String pk) {
@@ -213,6 +213,45 @@ class DynamoTransactionTest {
             assertThat(sagasOf(association)).as("%s with the state (stored: %s)", association, stored)
                     .hasSize(stored ? 1 : 0);
         }
+    }
+
+    @Test
+    void aDeadlineScheduledInASagasScopeLandsInTheSagasPart() {
+        String runs = tables.name(DagyTable.RUNS);
+        String deadlines = tables.name(DagyTable.DEADLINES);
+        var deadlineManager = io.dagy.eventstore.deadlines.DynamoDeadlineManager.builder()
+                .dynamoDb(TestTables.dynamoDb()).tableName(deadlines)
+                .scopeAwareProvider(scope -> java.util.stream.Stream.empty())
+                .serializer(io.dagy.eventstore.support.TestSerializer.jackson()).transactionManager(manager)
+                .nodeId("node-a").startOnFirstSchedule(false).build();
+        var store = new io.dagy.eventstore.sagas.DynamoSagaStore(TestTables.dynamoDb(), tables.name(DagyTable.SAGAS),
+                io.dagy.eventstore.support.TestSerializer.jackson());
+        var crashing = new DynamoTransactionManager(TestTables.dynamoDbWith(new CrashBetweenParts(1)));
+        try {
+            Transaction transaction = crashing.startTransaction();
+            DynamoTransaction open = DynamoTransactionManager.current().orElseThrow();
+            open.writeLast(new DynamoTransaction.ItemKey(runs, key("token")), put(runs, "token", null),
+                    IllegalStateException::new);
+            // 92 views, the saga's 6 items (98), its deadline's 3: by count alone the deadline would straddle the end
+            for (int i = 0; i < 92; i++) {
+                open.write(new DynamoTransaction.ItemKey(runs, key("view-" + i)), put(runs, "view-" + i, null),
+                        IllegalStateException::new);
+            }
+            store.insertSaga(PartSaga.class, "saga-1", new PartSaga("run-1"), SAGA_ASSOCIATIONS);
+            deadlineManager.schedule(java.time.Instant.now().plusSeconds(3600), "timeout", "payload",
+                    new org.axonframework.modelling.saga.SagaScopeDescriptor(PartSaga.class.getName(), "saga-1"));
+            for (int i = 92; i < 150; i++) {
+                open.write(new DynamoTransaction.ItemKey(runs, key("view-" + i)), put(runs, "view-" + i, null),
+                        IllegalStateException::new);
+            }
+            assertThatThrownBy(transaction::commit).hasMessageContaining("crash between parts");
+        } finally {
+            deadlineManager.shutdown();
+        }
+
+        int deadlineItems = TestTables.dynamoDb().scan(b -> b.tableName(deadlines).consistentRead(true)).count();
+        assertThat(deadlineItems).as("the deadline's items, with the saga (stored: %s)", sagaStored())
+                .isEqualTo(sagaStored() ? 3 : 0);
     }
 
     // ---------------------------------------------------------------- transaction conflicts (real DynamoDB only)
