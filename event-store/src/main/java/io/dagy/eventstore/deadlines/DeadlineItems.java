@@ -195,5 +195,10 @@ final class DeadlineItems {
         void addTo(DynamoTransaction transaction, Function<String, RuntimeException> onConditionFailed) {
             transaction.write(new DynamoTransaction.ItemKey(table, key), item, onConditionFailed);
         }
+
+        /** Adds it to the transaction in a group: should the transaction be split, the group stays in one part. */
+        void addTo(DynamoTransaction transaction, String group, Function<String, RuntimeException> onConditionFailed) {
+            transaction.write(new DynamoTransaction.ItemKey(table, key), item, group, onConditionFailed);
+        }
     }
 }

@@ -177,14 +177,18 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
                 GenericDeadlineMessage.asDeadlineMessage(deadlineName, messageOrPayload, triggerDateTime);
         SerializedObject<byte[]> scope = serializer.serialize(deadlineScope, byte[].class);
         ScheduleId id = ScheduleId.create(epochMillis(triggerDateTime), DeadlineItems.scopeKey(scope));
-        runOnPrepareCommitOrNow(() -> store(id, processDispatchInterceptors(message), scope));
+        // a schedule's three items stay in one part of a split transaction, with its saga's items if a saga's
+        String group = deadlineScope instanceof org.axonframework.modelling.saga.SagaScopeDescriptor saga
+                ? io.dagy.eventstore.sagas.DynamoSagaStore.group(saga.getIdentifier().toString())
+                : "deadline#" + id.value();
+        runOnPrepareCommitOrNow(() -> store(id, processDispatchInterceptors(message), scope, group));
         if (startOnFirstSchedule) {
             startIfNeverStarted();
         }
         return id.value();
     }
 
-    private void store(ScheduleId id, DeadlineMessage<?> message, SerializedObject<byte[]> scope) {
+    private void store(ScheduleId id, DeadlineMessage<?> message, SerializedObject<byte[]> scope, String group) {
         String name = message.getDeadlineName();
         List<Write> writes = List.of(
                 Write.put(tableName, DeadlineItems.dueItem(id, message, scope, serializer)),
@@ -192,7 +196,7 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
                 Write.put(tableName, DeadlineItems.indexItem(DeadlineItems.scopeIndexKey(name, id), id)));
         Optional<DynamoTransaction> transaction = DynamoTransactionManager.current();
         if (transaction.isPresent()) {
-            writes.forEach(w -> w.addTo(transaction.get(), this::failedWrite));
+            writes.forEach(w -> w.addTo(transaction.get(), group, this::failedWrite));
             pending(transaction.get()).add(new Pending(name, id));
         } else {
             TransactionConflicts.retried(() ->

@@ -131,7 +131,9 @@ public final class DynamoSagaStore implements SagaStore<Object> {
     private void commit(String sagaIdentifier, List<Write> writes) {
         var transaction = DynamoTransactionManager.current();
         if (transaction.isPresent()) {
-            writes.forEach(w -> transaction.get().write(w.key(), w.item(), detail -> conflict(sagaIdentifier, null)));
+            // one group: should the transaction be split, the saga's state and associations stay in one part
+            writes.forEach(w -> transaction.get().write(w.key(), w.item(), group(sagaIdentifier),
+                    detail -> conflict(sagaIdentifier, null)));
             return;
         }
         if (writes.size() > DynamoTransaction.MAX_ITEMS) {
@@ -144,6 +146,11 @@ public final class DynamoSagaStore implements SagaStore<Object> {
         } catch (TransactionCanceledException cancelled) {
             throw conflict(sagaIdentifier, cancelled);
         }
+    }
+
+    /** The group of a saga's writes in a transaction, shared with the deadlines scheduled in its scope. */
+    public static String group(String sagaIdentifier) {
+        return "saga#" + sagaIdentifier;
     }
 
     private static RuntimeException conflict(String sagaIdentifier, TransactionCanceledException cause) {

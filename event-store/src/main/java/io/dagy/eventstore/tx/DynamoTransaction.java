@@ -33,6 +33,13 @@ public final class DynamoTransaction implements Transaction {
 
     /** DynamoDB's limit of actions in one {@code TransactWriteItems}. */
     public static final int MAX_ITEMS = 100;
+    /**
+     * The bytes we let one {@code TransactWriteItems} carry, by our estimate ({@link WriteSizes}): DynamoDB's limit is
+     * 4 MB; the margin covers what the estimate does not see (an update's resulting item, request framing).
+     */
+    public static final long MAX_BYTES = 3_800_000;
+    /** DynamoDB's limit for one item, 400 KB. */
+    public static final long MAX_ITEM_BYTES = 400 * 1024;
 
     private final DynamoDbClient dynamoDb;
     private final Runnable unbind;
@@ -53,7 +60,17 @@ public final class DynamoTransaction implements Transaction {
      */
     public void write(ItemKey key, TransactWriteItem item, Function<String, RuntimeException> onConditionFailed) {
         requireOpen();
-        writes.put(key, new PendingWrite(key, item, onConditionFailed, false, false, null));
+        write(key, item, null, onConditionFailed);
+    }
+
+    /**
+     * Adds a write that belongs with others of the same {@code group} (a saga's state, its associations and its
+     * deadlines): should the transaction have to be split, a group's writes all go in the same part.
+     */
+    public void write(ItemKey key, TransactWriteItem item, String group,
+                      Function<String, RuntimeException> onConditionFailed) {
+        requireOpen();
+        writes.put(key, new PendingWrite(key, item, onConditionFailed, false, false, null, group));
     }
 
     /**
@@ -72,7 +89,7 @@ public final class DynamoTransaction implements Transaction {
     public void writeLast(ItemKey key, TransactWriteItem item, ConditionCheck guard,
                           Function<String, RuntimeException> onConditionFailed) {
         requireOpen();
-        writes.put(key, new PendingWrite(key, item, onConditionFailed, true, false, guard));
+        writes.put(key, new PendingWrite(key, item, onConditionFailed, true, false, guard, null));
     }
 
     /**
@@ -81,7 +98,7 @@ public final class DynamoTransaction implements Transaction {
      */
     public void writeLastUnlessRefused(ItemKey key, TransactWriteItem item) {
         requireOpen();
-        writes.put(key, new PendingWrite(key, item, IllegalStateException::new, true, true, null));
+        writes.put(key, new PendingWrite(key, item, IllegalStateException::new, true, true, null, null));
     }
 
     /** The write already collected for this item, so a store can combine a second change with it. */
@@ -157,7 +174,14 @@ public final class DynamoTransaction implements Transaction {
             afterCommit.forEach(Runnable::run);
             return;
         }
-        if (writes.size() <= MAX_ITEMS) {
+        for (PendingWrite write : writes.values()) {
+            long size = WriteSizes.of(write.item());
+            if (size > MAX_ITEM_BYTES) {
+                throw new TransactionTooLargeException("a unit of work writes " + write.key() + " of about " + size
+                        + " bytes; a DynamoDB item holds at most " + MAX_ITEM_BYTES + ". Nothing was written.");
+            }
+        }
+        if (writes.size() <= MAX_ITEMS && WriteSizes.of(writes.values()) <= MAX_BYTES) {
             transact(List.copyOf(writes.values()));
         } else {
             commitInParts();
@@ -191,7 +215,12 @@ public final class DynamoTransaction implements Transaction {
                 for (int i = 0; i < reasons.size() && i < sending.size(); i++) {
                     if ("ConditionalCheckFailed".equals(reasons.get(i).code())) {
                         PendingWrite write = sending.get(i);
-                        if (!write.optional()) {
+                        if (alreadyWritten(write)) {
+                            log.info("{} already holds exactly what this unit of work writes (a batch handled again"
+                                    + " after a crash between the parts of its commit); counting it as written",
+                                    write.key());
+                            refused.add(write);
+                        } else if (!write.optional()) {
                             RuntimeException translated = write.onConditionFailed().apply(
                                     "condition failed on " + write.key());
                             translated.addSuppressed(cancelled);
@@ -201,7 +230,8 @@ public final class DynamoTransaction implements Transaction {
                     }
                 }
                 if (!refused.isEmpty()) {
-                    log.debug("Dropping {} writes whose conditions no longer hold and committing the rest", refused.size());
+                    log.debug("Dropping {} writes already written or whose conditions no longer hold; committing the"
+                            + " rest", refused.size());
                     sending.removeIf(write -> refused.stream().anyMatch(r -> r == write));
                 } else if (TransactionConflicts.onlyConflicts(cancelled) && ++conflicts < TransactionConflicts.ATTEMPTS) {
                     log.debug("Transaction conflicted with another one (attempt {}); sending it again", conflicts);
@@ -216,32 +246,77 @@ public final class DynamoTransaction implements Transaction {
     }
 
     /**
-     * More items than one DynamoDB transaction holds (a large batch of events): the effects go first, in parts of
-     * {@link #MAX_ITEMS}, and the progress writes ({@link #writeLast}) last, in one part. Every part of effects also
-     * checks the guards of the progress writes (a processor's claim), so effects stop landing as soon as the progress
-     * could not be written. A crash between parts (or a claim lost between them) leaves some effects written and the
-     * token where it was, so the batch's events are handled again: processors' handlers are idempotent for that
-     * (views check sequence numbers, dispatches carry their ids).
+     * A put whose condition failed although the item already holds exactly what it would write: an earlier commit of
+     * the same writes got that far (a batch handled again after a crash between the parts of its commit, whose saga
+     * insert is conditioned on the saga's absence). Writing it again would change nothing, so it counts as written.
+     */
+    private boolean alreadyWritten(PendingWrite write) {
+        if (write.item().put() == null) {
+            return false;
+        }
+        Map<String, AttributeValue> stored = dynamoDb.getItem(b -> b.tableName(write.key().table())
+                .consistentRead(true).key(write.key().key())).item();
+        return stored != null && !stored.isEmpty() && WriteSizes.sameItem(stored, write.item().put().item());
+    }
+
+    /**
+     * More than one DynamoDB transaction holds (100 items or 4 MB; a large batch of events): the effects go first, in
+     * parts of at most {@link #MAX_ITEMS} items and {@link #MAX_BYTES}, the writes of one group (a saga) always in the
+     * same part, and the progress writes ({@link #writeLast}) last, in one part. Every part of effects also checks the
+     * guards of the progress writes (a processor's claim), so effects stop landing as soon as the progress could not
+     * be written. A crash between parts (or a claim lost between them) leaves some effects written and the token where
+     * it was, so the batch's events are handled again: processors' handlers are idempotent for that (views check
+     * sequence numbers, dispatches carry their ids), and a conditional put that finds its item already as it would
+     * write it counts as written ({@link #alreadyWritten}). The parts are planned before anything is written: a group
+     * or the progress that fits no part fails the commit with {@link TransactionTooLargeException}, writing nothing.
      */
     private void commitInParts() {
         List<PendingWrite> effects = writes.values().stream().filter(write -> !write.last()).toList();
         List<PendingWrite> progress = writes.values().stream().filter(PendingWrite::last).toList();
         List<PendingWrite> guards = progress.stream().filter(write -> write.guard() != null)
                 .map(write -> new PendingWrite(write.key(), TransactWriteItem.builder().conditionCheck(write.guard()).build(),
-                        write.onConditionFailed(), false, false, null))
+                        write.onConditionFailed(), false, false, null, null))
                 .toList();
-        int partSize = MAX_ITEMS - guards.size();
-        if (progress.size() > MAX_ITEMS || partSize <= 0) {
+        int partItems = MAX_ITEMS - guards.size();
+        long partBytes = MAX_BYTES - WriteSizes.of(guards);
+        if (progress.size() > MAX_ITEMS || WriteSizes.of(progress) > MAX_BYTES || partItems <= 0 || partBytes <= 0) {
             throw new TransactionTooLargeException("a unit of work recorded progress in " + progress.size()
-                    + " items; one DynamoDB transaction holds at most " + MAX_ITEMS + " items with the checks its effects"
-                    + " need. Nothing was written.");
+                    + " items; one DynamoDB transaction holds at most " + MAX_ITEMS + " items and 4 MB with the checks"
+                    + " its effects need. Nothing was written.");
         }
-        log.info("A unit of work writes {} items, more than one DynamoDB transaction holds; committing it in parts",
-                writes.size());
-        for (int from = 0; from < effects.size(); from += partSize) {
-            List<PendingWrite> part = new ArrayList<>(effects.subList(from, Math.min(effects.size(), from + partSize)));
-            part.addAll(guards);
-            transact(part);
+        Map<Object, List<PendingWrite>> groups = new LinkedHashMap<>();
+        for (PendingWrite write : effects) {
+            groups.computeIfAbsent(write.group() != null ? write.group() : write, g -> new ArrayList<>()).add(write);
+        }
+        List<List<PendingWrite>> parts = new ArrayList<>();
+        List<PendingWrite> part = new ArrayList<>();
+        long bytes = 0;
+        for (var group : groups.entrySet()) {
+            List<PendingWrite> together = group.getValue();
+            long size = WriteSizes.of(together);
+            if (together.size() > partItems || size > partBytes) {
+                throw new TransactionTooLargeException("a unit of work writes " + together.size() + " items of about "
+                        + size + " bytes that belong together (" + group.getKey() + "); one DynamoDB transaction"
+                        + " holds at most " + partItems + " items and " + partBytes + " bytes besides its checks."
+                        + " Nothing was written.");
+            }
+            if (!part.isEmpty() && (part.size() + together.size() > partItems || bytes + size > partBytes)) {
+                parts.add(part);
+                part = new ArrayList<>();
+                bytes = 0;
+            }
+            part.addAll(together);
+            bytes += size;
+        }
+        if (!part.isEmpty()) {
+            parts.add(part);
+        }
+        log.info("A unit of work writes {} items, more than one DynamoDB transaction holds; committing it in {} parts",
+                writes.size(), parts.size() + (progress.isEmpty() ? 0 : 1));
+        for (List<PendingWrite> effectsPart : parts) {
+            List<PendingWrite> sending = new ArrayList<>(effectsPart);
+            sending.addAll(guards);
+            transact(sending);
         }
         if (!progress.isEmpty()) {
             transact(progress);
@@ -269,9 +344,10 @@ public final class DynamoTransaction implements Transaction {
 
     /**
      * A collected write and how to explain its failed condition. {@code last}: progress, committed after the effects;
-     * {@code optional}: dropped if its condition fails; {@code guard}: the check that effects in other parts carry.
+     * {@code optional}: dropped if its condition fails; {@code guard}: the check that effects in other parts carry;
+     * {@code group}: writes that go in the same part (null: none).
      */
     public record PendingWrite(ItemKey key, TransactWriteItem item, Function<String, RuntimeException> onConditionFailed,
-                               boolean last, boolean optional, ConditionCheck guard) {
+                               boolean last, boolean optional, ConditionCheck guard, String group) {
     }
 }
