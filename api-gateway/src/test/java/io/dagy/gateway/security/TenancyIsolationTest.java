@@ -76,7 +76,7 @@ class TenancyIsolationTest {
     void anotherOrganizationsRunIsNotFoundAndCannotBeTouched() throws Exception {
         send(alice, "PUT", "/v1/deployments/private", DAG);
         String runId = json.readTree(send(alice, "POST", "/v1/deployments/private/runs", "{}").body()).get("run_id").asString();
-        await().atMost(Duration.ofSeconds(20)).until(() -> send(alice, "GET", "/v1/runs/" + runId, null).body()
+        await().atMost(Duration.ofSeconds(60)).until(() -> send(alice, "GET", "/v1/runs/" + runId, null).body()
                 .contains("\"status\":\"SUCCEEDED\",\"started_at\""));
         long eventsBefore = events.readEvents(runId).asStream().count();
 
@@ -109,7 +109,7 @@ class TenancyIsolationTest {
     void everyEventOfARunNamesItsOrganizationAndAnActor() throws Exception {
         send(alice, "PUT", "/v1/deployments/traced", DAG);
         String runId = json.readTree(send(alice, "POST", "/v1/deployments/traced/runs", "{}").body()).get("run_id").asString();
-        await().atMost(Duration.ofSeconds(20)).until(() -> send(alice, "GET", "/v1/runs/" + runId, null).body()
+        await().atMost(Duration.ofSeconds(60)).until(() -> send(alice, "GET", "/v1/runs/" + runId, null).body()
                 .contains("\"status\":\"SUCCEEDED\",\"started_at\""));
 
         List<DomainEventMessage<?>> runEvents = events.readEvents(runId).asStream()
