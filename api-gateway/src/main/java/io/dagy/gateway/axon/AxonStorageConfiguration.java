@@ -166,6 +166,8 @@ class AxonStorageConfiguration {
                 .transactionManager(transactionManager)
                 .nodeId(nodeId.value())
                 .pollInterval(properties.eventStore().deadlinePollInterval())
+                .maxAttempts(properties.eventStore().deadlineMaxAttempts())
+                .retryBackoff(properties.eventStore().deadlineRetryBackoff())
                 .startOnFirstSchedule(false)
                 .build();
     }

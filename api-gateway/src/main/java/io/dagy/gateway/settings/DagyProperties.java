@@ -72,6 +72,10 @@ public record DagyProperties(
      * @param claimTimeout         {@code DAGY_TOKEN_CLAIM_TIMEOUT}: a processor claim not extended this long expires
      * @param pollInterval         {@code DAGY_EVENT_POLL_INTERVAL}: how often processors look for events of other nodes
      * @param deadlinePollInterval {@code DAGY_DEADLINE_POLL_INTERVAL}: precision of deadlines
+     * @param deadlineMaxAttempts  {@code DAGY_DEADLINE_MAX_ATTEMPTS}: firings of a deadline whose handler keeps failing
+     *                             before it is parked
+     * @param deadlineRetryBackoff {@code DAGY_DEADLINE_RETRY_BACKOFF}: wait before a failed deadline fires again,
+     *                             doubling each time, at most its lease
      * @param processorSegments    {@code DAGY_PROCESSOR_SEGMENTS}: segments a new processor starts with (the most
      *                             nodes that can share its work)
      * @param processorIdleWait    {@code DAGY_PROCESSOR_IDLE_WAIT}: how long an idle processor waits before it looks
@@ -89,6 +93,8 @@ public record DagyProperties(
             @DefaultValue("10s") java.time.Duration claimTimeout,
             @DefaultValue("100ms") java.time.Duration pollInterval,
             @DefaultValue("200ms") java.time.Duration deadlinePollInterval,
+            @DefaultValue("5") int deadlineMaxAttempts,
+            @DefaultValue("1s") java.time.Duration deadlineRetryBackoff,
             @DefaultValue("4") int processorSegments,
             @DefaultValue("1s") java.time.Duration processorIdleWait,
             @DefaultValue("16") int processorBatchSize,

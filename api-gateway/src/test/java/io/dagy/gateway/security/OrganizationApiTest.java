@@ -6,6 +6,7 @@ import io.dagy.contracts.identity.OrganizationEvents.ApiKeyCreated;
 import io.dagy.contracts.identity.OrganizationEvents.ApiKeyRevoked;
 import io.dagy.contracts.identity.Role;
 import io.dagy.gateway.DagyApplication;
+import io.dagy.gateway.support.ApiCalls;
 import io.dagy.gateway.support.TestOrganizations;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -110,14 +111,10 @@ class OrganizationApiTest {
     }
 
     private HttpResponse<String> send(String key, String method, String path, String body) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        return ApiCalls.send(port, key, method, path, body);
     }
 
     private void assertProblem(HttpResponse<String> response, int status, String code) {
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
-        assertThat(json.readTree(response.body()).get("code").asString()).isEqualTo(code);
+        ApiCalls.assertProblem(response, status, code);
     }
 }
