@@ -84,4 +84,56 @@ class LocalDispatchOnceTest {
         assertThat(Files.readAllLines(ran)).containsExactly("ran");
         assertThat(succeeded).hasValue(1);
     }
+
+    @Test
+    void aCancelHandledOnAnotherNodeStopsTheProcessWhereItRuns() throws Exception {
+        String table = LocalTables.create(DagyTable.TASK_RUNS);
+        String bucket = "cancel-elsewhere-" + UUID.randomUUID().toString().substring(0, 8);
+        S3Client s3 = LocalAwsClients.s3(SharedLocalStack.get().s3Endpoint());
+        s3.createBucket(b -> b.bucket(bucket));
+        AtomicInteger started = new AtomicInteger();
+        AtomicInteger finished = new AtomicInteger();
+        BackendReports reports = new BackendReports() {
+            @Override
+            public void started(String dispatchId) {
+                started.incrementAndGet();
+            }
+
+            @Override
+            public void heartbeat(String dispatchId) {
+            }
+
+            @Override
+            public void succeeded(String dispatchId, Map<String, Object> output) {
+                finished.incrementAndGet();
+            }
+
+            @Override
+            public void failed(String dispatchId, String errorKind, String message) {
+                finished.incrementAndGet();
+            }
+        };
+        Path pid = directory.resolve("pid");
+        Dag.Task task = new Dag.Task("long", new Dag.Backend(BackendType.LOCAL,
+                Map.of("command", List.of("sh", "-c", "echo $$ > " + pid + "; exec sleep 60"))), List.of(),
+                TriggerRule.ALL_SUCCESS, Dag.RetryPolicy.none(), new Dag.Timeouts(null, null, null), Map.of());
+        TaskRunId taskRun = TaskRunId.of(new RunId("r-" + UUID.randomUUID()), "long");
+        Dispatch dispatch = new Dispatch(taskRun.dispatchId(1), OrgId.DEFAULT, taskRun, 1, task, Map.of());
+
+        try (DynamoDbClient nodeA = LocalTables.dynamoDb(); DynamoDbClient nodeB = LocalTables.dynamoDb();
+             LocalProcessBackend runsIt = new LocalProcessBackend(reports, nodeA, table, s3, bucket, JsonMapper.builder().build());
+             LocalProcessBackend cancelsIt = new LocalProcessBackend(reports, nodeB, table, s3, bucket, JsonMapper.builder().build())) {
+            runsIt.dispatch(dispatch);
+            await().atMost(Duration.ofSeconds(20)).until(() -> started.get() == 1 && Files.exists(pid)
+                    && !Files.readString(pid).isBlank());
+            long processId = Long.parseLong(Files.readString(pid).strip());
+            assertThat(ProcessHandle.of(processId)).hasValueSatisfying(process -> assertThat(process.isAlive()).isTrue());
+
+            cancelsIt.cancel(dispatch.dispatchId());
+
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> ProcessHandle.of(processId).map(process -> !process.isAlive()).orElse(true));
+        }
+        assertThat(finished).as("a cancelled attempt reports nothing; the saga that cancelled it decides").hasValue(0);
+    }
 }

@@ -33,6 +33,10 @@ import java.util.concurrent.Executors;
  * in {@code DAGY_TASK_RUNS} with a conditional put, and a dispatch id recorded before is not started again (the saga
  * dispatches again when the node died after the dispatch and before its commit). Processes do not survive a restart
  * of their node: their attempts time out and are retried under a new dispatch id.
+ *
+ * <p>A cancel (or a timeout) may be handled by another node than the one running the process: it marks the dispatch's
+ * record {@code cancel_requested}, and every node checks the records of the processes it runs once a second (one
+ * {@code BatchGetItem} per 100 processes, only while some run) and kills those marked.
  */
 public final class LocalProcessBackend implements ExecutionBackend, AutoCloseable {
 
@@ -45,6 +49,12 @@ public final class LocalProcessBackend implements ExecutionBackend, AutoCloseabl
     private final JsonMapper json;
     private final Map<String, Process> running = new ConcurrentHashMap<>();
     private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.ScheduledExecutorService cancelWatch =
+            Executors.newSingleThreadScheduledExecutor(runnable -> {
+                Thread thread = new Thread(runnable, "local-task-cancel-watch");
+                thread.setDaemon(true);
+                return thread;
+            });
     private final ExecutorService waiters = Executors.newCachedThreadPool(runnable -> {
         Thread thread = new Thread(runnable, "local-task");
         thread.setDaemon(true);
@@ -56,6 +66,7 @@ public final class LocalProcessBackend implements ExecutionBackend, AutoCloseabl
         this.reports = reports;
         this.dynamoDb = dynamoDb;
         this.table = table;
+        cancelWatch.scheduleWithFixedDelay(this::killCancelledElsewhere, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
         this.s3 = s3;
         this.bucket = bucket;
         this.json = json;
@@ -75,6 +86,40 @@ public final class LocalProcessBackend implements ExecutionBackend, AutoCloseabl
         waiters.submit(() -> execute(dispatch));
     }
 
+    private static Map<String, AttributeValue> dispatchKey(String dispatchId) {
+        return Map.of("pk", AttributeValue.fromS("local-dispatch#" + dispatchId), "sk", AttributeValue.fromS("dispatch"));
+    }
+
+    /** Kills the processes of this node whose dispatch another node cancelled. */
+    private void killCancelledElsewhere() {
+        try {
+            List<String> ids = running.keySet().stream().filter(id -> !cancelled.contains(id)).toList();
+            for (int from = 0; from < ids.size(); from += 100) {
+                List<Map<String, AttributeValue>> keys = ids.subList(from, Math.min(ids.size(), from + 100)).stream()
+                        .map(LocalProcessBackend::dispatchKey).toList();
+                var response = dynamoDb.batchGetItem(b -> b.requestItems(Map.of(table,
+                        software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes.builder()
+                                .keys(keys).consistentRead(true).build())));
+                response.responses().getOrDefault(table, List.of()).stream()
+                        .filter(item -> item.containsKey("cancel_requested") && item.get("cancel_requested").bool())
+                        .map(item -> item.get("pk").s().substring("local-dispatch#".length()))
+                        .forEach(this::killHere);
+            }
+        } catch (RuntimeException e) {
+            log.debug("Checking for cancels of local tasks failed; trying again in a second", e);
+        }
+    }
+
+    private void killHere(String dispatchId) {
+        log.info("Local task {} was cancelled on another node; stopping it", dispatchId);
+        cancelled.add(dispatchId);
+        Process process = running.get(dispatchId);
+        if (process != null) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+        }
+    }
+
     /** Records the dispatch id; false if it was recorded before (by this node or another, before a crash or not). */
     private boolean claim(String dispatchId) {
         try {
@@ -92,6 +137,14 @@ public final class LocalProcessBackend implements ExecutionBackend, AutoCloseabl
     @Override
     public void cancel(String dispatchId) {
         cancelled.add(dispatchId);
+        try {
+            // for the node that runs it, if that is not this one
+            dynamoDb.updateItem(b -> b.tableName(table).key(dispatchKey(dispatchId))
+                    .updateExpression("SET cancel_requested = :yes").conditionExpression("attribute_exists(pk)")
+                    .expressionAttributeValues(Map.of(":yes", AttributeValue.fromBool(true))));
+        } catch (ConditionalCheckFailedException neverStarted) {
+            // not dispatched to any node: nothing runs that could be stopped
+        }
         Process process = running.get(dispatchId);
         if (process != null) {
             process.descendants().forEach(ProcessHandle::destroyForcibly);
@@ -144,6 +197,9 @@ public final class LocalProcessBackend implements ExecutionBackend, AutoCloseabl
                         "exited with code " + exitCode + "; stderr in " + prefix + "stderr.log");
             }
         } catch (IOException | RuntimeException e) {
+            if (cancelled.contains(dispatch.dispatchId()) || waiters.isShutdown()) {
+                return; // cancelled, or this node is stopping (its S3 upload was interrupted): not a failure of the task
+            }
             log.warn("Local task {} could not run", dispatch.dispatchId(), e);
             reports.failed(dispatch.dispatchId(), "launch_failed", e.getClass().getSimpleName() + ": " + e.getMessage());
         } catch (InterruptedException e) {
@@ -167,6 +223,7 @@ public final class LocalProcessBackend implements ExecutionBackend, AutoCloseabl
 
     @Override
     public void close() {
+        cancelWatch.shutdownNow();
         running.values().forEach(Process::destroyForcibly);
         waiters.shutdownNow();
     }
