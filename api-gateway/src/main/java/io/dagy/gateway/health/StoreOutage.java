@@ -1,6 +1,10 @@
 package io.dagy.gateway.health;
 
+import io.dagy.contracts.ErrorCode;
+import io.dagy.gateway.problem.Problems;
 import org.slf4j.Logger;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 import software.amazon.awssdk.core.exception.SdkClientException;
@@ -55,6 +59,12 @@ public final class StoreOutage implements SmartLifecycle {
     /** Seconds a client should wait before it tries again. */
     public long retryAfterSeconds() {
         return Math.max(1, probeInterval.toSeconds());
+    }
+
+    /** The answer to a request while the store is down: 503 {@code service_unavailable}. */
+    public ProblemDetail unavailable() {
+        return Problems.of(HttpStatus.SERVICE_UNAVAILABLE, ErrorCode.SERVICE_UNAVAILABLE,
+                "Dagy's database cannot be reached at the moment. Try again later.");
     }
 
     public void markDown(Throwable cause) {

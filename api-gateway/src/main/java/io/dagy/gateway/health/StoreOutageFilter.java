@@ -1,13 +1,10 @@
 package io.dagy.gateway.health;
 
-import io.dagy.contracts.ErrorCode;
 import io.dagy.gateway.problem.ProblemWriter;
-import io.dagy.gateway.problem.Problems;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import org.springframework.http.HttpStatus;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 import java.io.IOException;
@@ -48,7 +45,6 @@ final class StoreOutageFilter extends OncePerRequestFilter {
 
     private void unavailable(HttpServletRequest request, HttpServletResponse response) throws IOException {
         response.setHeader("Retry-After", Long.toString(outage.retryAfterSeconds()));
-        problems.write(request, response, Problems.of(HttpStatus.SERVICE_UNAVAILABLE, ErrorCode.SERVICE_UNAVAILABLE,
-                "Dagy's database cannot be reached at the moment. Try again later."));
+        problems.write(request, response, outage.unavailable());
     }
 }

@@ -162,8 +162,7 @@ class ProblemAdvice extends ResponseEntityExceptionHandler {
             outage.markDown(ex);
             return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
                     .header("Retry-After", Long.toString(outage.retryAfterSeconds()))
-                    .body(Problems.of(HttpStatus.SERVICE_UNAVAILABLE, ErrorCode.SERVICE_UNAVAILABLE,
-                            "Dagy's database cannot be reached at the moment. Try again later."));
+                    .body(outage.unavailable());
         }
         String incident = UUID.randomUUID().toString();
         log.error("Unexpected error, incident {}", incident, ex);

@@ -36,6 +36,33 @@ import static org.awaitility.Awaitility.await;
  */
 class LocalDispatchOnceTest {
 
+    /** The reports a backend sends, counted. */
+    static final class CountingReports implements BackendReports {
+        final AtomicInteger started = new AtomicInteger();
+        final AtomicInteger succeeded = new AtomicInteger();
+        final AtomicInteger finished = new AtomicInteger();
+
+        @Override
+        public void started(String dispatchId) {
+            started.incrementAndGet();
+        }
+
+        @Override
+        public void heartbeat(String dispatchId) {
+        }
+
+        @Override
+        public void succeeded(String dispatchId, Map<String, Object> output) {
+            succeeded.incrementAndGet();
+            finished.incrementAndGet();
+        }
+
+        @Override
+        public void failed(String dispatchId, String errorKind, String message) {
+            finished.incrementAndGet();
+        }
+    }
+
     @TempDir
     Path directory;
 
@@ -45,25 +72,7 @@ class LocalDispatchOnceTest {
         String bucket = "dispatch-once-" + UUID.randomUUID().toString().substring(0, 8);
         S3Client s3 = LocalAwsClients.s3(SharedLocalStack.get().s3Endpoint());
         s3.createBucket(b -> b.bucket(bucket));
-        AtomicInteger succeeded = new AtomicInteger();
-        BackendReports reports = new BackendReports() {
-            @Override
-            public void started(String dispatchId) {
-            }
-
-            @Override
-            public void heartbeat(String dispatchId) {
-            }
-
-            @Override
-            public void succeeded(String dispatchId, Map<String, Object> output) {
-                succeeded.incrementAndGet();
-            }
-
-            @Override
-            public void failed(String dispatchId, String errorKind, String message) {
-            }
-        };
+        CountingReports reports = new CountingReports();
         Path ran = directory.resolve("ran");
         Dag.Task task = new Dag.Task("once", new Dag.Backend(BackendType.LOCAL,
                 Map.of("command", List.of("sh", "-c", "echo ran >> " + ran))), List.of(), TriggerRule.ALL_SUCCESS,
@@ -78,11 +87,11 @@ class LocalDispatchOnceTest {
             b.dispatch(dispatch);
             a.dispatch(dispatch);
 
-            await().atMost(Duration.ofSeconds(20)).until(() -> succeeded.get() >= 1);
+            await().atMost(Duration.ofSeconds(20)).until(() -> reports.succeeded.get() >= 1);
         }
 
         assertThat(Files.readAllLines(ran)).containsExactly("ran");
-        assertThat(succeeded).hasValue(1);
+        assertThat(reports.succeeded).hasValue(1);
     }
 
     @Test
@@ -91,28 +100,7 @@ class LocalDispatchOnceTest {
         String bucket = "cancel-elsewhere-" + UUID.randomUUID().toString().substring(0, 8);
         S3Client s3 = LocalAwsClients.s3(SharedLocalStack.get().s3Endpoint());
         s3.createBucket(b -> b.bucket(bucket));
-        AtomicInteger started = new AtomicInteger();
-        AtomicInteger finished = new AtomicInteger();
-        BackendReports reports = new BackendReports() {
-            @Override
-            public void started(String dispatchId) {
-                started.incrementAndGet();
-            }
-
-            @Override
-            public void heartbeat(String dispatchId) {
-            }
-
-            @Override
-            public void succeeded(String dispatchId, Map<String, Object> output) {
-                finished.incrementAndGet();
-            }
-
-            @Override
-            public void failed(String dispatchId, String errorKind, String message) {
-                finished.incrementAndGet();
-            }
-        };
+        CountingReports reports = new CountingReports();
         Path pid = directory.resolve("pid");
         Dag.Task task = new Dag.Task("long", new Dag.Backend(BackendType.LOCAL,
                 Map.of("command", List.of("sh", "-c", "echo $$ > " + pid + "; exec sleep 60"))), List.of(),
@@ -124,7 +112,7 @@ class LocalDispatchOnceTest {
              LocalProcessBackend runsIt = new LocalProcessBackend(reports, nodeA, table, s3, bucket, JsonMapper.builder().build());
              LocalProcessBackend cancelsIt = new LocalProcessBackend(reports, nodeB, table, s3, bucket, JsonMapper.builder().build())) {
             runsIt.dispatch(dispatch);
-            await().atMost(Duration.ofSeconds(20)).until(() -> started.get() == 1 && Files.exists(pid)
+            await().atMost(Duration.ofSeconds(20)).until(() -> reports.started.get() == 1 && Files.exists(pid)
                     && !Files.readString(pid).isBlank());
             long processId = Long.parseLong(Files.readString(pid).strip());
             assertThat(ProcessHandle.of(processId)).hasValueSatisfying(process -> assertThat(process.isAlive()).isTrue());
@@ -134,6 +122,6 @@ class LocalDispatchOnceTest {
             await().atMost(Duration.ofSeconds(10))
                     .until(() -> ProcessHandle.of(processId).map(process -> !process.isAlive()).orElse(true));
         }
-        assertThat(finished).as("a cancelled attempt reports nothing; the saga that cancelled it decides").hasValue(0);
+        assertThat(reports.finished).as("a cancelled attempt reports nothing; the saga that cancelled it decides").hasValue(0);
     }
 }

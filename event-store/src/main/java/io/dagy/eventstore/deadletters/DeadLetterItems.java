@@ -1,9 +1,10 @@
 package io.dagy.eventstore.deadletters;
 
+import io.dagy.eventstore.events.EventItems;
+import org.axonframework.eventhandling.GenericDomainEventEntry;
+
 import io.dagy.eventstore.events.StoredTokens;
 
-import io.dagy.eventstore.events.Compression;
-import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.eventhandling.GenericDomainEventMessage;
 import org.axonframework.eventhandling.GenericEventMessage;
@@ -45,16 +46,6 @@ final class DeadLetterItems {
     static final String LETTER_ID = "lid";
     static final String SEQUENCE = "seqId";
     static final String INDEX = "idx";
-    static final String EVENT_ID = "eid";
-    static final String TIMESTAMP = "ts";
-    static final String PAYLOAD_TYPE = "pt";
-    static final String PAYLOAD_REVISION = "pr";
-    static final String PAYLOAD = "p";
-    static final String META = "m";
-    static final String COMPRESSED = "z";
-    static final String AGGREGATE = "agg";
-    static final String AGGREGATE_TYPE = "at";
-    static final String AGGREGATE_SEQUENCE = "aseq";
     static final String TOKEN_TYPE = "tt";
     static final String TOKEN = "tk";
     static final String ENQUEUED_AT = "enq";
@@ -74,41 +65,12 @@ final class DeadLetterItems {
                                                         DeadLetter<? extends EventMessage<?>> letter,
                                                         Serializer eventSerializer, Serializer serializer) {
         EventMessage<?> event = letter.message();
-        SerializedObject<byte[]> payload = event.serializePayload(eventSerializer, byte[].class);
-        SerializedObject<byte[]> meta = event.serializeMetaData(eventSerializer, byte[].class);
-        Map<String, AttributeValue> item = new HashMap<>();
+        // the event as the event store lays it out (docs/event-store.md), beside the letter's own attributes
+        Map<String, AttributeValue> item = new HashMap<>(EventItems.attributes(event, eventSerializer,
+                COMPRESSION_THRESHOLD));
         item.put(LETTER_ID, s(letterId));
         item.put(SEQUENCE, s(sequence));
         item.put(INDEX, n(index));
-        item.put(EVENT_ID, s(event.getIdentifier()));
-        item.put(TIMESTAMP, s(event.getTimestamp().toString()));
-        item.put(PAYLOAD_TYPE, s(payload.getType().getName()));
-        if (payload.getType().getRevision() != null) {
-            item.put(PAYLOAD_REVISION, s(payload.getType().getRevision()));
-        }
-        String compressed = "";
-        byte[] payloadBytes = payload.getData();
-        if (payloadBytes.length > COMPRESSION_THRESHOLD) {
-            payloadBytes = Compression.gzip(payloadBytes);
-            compressed += "p";
-        }
-        byte[] metaBytes = meta.getData();
-        if (metaBytes.length > COMPRESSION_THRESHOLD) {
-            metaBytes = Compression.gzip(metaBytes);
-            compressed += "m";
-        }
-        item.put(PAYLOAD, b(payloadBytes));
-        item.put(META, b(metaBytes));
-        if (!compressed.isEmpty()) {
-            item.put(COMPRESSED, s(compressed));
-        }
-        if (event instanceof DomainEventMessage<?> domain && domain.getAggregateIdentifier() != null) {
-            item.put(AGGREGATE, s(domain.getAggregateIdentifier()));
-            item.put(AGGREGATE_SEQUENCE, n(domain.getSequenceNumber()));
-            if (domain.getType() != null) {
-                item.put(AGGREGATE_TYPE, s(domain.getType()));
-            }
-        }
         if (event instanceof TrackedEventMessage<?> tracked && tracked.trackingToken() != null) {
             // the position the event stands at, as the token store keeps it: a stream's own catch-up tokens are
             // not meant to be stored (docs/event-store.md, "Segments at different positions")
@@ -136,25 +98,14 @@ final class DeadLetterItems {
 
     static DynamoDeadLetter letter(Map<String, AttributeValue> item, Serializer eventSerializer, Serializer serializer,
                                    Clock clock) {
-        String compressed = item.containsKey(COMPRESSED) ? item.get(COMPRESSED).s() : "";
-        byte[] payloadBytes = item.get(PAYLOAD).b().asByteArray();
-        byte[] metaBytes = item.get(META).b().asByteArray();
-        if (compressed.contains("p")) {
-            payloadBytes = Compression.gunzip(payloadBytes);
-        }
-        if (compressed.contains("m")) {
-            metaBytes = Compression.gunzip(metaBytes);
-        }
-        String payloadType = item.get(PAYLOAD_TYPE).s();
-        SerializedMessage<?> serialized = new SerializedMessage<>(item.get(EVENT_ID).s(),
-                new SimpleSerializedObject<>(payloadBytes, byte[].class, payloadType,
-                        item.containsKey(PAYLOAD_REVISION) ? item.get(PAYLOAD_REVISION).s() : null),
-                new SimpleSerializedObject<>(metaBytes, byte[].class, MetaData.class.getName(), null),
-                eventSerializer);
-        Instant timestamp = Instant.parse(item.get(TIMESTAMP).s());
-        String aggregate = item.containsKey(AGGREGATE) ? item.get(AGGREGATE).s() : null;
-        String aggregateType = item.containsKey(AGGREGATE_TYPE) ? item.get(AGGREGATE_TYPE).s() : null;
-        long aggregateSequence = item.containsKey(AGGREGATE_SEQUENCE) ? Long.parseLong(item.get(AGGREGATE_SEQUENCE).n()) : 0L;
+        GenericDomainEventEntry<byte[]> entry = EventItems.entry(item);
+        String payloadType = entry.getPayload().getType().getName();
+        SerializedMessage<?> serialized = new SerializedMessage<>(entry.getEventIdentifier(), entry.getPayload(),
+                entry.getMetaData(), eventSerializer);
+        Instant timestamp = entry.getTimestamp();
+        String aggregate = entry.getAggregateIdentifier();
+        String aggregateType = entry.getType();
+        long aggregateSequence = entry.getSequenceNumber();
         EventMessage<?> event;
         if (item.containsKey(TOKEN_TYPE)) {
             TrackingToken token = serializer.deserialize(new SimpleSerializedObject<>(item.get(TOKEN).b().asByteArray(),

@@ -15,7 +15,7 @@ import java.util.Map;
  * How an event is laid out in DynamoDB items, and back. One layout serves the stream item (keyed by shard and
  * position), the aggregate item (keyed by aggregate and sequence) and the snapshot item.
  */
-final class EventItems {
+public final class EventItems {
 
     static final String PK = "pk";
     static final String SK = "sk";
@@ -45,9 +45,12 @@ final class EventItems {
     }
 
     /** The attributes of an event, without keys; compresses payload and metadata above the threshold. */
-    static Map<String, AttributeValue> attributes(EventMessage<?> event, Serializer serializer, int compressionThreshold) {
-        SerializedObject<byte[]> payload = serializer.serialize(event.getPayload(), byte[].class);
-        SerializedObject<byte[]> meta = serializer.serialize(event.getMetaData(), byte[].class);
+    public static Map<String, AttributeValue> attributes(EventMessage<?> event, Serializer serializer,
+                                                         int compressionThreshold) {
+        // an event read from the store keeps its serialized form (nothing is deserialized to write it again, which
+        // also lets the dead-letter queue store an event whose payload cannot be deserialized)
+        SerializedObject<byte[]> payload = event.serializePayload(serializer, byte[].class);
+        SerializedObject<byte[]> meta = event.serializeMetaData(serializer, byte[].class);
         Map<String, AttributeValue> item = new HashMap<>();
         String compressed = "";
         byte[] payloadBytes = payload.getData();
@@ -87,7 +90,7 @@ final class EventItems {
     }
 
     /** An item back as Axon's event data (a plain event has no aggregate: Axon then builds a non-domain message). */
-    static GenericDomainEventEntry<byte[]> entry(Map<String, AttributeValue> item) {
+    public static GenericDomainEventEntry<byte[]> entry(Map<String, AttributeValue> item) {
         String compressed = item.containsKey(COMPRESSED) ? item.get(COMPRESSED).s() : "";
         byte[] payload = item.get(PAYLOAD).b().asByteArray();
         byte[] meta = item.get(META).b().asByteArray();
