@@ -5,6 +5,8 @@ import io.dagy.command.deployment.BackendPolicy;
 import io.dagy.command.deployment.DeploymentIds;
 import io.dagy.command.run.Run;
 import io.dagy.command.run.RunStarter;
+import io.dagy.command.run.TaskOutcomes;
+import io.dagy.command.task.TaskRun;
 import io.dagy.gateway.settings.DagyResources;
 import io.dagy.projection.run.RunViewProjection;
 import io.dagy.query.run.RunQueryHandler;
@@ -39,8 +41,13 @@ class RunConfiguration {
 
     @Bean
     RunStarter runStarter(Repository<Deployment> deploymentRepository, Repository<Run> runRepository,
-                          DeploymentIds deploymentIds) {
-        return new RunStarter(deploymentRepository, runRepository, deploymentIds);
+                          Repository<TaskRun> taskRunRepository, DeploymentIds deploymentIds) {
+        return new RunStarter(deploymentRepository, runRepository, taskRunRepository, deploymentIds);
+    }
+
+    @Bean
+    TaskOutcomes taskOutcomes(Repository<TaskRun> taskRunRepository, Repository<Run> runRepository) {
+        return new TaskOutcomes(taskRunRepository, runRepository);
     }
 
     /**
@@ -94,8 +101,9 @@ class RunConfiguration {
 
     @Bean
     ConfigurerModule runSequencing() {
-        return configurer -> configurer.eventProcessing(processing -> processing.registerSequencingPolicy(
-                RunOrchestration.PROCESSING_GROUP, config -> new RunSequencingPolicy()));
+        return configurer -> configurer.eventProcessing(processing -> processing
+                .registerSequencingPolicy(RunOrchestration.PROCESSING_GROUP, config -> new RunSequencingPolicy())
+                .registerSequencingPolicy(RunViewProjection.PROCESSING_GROUP, config -> new RunSequencingPolicy()));
     }
 
     @Bean

@@ -55,29 +55,41 @@ public final class OrchestrationBenchmark {
         List<String> workloads = list("bench.workloads", "chain-200,wide-1000,layered-1000,concurrent-100x10,ratio");
         List<String> backends = list("bench.backends", "noop,worker");
         int workerThreads = Integer.getInteger("bench.workerThreads", 8);
-        progress("starting Dagy");
+        List<DagyProcess.Storage> storages = list("bench.storage", "disk,memory").stream()
+                .map(name -> DagyProcess.Storage.valueOf(name.toUpperCase(Locale.ROOT))).toList();
         long started = System.nanoTime();
-        try (DagyProcess dagy = DagyProcess.start(Map.of())) {
-            progress("Dagy is up at %s after %.1f s", dagy.base(), (System.nanoTime() - started) / 1e9);
-            DagyClient client = new DagyClient(dagy.base(), dagy.apiKey());
-            String workerKey = client.createKey("benchmark worker", "worker");
-            OrchestrationBenchmark benchmark = new OrchestrationBenchmark(client);
-            benchmark.report.header(workerThreads);
-            for (String backend : backends) {
-                // the worker runs only for its own workloads: its idle polls would count against the others
-                try (WorkerProcess worker = backend.equals("worker")
-                        ? WorkerProcess.start(dagy.base(), "bench", workerThreads, workerKey) : null) {
-                    benchmark.warmUp(backend);
-                    for (String workload : workloads) {
-                        if (!workload.equals("ratio")) {
-                            benchmark.report.row(benchmark.workload(workload, backend));
+        boolean first = true;
+        for (DagyProcess.Storage storage : storages) {
+            progress("starting Dagy, data %s", storage.label());
+            long starting = System.nanoTime();
+            Memory.resetPeak();
+            try (DagyProcess dagy = DagyProcess.start(storage, Map.of())) {
+                progress("Dagy is up at %s after %.1f s", dagy.base(), (System.nanoTime() - starting) / 1e9);
+                DagyClient client = new DagyClient(dagy.base(), dagy.apiKey());
+                String workerKey = client.createKey("benchmark worker", "worker");
+                OrchestrationBenchmark benchmark = new OrchestrationBenchmark(client);
+                benchmark.report.header(storage.label(), workerThreads, first);
+                for (String backend : backends) {
+                    // the worker runs only for its own workloads: its idle polls would count against the others
+                    try (WorkerProcess worker = backend.equals("worker")
+                            ? WorkerProcess.start(dagy.base(), "bench", workerThreads, workerKey) : null) {
+                        benchmark.warmUp(backend);
+                        if (backend.equals(backends.get(0))) {
+                            benchmark.report.idle(benchmark.idle(Duration.ofSeconds(10)), backend);
+                        }
+                        for (String workload : workloads) {
+                            if (!workload.equals("ratio")) {
+                                benchmark.report.row(benchmark.workload(workload, backend));
+                            }
                         }
                     }
                 }
+                if (workloads.contains("ratio") && first) {
+                    benchmark.ratio(Integer.getInteger("bench.ratioRuns", 20), Integer.getInteger("bench.ratioTasks", 10_000));
+                }
+                benchmark.report.memory(Memory.now());
             }
-            if (workloads.contains("ratio")) {
-                benchmark.ratio(Integer.getInteger("bench.ratioRuns", 20), Integer.getInteger("bench.ratioTasks", 10_000));
-            }
+            first = false;
         }
         System.out.printf(Locale.ROOT, "%ntotal run time %.1f s%n", (System.nanoTime() - started) / 1e9);
     }

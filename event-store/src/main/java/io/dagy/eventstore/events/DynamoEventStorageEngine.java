@@ -56,6 +56,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
@@ -111,6 +112,7 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
     private final EventStoreSettings settings;
     private final AppendHook appendHook;
     private final Snapshots snapshots;
+    private final UnaryOperator<String> placement;
     /** When each missing position was first seen, by shard and position, for the gap timeout. */
     private final Map<Long, Map<Long, Long>> gapsFirstSeen = new ConcurrentHashMap<>();
     /** Threads that read shards 1.. of a batch while the caller reads shard 0; idle ones end after a minute. */
@@ -130,6 +132,7 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         this.eventsTable = builder.eventsTable;
         this.snapshotsTable = builder.snapshotsTable;
         this.settings = builder.settings;
+        this.placement = builder.placement;
         this.appendHook = builder.appendHook;
         this.snapshots = new Snapshots(dynamoDb, snapshotsTable, settings.compressionThreshold(), builder.snapshotReadHook);
         refuseFewerShardsThanStored();
@@ -279,7 +282,7 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
      */
     private int shardForAppend(String aggregateId, long sequence) {
         if (sequence == 0) {
-            return shardOf(aggregateId);
+            return shardOf(placement.apply(aggregateId));
         }
         Integer shard = knownShards.shardAt(aggregateId, sequence - 1);
         if (shard == null) {
@@ -287,7 +290,8 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
                     .key(Map.of(PK, s(aggregateKey(aggregateId)), SK, n(sequence - 1)))
                     .projectionExpression("#shard").expressionAttributeNames(Map.of("#shard", SHARD))).item();
             // no previous event: the append is not Axon's next event of an existing aggregate; the hash decides
-            shard = previous == null || !previous.containsKey(SHARD) ? shardOf(aggregateId) : (int) longOf(previous, SHARD);
+            shard = previous == null || !previous.containsKey(SHARD)
+                    ? shardOf(placement.apply(aggregateId)) : (int) longOf(previous, SHARD);
         }
         if (shard >= settings.shards()) {
             throw new EventStoreException("aggregate " + aggregateId + " lives in shard " + shard + ", but only "
@@ -955,6 +959,7 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         private EventStoreSettings settings = EventStoreSettings.defaults();
         private AppendHook appendHook = AppendHook.NONE;
         private Snapshots.ReadHook snapshotReadHook = Snapshots.ReadHook.NONE;
+        private UnaryOperator<String> placement = UnaryOperator.identity();
 
         public Builder dynamoDb(DynamoDbClient dynamoDb) {
             this.dynamoDb = dynamoDb;
@@ -969,6 +974,17 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
 
         public Builder settings(EventStoreSettings settings) {
             this.settings = settings;
+            return this;
+        }
+
+        /**
+         * The key that places a new aggregate in a shard, from its identifier (default: the identifier itself).
+         * Aggregates with the same key share a shard, so the events of one unit of work that changes them together
+         * take one counter reservation, and a reader delivers them in the order they were appended. Changing it moves
+         * no existing aggregate (each stays in the shard of its first event).
+         */
+        public Builder placement(UnaryOperator<String> placement) {
+            this.placement = Objects.requireNonNull(placement, "placement");
             return this;
         }
 
