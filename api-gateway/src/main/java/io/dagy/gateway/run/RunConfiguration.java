@@ -19,6 +19,9 @@ import io.dagy.saga.backend.WorkerBackend;
 import io.dagy.saga.report.ReportConsumer;
 import io.dagy.saga.run.RunOrchestration;
 import io.dagy.saga.run.RunSequencingPolicy;
+import io.dagy.saga.task.SegmentOwnedSagaManager;
+import io.dagy.saga.task.TaskExecutionSaga;
+import org.axonframework.modelling.saga.AnnotatedSagaManager;
 import io.dagy.tables.DagyTable;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.config.ConfigurerModule;
@@ -104,6 +107,23 @@ class RunConfiguration {
         return configurer -> configurer.eventProcessing(processing -> processing
                 .registerSequencingPolicy(RunOrchestration.PROCESSING_GROUP, config -> new RunSequencingPolicy())
                 .registerSequencingPolicy(RunViewProjection.PROCESSING_GROUP, config -> new RunSequencingPolicy()));
+    }
+
+    /**
+     * The saga that executes task runs, registered by hand (not as a Spring {@code @Saga}) to give it a manager that
+     * handles each event only in its task run's segment ({@link SegmentOwnedSagaManager}).
+     */
+    @Bean
+    ConfigurerModule taskExecutionSaga() {
+        return configurer -> configurer.eventProcessing().registerSaga(TaskExecutionSaga.class, saga -> saga
+                .configureSagaManager(config -> new SegmentOwnedSagaManager<>(AnnotatedSagaManager.<TaskExecutionSaga>builder()
+                        .sagaType(TaskExecutionSaga.class)
+                        .sagaRepository(config.eventProcessingConfiguration().sagaConfiguration(TaskExecutionSaga.class)
+                                .repository())
+                        .parameterResolverFactory(config.parameterResolverFactory())
+                        .handlerDefinition(config.handlerDefinition(TaskExecutionSaga.class))
+                        .listenerInvocationErrorHandler(config.eventProcessingConfiguration().listenerInvocationErrorHandler(
+                                config.eventProcessingConfiguration().sagaProcessingGroup(TaskExecutionSaga.class))))));
     }
 
     @Bean
