@@ -243,14 +243,16 @@ public final class OrchestrationBenchmark {
     /**
      * The hops of chains: from one task's end to the next one's end, split at the next one's dispatch (orchestration:
      * the end is recorded, the run finds the next task ready, queues it, the saga dispatches it; then execution: the
-     * backend runs it and its report comes back).
+     * backend runs it and its report comes back); pickup is the part of execution until the attempt was started (for a
+     * worker: handed to its poll).
      */
-    record Hops(double[] total, double[] orchestration, double[] execution) {
+    record Hops(double[] total, double[] orchestration, double[] execution, double[] pickup) {
 
         static Hops of(List<DagyClient.Run> runs) {
             List<Double> total = new ArrayList<>();
             List<Double> orchestration = new ArrayList<>();
             List<Double> execution = new ArrayList<>();
+            List<Double> pickup = new ArrayList<>();
             for (DagyClient.Run run : runs) {
                 List<String> order = run.order().stream().sorted().toList();
                 for (int i = 1; i < order.size(); i++) {
@@ -259,10 +261,14 @@ public final class OrchestrationBenchmark {
                     total.add(millis(before.endedAt(), next.endedAt()));
                     orchestration.add(millis(before.endedAt(), next.dispatchedAt()));
                     execution.add(millis(next.dispatchedAt(), next.endedAt()));
+                    if (next.startedAt() != null) {
+                        pickup.add(millis(next.dispatchedAt(), next.startedAt()));
+                    }
                 }
             }
             Function<List<Double>, double[]> sorted = values -> values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-            return new Hops(sorted.apply(total), sorted.apply(orchestration), sorted.apply(execution));
+            return new Hops(sorted.apply(total), sorted.apply(orchestration), sorted.apply(execution),
+                    sorted.apply(pickup));
         }
 
         private static double millis(Instant from, Instant to) {

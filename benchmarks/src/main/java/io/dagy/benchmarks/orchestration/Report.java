@@ -16,9 +16,9 @@ final class Report {
         line("");
         line("=== Dagy orchestration benchmark (local profile, embedded stack, data %s, default settings) ===", storage);
         if (!first) {
-            line("%-18s %-6s %6s %6s | %8s %9s | %8s %8s %8s | %9s %9s | %8s %9s", "workload", "backend", "runs",
-                    "tasks", "total s", "tasks/s", "hop p50", "hop p95", "hop max", "orch p50", "exec p50", "cpu ms/t",
-                    "aws req/t");
+            line("%-18s %-6s %6s %6s | %8s %9s | %8s %8s %8s | %9s %9s %9s | %8s %9s", "workload", "backend", "runs",
+                    "tasks", "total s", "tasks/s", "hop p50", "hop p95", "hop max", "orch p50", "exec p50", "pick p50",
+                    "cpu ms/t", "aws req/t");
             return;
         }
         line("machine   %d cores (%s), %s %s", runtime.availableProcessors(), Machine.cpuModel(), System.getProperty("os.name"),
@@ -30,18 +30,19 @@ final class Report {
         line("times     the server's: first run started_at to last run ended_at; a hop is one chain task's end to the");
         line("          next one's end, split at the next one's dispatch (orchestration | execution)");
         line("");
-        line("%-18s %-6s %6s %6s | %8s %9s | %8s %8s %8s | %9s %9s | %8s %9s", "workload", "backend", "runs",
-                "tasks", "total s", "tasks/s", "hop p50", "hop p95", "hop max", "orch p50", "exec p50", "cpu ms/t",
-                "aws req/t");
+        line("%-18s %-6s %6s %6s | %8s %9s | %8s %8s %8s | %9s %9s %9s | %8s %9s", "workload", "backend", "runs",
+                "tasks", "total s", "tasks/s", "hop p50", "hop p95", "hop max", "orch p50", "exec p50", "pick p50",
+                "cpu ms/t", "aws req/t");
     }
 
     void row(Measurement m) {
         Hops hops = m.hops();
-        line("%-18s %-6s %6d %6d | %8.2f %9.1f | %8s %8s %8s | %9s %9s | %8.1f %9.1f", m.name(), m.backend(), m.runs(),
-                m.tasks(), m.seconds(), m.tasksPerSecond(),
+        line("%-18s %-6s %6d %6d | %8.2f %9.1f | %8s %8s %8s | %9s %9s %9s | %8.1f %9.1f", m.name(), m.backend(),
+                m.runs(), m.tasks(), m.seconds(), m.tasksPerSecond(),
                 ms(hops == null ? null : hops.total(), 50), ms(hops == null ? null : hops.total(), 95),
                 ms(hops == null ? null : hops.total(), 100),
                 ms(hops == null ? null : hops.orchestration(), 50), ms(hops == null ? null : hops.execution(), 50),
+                ms(hops == null ? null : hops.pickup(), 50),
                 m.cpuSeconds() * 1000 / m.tasks(), (double) m.requests() / m.tasks());
     }
 

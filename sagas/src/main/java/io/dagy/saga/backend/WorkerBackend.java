@@ -114,7 +114,8 @@ public final class WorkerBackend implements ExecutionBackend {
         }
         Object signal = signalOf(queue);
         synchronized (signal) {
-            signal.notifyAll();
+            // one attempt wakes one poll: woken together, every poll would query and race to lease the same entry
+            signal.notify();
         }
     }
 
