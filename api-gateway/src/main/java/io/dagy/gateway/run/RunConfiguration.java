@@ -16,6 +16,8 @@ import io.dagy.saga.backend.ExecutionBackends;
 import io.dagy.saga.backend.LocalProcessBackend;
 import io.dagy.saga.backend.NoopBackend;
 import io.dagy.saga.backend.WorkerBackend;
+import io.dagy.saga.backend.WorkerHandOff;
+import org.axonframework.eventhandling.LoggingErrorHandler;
 import io.dagy.saga.report.ReportConsumer;
 import io.dagy.saga.run.RunOrchestration;
 import io.dagy.saga.run.RunSequencingPolicy;
@@ -77,6 +79,23 @@ class RunConfiguration {
     @Bean
     WorkerBackend workerBackend(DynamoDbClient dynamoDb, DagyResources resources, JsonMapper json, BackendReports reports) {
         return new WorkerBackend(dynamoDb, resources.table(DagyTable.TASK_RUNS), json, reports, java.time.Clock.systemUTC());
+    }
+
+    @Bean
+    WorkerHandOff workerHandOff(WorkerBackend workers) {
+        return new WorkerHandOff(workers);
+    }
+
+    /**
+     * The hand-off runs in the committing thread as events are published (a subscribing processor); a failure of it
+     * is logged and never fails the commit, since the saga queues the attempt anyway.
+     */
+    @Bean
+    ConfigurerModule workerHandOffProcessing() {
+        return configurer -> configurer.eventProcessing(processing -> processing
+                .registerSubscribingEventProcessor(WorkerHandOff.PROCESSING_GROUP)
+                .registerListenerInvocationErrorHandler(WorkerHandOff.PROCESSING_GROUP,
+                        config -> new LoggingErrorHandler()));
     }
 
     @Bean

@@ -98,6 +98,7 @@ public class TaskRun {
         if (!isCurrent(command.attempt())) {
             return Optional.empty();
         }
+        recordStartOvertaken(command.attempt());
         apply(new TaskAttemptSucceeded(command.taskRunId(), command.attempt(), command.output()));
         return finish(TaskStatus.SUCCEEDED);
     }
@@ -105,7 +106,22 @@ public class TaskRun {
     /** The attempt failed: retried if its policy allows, else the task run failed. */
     public Optional<TaskStatus> fail(FailTaskAttempt command) {
         Tenancy.stamp(organization);
-        return isCurrent(command.attempt()) ? fail(command.errorKind(), command.message()) : Optional.empty();
+        if (!isCurrent(command.attempt())) {
+            return Optional.empty();
+        }
+        recordStartOvertaken(command.attempt());
+        return fail(command.errorKind(), command.message());
+    }
+
+    /**
+     * A backend reports the start of an attempt in the background (a worker gets its attempt before the start is
+     * recorded), so its end can arrive first: the start is then recorded with the end, and the late start report
+     * changes nothing.
+     */
+    private void recordStartOvertaken(int reported) {
+        if (status == TaskStatus.DISPATCHED) {
+            apply(new TaskAttemptStarted(new TaskRunId(taskRunId), reported));
+        }
     }
 
     /** A timeout of the attempt expired: a failure of kind {@value #TIMEOUT}. */

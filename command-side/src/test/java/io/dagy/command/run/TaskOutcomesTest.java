@@ -16,6 +16,8 @@ import io.dagy.contracts.run.RunId;
 import io.dagy.contracts.run.TaskRunCommands.CompleteTaskAttempt;
 import io.dagy.contracts.run.TaskRunCommands.FailTaskAttempt;
 import io.dagy.contracts.run.TaskRunCommands.QueueTask;
+import io.dagy.contracts.run.TaskRunCommands.StartTaskAttempt;
+import io.dagy.contracts.run.TaskRunEvents.TaskAttemptStarted;
 import io.dagy.contracts.run.TaskRunEvents.TaskAttemptDispatched;
 import io.dagy.contracts.run.TaskRunEvents.TaskAttemptFailed;
 import io.dagy.contracts.run.TaskRunEvents.TaskAttemptSucceeded;
@@ -127,8 +129,9 @@ class TaskOutcomesTest {
 
         commands.sendAndWait(new CompleteTaskAttempt(id("a"), 1, Map.of("rows", 1)));
 
-        assertThat(appends).containsExactly(List.of(TaskAttemptSucceeded.class, TaskRunFinished.class,
-                TaskOutcomeRecorded.class, TasksReady.class, TaskQueued.class, TaskAttemptDispatched.class));
+        assertThat(appends).containsExactly(List.of(TaskAttemptStarted.class, TaskAttemptSucceeded.class,
+                TaskRunFinished.class, TaskOutcomeRecorded.class, TasksReady.class, TaskQueued.class,
+                TaskAttemptDispatched.class));
         assertThat(payload(TaskRunFinished.class).recordedByRun()).isTrue();
         assertThat(lastPayload(TasksReady.class).queued()).isTrue();
         assertThat(lastPayload(TaskAttemptDispatched.class).taskRunId()).isEqualTo(id("b"));
@@ -141,8 +144,8 @@ class TaskOutcomesTest {
 
         commands.sendAndWait(new CompleteTaskAttempt(id("a"), 1, Map.of()));
 
-        assertThat(appends).containsExactly(List.of(TaskAttemptSucceeded.class, TaskRunFinished.class,
-                TaskOutcomeRecorded.class, RunFinished.class));
+        assertThat(appends).containsExactly(List.of(TaskAttemptStarted.class, TaskAttemptSucceeded.class,
+                TaskRunFinished.class, TaskOutcomeRecorded.class, RunFinished.class));
     }
 
     @Test
@@ -152,7 +155,21 @@ class TaskOutcomesTest {
 
         commands.sendAndWait(new FailTaskAttempt(id("a"), 1, "exit_1", "boom"));
 
-        assertThat(appends).containsExactly(List.of(TaskAttemptFailed.class));
+        assertThat(appends).containsExactly(List.of(TaskAttemptStarted.class, TaskAttemptFailed.class));
+    }
+
+    /** A worker's start is recorded in the background; recorded first, the end does not record it again. */
+    @Test
+    void aStartRecordedBeforeTheEndIsNotRecordedAgain() {
+        start(new Dag("one", List.of(task("a", 1))));
+        commands.sendAndWait(new StartTaskAttempt(id("a"), 1));
+        appends.clear();
+
+        commands.sendAndWait(new CompleteTaskAttempt(id("a"), 1, Map.of()));
+        commands.sendAndWait(new StartTaskAttempt(id("a"), 1)); // late: changes nothing
+
+        assertThat(appends).containsExactly(List.of(TaskAttemptSucceeded.class, TaskRunFinished.class,
+                TaskOutcomeRecorded.class, RunFinished.class));
     }
 
     @Test
@@ -177,8 +194,8 @@ class TaskOutcomesTest {
 
         commands.sendAndWait(new CompleteTaskAttempt(id("root"), 1, Map.of()));
 
-        assertThat(appends).containsExactly(List.of(TaskAttemptSucceeded.class, TaskRunFinished.class,
-                TaskOutcomeRecorded.class, TasksReady.class));
+        assertThat(appends).containsExactly(List.of(TaskAttemptStarted.class, TaskAttemptSucceeded.class,
+                TaskRunFinished.class, TaskOutcomeRecorded.class, TasksReady.class));
         assertThat(lastPayload(TasksReady.class).queued()).isFalse();
         assertThat(lastPayload(TasksReady.class).tasks()).hasSize(InlineQueue.MAX_TASKS + 1);
     }

@@ -13,6 +13,7 @@ import io.dagy.contracts.run.TaskRunCommands.QueueTask;
 import io.dagy.contracts.run.TaskRunCommands.TimeOutTaskAttempt;
 import io.dagy.contracts.run.TaskRunEvents.TaskAttemptDispatched;
 import io.dagy.contracts.run.TaskRunEvents.TaskAttemptFailed;
+import io.dagy.contracts.run.TaskRunEvents.TaskAttemptStarted;
 import io.dagy.contracts.run.TaskRunEvents.TaskAttemptSucceeded;
 import io.dagy.contracts.run.TaskRunEvents.TaskQueued;
 import io.dagy.contracts.run.TaskRunEvents.TaskRunFinished;
@@ -90,7 +91,7 @@ class TaskRunTest {
         Dag.Task spec = spec(1, List.of("*"));
         fixture.given(new TaskQueued(ID, ID.runId(), "extract", 0), dispatched(1, spec))
                 .when(new CompleteTaskAttempt(ID, 1, Map.of("rows", 3)))
-                .expectEvents(new TaskAttemptSucceeded(ID, 1, Map.of("rows", 3)),
+                .expectEvents(new TaskAttemptStarted(ID, 1), new TaskAttemptSucceeded(ID, 1, Map.of("rows", 3)),
                         new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.SUCCEEDED, 1, true));
     }
 
@@ -110,7 +111,7 @@ class TaskRunTest {
         Dag.Task spec = spec(3, List.of("*"));
         fixture.given(new TaskQueued(ID, ID.runId(), "extract", 0), dispatched(1, spec))
                 .when(new FailTaskAttempt(ID, 1, "exit_1", "boom"))
-                .expectEvents(new TaskAttemptFailed(ID, 1, "exit_1", "boom", Duration.ofSeconds(1)));
+                .expectEvents(new TaskAttemptStarted(ID, 1), new TaskAttemptFailed(ID, 1, "exit_1", "boom", Duration.ofSeconds(1)));
         fixture.given(new TaskQueued(ID, ID.runId(), "extract", 0), dispatched(1, spec),
                         new TaskAttemptFailed(ID, 1, "exit_1", "boom", Duration.ofSeconds(1)))
                 .when(new DispatchNextAttempt(ID, 2))
@@ -118,12 +119,12 @@ class TaskRunTest {
         fixture.given(new TaskQueued(ID, ID.runId(), "extract", 0), dispatched(1, spec),
                         new TaskAttemptFailed(ID, 1, "exit_1", "boom", Duration.ofSeconds(1)), dispatched(2, spec))
                 .when(new FailTaskAttempt(ID, 2, "exit_1", "boom"))
-                .expectEvents(new TaskAttemptFailed(ID, 2, "exit_1", "boom", Duration.ofSeconds(2)));
+                .expectEvents(new TaskAttemptStarted(ID, 2), new TaskAttemptFailed(ID, 2, "exit_1", "boom", Duration.ofSeconds(2)));
         fixture.given(new TaskQueued(ID, ID.runId(), "extract", 0), dispatched(1, spec),
                         new TaskAttemptFailed(ID, 1, "exit_1", "boom", Duration.ofSeconds(1)), dispatched(2, spec),
                         new TaskAttemptFailed(ID, 2, "exit_1", "boom", Duration.ofSeconds(2)), dispatched(3, spec))
                 .when(new FailTaskAttempt(ID, 3, "exit_1", "boom"))
-                .expectEvents(new TaskAttemptFailed(ID, 3, "exit_1", "boom", null),
+                .expectEvents(new TaskAttemptStarted(ID, 3), new TaskAttemptFailed(ID, 3, "exit_1", "boom", null),
                         new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.FAILED, 3, true));
     }
 
@@ -132,7 +133,7 @@ class TaskRunTest {
         Dag.Task spec = spec(5, List.of("timeout"));
         fixture.given(new TaskQueued(ID, ID.runId(), "extract", 0), dispatched(1, spec))
                 .when(new FailTaskAttempt(ID, 1, "exit_2", "bad input"))
-                .expectEvents(new TaskAttemptFailed(ID, 1, "exit_2", "bad input", null),
+                .expectEvents(new TaskAttemptStarted(ID, 1), new TaskAttemptFailed(ID, 1, "exit_2", "bad input", null),
                         new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.FAILED, 1, true));
     }
 
@@ -185,7 +186,7 @@ class TaskRunTest {
         fixture.given(failed)
                 .andGiven(new TaskQueued(ID, ID.runId(), "extract", 1), dispatched(2, spec))
                 .when(new FailTaskAttempt(ID, 2, "exit_1", "boom"))
-                .expectEvents(new TaskAttemptFailed(ID, 2, "exit_1", "boom", null),
+                .expectEvents(new TaskAttemptStarted(ID, 2), new TaskAttemptFailed(ID, 2, "exit_1", "boom", null),
                         new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.FAILED, 2, true));
     }
 

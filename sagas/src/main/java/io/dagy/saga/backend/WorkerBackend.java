@@ -43,12 +43,31 @@ public final class WorkerBackend implements ExecutionBackend {
      * another node is seen within this time.
      */
     private static final long EMPTY_QUEUE_WAIT_MILLIS = 250;
+    /** An offer no poll took within this time is dropped: the saga has queued the attempt by then. */
+    private static final long OFFER_MILLIS = 2_000;
+    private static final int LEASES_REMEMBERED = 20_000;
+
+    /** An attempt offered to this node's waiting polls. */
+    private record Offer(WorkItem item, String org, long offeredAt) {
+    }
 
     /**
      * Monitors a dispatch notifies, so it wakes this node's polls of its queue at once; a fixed set chosen by the
      * queue's hash (queue names come from clients, so one monitor per name would grow without bound).
      */
     private final Object[] queueSignals = IntStream.range(0, 64).mapToObj(i -> new Object()).toArray();
+
+    /** Attempts committed on this node, offered to the polls waiting here before the saga queues them (see offer). */
+    private final Map<String, java.util.Deque<Offer>> offers = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Polls waiting for each queue partition on this node. */
+    private final Map<String, java.util.concurrent.atomic.AtomicInteger> waiting = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Attempts this node leased, with their holder: a holder's reports need no read of the guard. */
+    private final Map<String, String> leasedHere = Collections.synchronizedMap(new java.util.LinkedHashMap<>(1024, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+            return size() > LEASES_REMEMBERED;
+        }
+    });
 
     private final DynamoDbClient dynamoDb;
     private final String table;
@@ -84,8 +103,7 @@ public final class WorkerBackend implements ExecutionBackend {
         }
         String queue = queuePartition(dispatch.org(), name);
         String entryKey = String.format("%015d#%s", clock.millis(), dispatch.dispatchId());
-        WorkItem item = new WorkItem(dispatch.dispatchId(), dispatch.taskRunId().runId().value(),
-                dispatch.taskRunId().taskId(), dispatch.attempt(), dispatch.spec().backend().config(), dispatch.params());
+        WorkItem item = workItem(dispatch);
         Map<String, AttributeValue> entry = new HashMap<>(key(queue, entryKey));
         entry.put("work", AttributeValue.fromB(SdkBytes.fromByteArray(json.writeValueAsBytes(item))));
         Map<String, AttributeValue> guard = new HashMap<>(guardKey(dispatch.dispatchId()));
@@ -119,14 +137,84 @@ public final class WorkerBackend implements ExecutionBackend {
         }
     }
 
+    /**
+     * Hands a just-committed attempt straight to a poll waiting on this node, if one is (Temporal's "sync match"):
+     * the poll leases it by writing its guard as leased (one conditional put) and returns it, without the round trips
+     * of the queue (the saga's dispatch, the poll's query, the lease transaction). The saga's {@link #dispatch} of the
+     * same attempt then finds the guard and does nothing; if the saga came first, the put fails and the poll takes the
+     * attempt from the queue as usual. One dispatch id is one attempt either way. An offer lives in memory only: on a
+     * node that dies, the saga's dispatch (durable) queues it.
+     */
+    public void offer(Dispatch dispatch) {
+        Object queueName = dispatch.spec().backend().config().get("queue");
+        if (!(queueName instanceof String name) || !WorkerQueue.isValid(name)) {
+            return; // the saga's dispatch reports it
+        }
+        String queue = queuePartition(dispatch.org(), name);
+        var waiters = waiting.get(queue);
+        if (waiters == null || waiters.get() == 0) {
+            return;
+        }
+        Offer offer = new Offer(workItem(dispatch), dispatch.org().value(), System.nanoTime());
+        Object signal = signalOf(queue);
+        synchronized (signal) {
+            offers.computeIfAbsent(queue, q -> new java.util.concurrent.ConcurrentLinkedDeque<>()).add(offer);
+            signal.notify();
+        }
+    }
+
+    private WorkItem workItem(Dispatch dispatch) {
+        return new WorkItem(dispatch.dispatchId(), dispatch.taskRunId().runId().value(), dispatch.taskRunId().taskId(),
+                dispatch.attempt(), dispatch.spec().backend().config(), dispatch.params());
+    }
+
+    /** The oldest offer of a queue that is not stale, or null. */
+    private Offer takeOffer(String queue) {
+        var queued = offers.get(queue);
+        for (Offer offer = queued == null ? null : queued.poll(); offer != null; offer = queued.poll()) {
+            if (System.nanoTime() - offer.offeredAt() < OFFER_MILLIS * 1_000_000) {
+                return offer;
+            }
+        }
+        return null;
+    }
+
+    private boolean hasOffer(String queue) {
+        var queued = offers.get(queue);
+        return queued != null && !queued.isEmpty();
+    }
+
+    /** Leases an offered attempt: its guard is written as leased to this worker, unless the saga queued it first. */
+    private boolean leaseOffered(Offer offer, String queue, String workerId) {
+        Map<String, AttributeValue> guard = new HashMap<>(guardKey(offer.item().dispatchId()));
+        guard.put("state", s(LEASED));
+        guard.put("queue", s(queue));
+        guard.put("org", s(offer.org()));
+        guard.put("worker", s(workerId));
+        try {
+            dynamoDb.putItem(b -> b.tableName(table).item(guard).conditionExpression("attribute_not_exists(pk)"));
+            return true;
+        } catch (ConditionalCheckFailedException queuedAlready) {
+            return false;
+        }
+    }
+
     private Object signalOf(String queue) {
         return queueSignals[Math.floorMod(queue.hashCode(), queueSignals.length)];
     }
 
     private void awaitDispatch(String queue, long millis) throws InterruptedException {
         Object signal = signalOf(queue);
-        synchronized (signal) {
-            signal.wait(millis);
+        var waiters = waiting.computeIfAbsent(queue, q -> new java.util.concurrent.atomic.AtomicInteger());
+        waiters.incrementAndGet();
+        try {
+            synchronized (signal) {
+                if (!hasOffer(queue)) { // an offer made since the last look would wait out the whole wait
+                    signal.wait(millis);
+                }
+            }
+        } finally {
+            waiters.decrementAndGet();
         }
     }
 
@@ -145,6 +233,11 @@ public final class WorkerBackend implements ExecutionBackend {
         String queue = queuePartition(org, queueName);
         long deadline = System.nanoTime() + wait.toNanos();
         do {
+            for (Offer offer = takeOffer(queue); offer != null; offer = takeOffer(queue)) {
+                if (leaseOffered(offer, queue, workerId)) {
+                    return Optional.of(leased(offer.item(), org, workerId));
+                }
+            }
             var entries = dynamoDb.query(b -> b.tableName(table).consistentRead(true).limit(10)
                     .keyConditionExpression("pk = :pk")
                     .expressionAttributeValues(Map.of(":pk", s(queue)))).items();
@@ -154,8 +247,7 @@ public final class WorkerBackend implements ExecutionBackend {
             for (Map<String, AttributeValue> entry : candidates) {
                 WorkItem item = json.readValue(entry.get("work").b().asByteArray(), WorkItem.class);
                 if (lease(entry, item.dispatchId(), workerId)) {
-                    reports.started(item.dispatchId());
-                    return Optional.of(item);
+                    return Optional.of(leased(item, org, workerId));
                 }
             }
             if (entries.isEmpty()) {
@@ -164,6 +256,16 @@ public final class WorkerBackend implements ExecutionBackend {
             }
         } while (System.nanoTime() < deadline);
         return Optional.empty();
+    }
+
+    /**
+     * A leased attempt goes to its worker at once; its start is recorded in the background (a completion that
+     * overtakes it records the start with it).
+     */
+    private WorkItem leased(WorkItem item, OrgId org, String workerId) {
+        leasedHere.put(item.dispatchId(), org.value() + "#" + workerId);
+        reports.startedInBackground(item.dispatchId());
+        return item;
     }
 
     private boolean lease(Map<String, AttributeValue> entry, String dispatchId, String workerId) {
@@ -189,6 +291,9 @@ public final class WorkerBackend implements ExecutionBackend {
      * before tenancy belong to the default organization.
      */
     public boolean holds(OrgId org, String dispatchId, String workerId) {
+        if ((org.value() + "#" + workerId).equals(leasedHere.get(dispatchId))) {
+            return true; // leased here: a guard's holder never changes once leased
+        }
         var guard = dynamoDb.getItem(b -> b.tableName(table).consistentRead(true).key(guardKey(dispatchId))).item();
         return guard != null && guard.containsKey("worker") && workerId.equals(guard.get("worker").s())
                 && org.value().equals(guard.containsKey("org") ? guard.get("org").s() : OrgId.DEFAULT.value())
