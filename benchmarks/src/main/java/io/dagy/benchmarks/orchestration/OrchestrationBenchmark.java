@@ -131,9 +131,15 @@ public final class OrchestrationBenchmark {
         progress("measuring the idle node for %d s", length.toSeconds());
         long cpu = cpuNanos();
         long requests = AwsRequestCounter.total(AwsRequestCounter.snapshot());
+        Map<String, Long> before = AwsRequestCounter.snapshot();
         long start = System.nanoTime();
         Thread.sleep(length.toMillis());
         double seconds = (System.nanoTime() - start) / 1e9;
+        Map<String, Long> after = AwsRequestCounter.snapshot();
+        progress("  idle AWS requests: %s", after.entrySet().stream()
+                .map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
+                .filter(e -> e.getValue() > 0).sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .map(e -> e.getKey() + "=" + e.getValue()).collect(java.util.stream.Collectors.joining(" ")));
         return new Idle((cpuNanos() - cpu) / 1e9 / seconds,
                 (AwsRequestCounter.total(AwsRequestCounter.snapshot()) - requests) / seconds);
     }

@@ -42,7 +42,7 @@ public final class WorkerBackend implements ExecutionBackend {
      * How long a poll of an empty queue waits before it looks again: a dispatch on this node wakes it at once, one on
      * another node is seen within this time.
      */
-    private static final long EMPTY_QUEUE_WAIT_MILLIS = 250;
+    private static final long EMPTY_QUEUE_WAIT_MILLIS = 1_000;
     /** An offer no poll took within this time is dropped: the saga has queued the attempt by then. */
     private static final long OFFER_MILLIS = 2_000;
     private static final int LEASES_REMEMBERED = 20_000;
@@ -59,6 +59,18 @@ public final class WorkerBackend implements ExecutionBackend {
 
     /** Attempts committed on this node, offered to the polls waiting here before the saga queues them (see offer). */
     private final Map<String, java.util.Deque<Offer>> offers = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * When a poll on this node last found each queue empty: other polls of the queue wait instead of asking again
+     * within {@link #EMPTY_QUEUE_WAIT_MILLIS}, so an idle node asks once a second per queue however many workers
+     * wait. A dispatch or offer here clears it.
+     */
+    private final Map<String, EmptyLook> emptySeen = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** A look at a queue that found it empty: when, and how many arrivals there had been here by then. */
+    private record EmptyLook(long nanos, long arrivals) {
+    }
+    /** Counts the dispatches and offers made here per queue: a poll that saw it empty knows whether one came since. */
+    private final Map<String, java.util.concurrent.atomic.AtomicLong> arrivals = new java.util.concurrent.ConcurrentHashMap<>();
     /** Polls waiting for each queue partition on this node. */
     private final Map<String, java.util.concurrent.atomic.AtomicInteger> waiting = new java.util.concurrent.ConcurrentHashMap<>();
     /** Attempts this node leased, with their holder: a holder's reports need no read of the guard. */
@@ -130,6 +142,7 @@ public final class WorkerBackend implements ExecutionBackend {
                 // another transaction touched the same items at the same moment (real DynamoDB only): send it again
             }
         }
+        arrived(queue);
         Object signal = signalOf(queue);
         synchronized (signal) {
             // one attempt wakes one poll: woken together, every poll would query and race to lease the same entry
@@ -156,11 +169,22 @@ public final class WorkerBackend implements ExecutionBackend {
             return;
         }
         Offer offer = new Offer(workItem(dispatch), dispatch.org().value(), System.nanoTime());
+        arrived(queue);
         Object signal = signalOf(queue);
         synchronized (signal) {
             offers.computeIfAbsent(queue, q -> new java.util.concurrent.ConcurrentLinkedDeque<>()).add(offer);
             signal.notify();
         }
+    }
+
+    private void arrived(String queue) {
+        emptySeen.remove(queue);
+        arrivals.computeIfAbsent(queue, q -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
+    }
+
+    private long arrivalsOf(String queue) {
+        var count = arrivals.get(queue);
+        return count == null ? 0 : count.get();
     }
 
     private WorkItem workItem(Dispatch dispatch) {
@@ -203,13 +227,14 @@ public final class WorkerBackend implements ExecutionBackend {
         return queueSignals[Math.floorMod(queue.hashCode(), queueSignals.length)];
     }
 
-    private void awaitDispatch(String queue, long millis) throws InterruptedException {
+    /** Waits for a dispatch or offer here, unless one came since the poll looked ({@code seen} arrivals). */
+    private void awaitDispatch(String queue, long seen, long millis) throws InterruptedException {
         Object signal = signalOf(queue);
         var waiters = waiting.computeIfAbsent(queue, q -> new java.util.concurrent.atomic.AtomicInteger());
         waiters.incrementAndGet();
         try {
             synchronized (signal) {
-                if (!hasOffer(queue)) { // an offer made since the last look would wait out the whole wait
+                if (!hasOffer(queue) && arrivalsOf(queue) == seen) { // else one came since the last look
                     signal.wait(millis);
                 }
             }
@@ -238,6 +263,15 @@ public final class WorkerBackend implements ExecutionBackend {
                     return Optional.of(leased(offer.item(), org, workerId));
                 }
             }
+            long seen = arrivalsOf(queue);
+            EmptyLook look = emptySeen.get(queue);
+            if (look != null && look.arrivals() == seen
+                    && System.nanoTime() - look.nanos() < EMPTY_QUEUE_WAIT_MILLIS * 1_000_000) {
+                long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
+                long sinceSeen = (System.nanoTime() - look.nanos()) / 1_000_000;
+                awaitDispatch(queue, seen, Math.max(1, Math.min(EMPTY_QUEUE_WAIT_MILLIS - sinceSeen, left)));
+                continue;
+            }
             var entries = dynamoDb.query(b -> b.tableName(table).consistentRead(true).limit(10)
                     .keyConditionExpression("pk = :pk")
                     .expressionAttributeValues(Map.of(":pk", s(queue)))).items();
@@ -251,8 +285,9 @@ public final class WorkerBackend implements ExecutionBackend {
                 }
             }
             if (entries.isEmpty()) {
+                emptySeen.put(queue, new EmptyLook(System.nanoTime(), seen));
                 long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
-                awaitDispatch(queue, Math.min(EMPTY_QUEUE_WAIT_MILLIS, left));
+                awaitDispatch(queue, seen, Math.min(EMPTY_QUEUE_WAIT_MILLIS, left));
             }
         } while (System.nanoTime() < deadline);
         return Optional.empty();
