@@ -124,6 +124,7 @@ class AxonStorageConfiguration {
                 // a task run lives in its run's shard: a hop's commit (outcome, decision, next task runs) reserves
                 // positions once and is read back in the order it was written
                 .placement(RunSequencingPolicy::runOf)
+                .idleReadInterval(settings.idleReadInterval())
                 .eventSerializer(eventSerializer)
                 .snapshotSerializer(serializer)
                 .upcasterChain(axon.upcasterChain())
