@@ -114,28 +114,6 @@ class AuditLogApiTest {
     }
 
     @Test
-    void aRateLimitedWriteIsRecordedAsAFailure() throws Exception {
-        String limited = new TestOrganizations(context).key(org, Role.ADMIN);
-        for (int i = 0; i < 400 && send(limited, "GET", "/v1/organization", null).statusCode() != 429; i++) {
-            // spend the key's burst on reads, which are not audited
-        }
-        HttpResponse<String> write = null;
-        for (int i = 0; i < 20; i++) {   // a token may have come back since the last read: the next write takes it
-            write = send(limited, "PUT", "/v1/deployments/limited/settings", "{\"execution_mode\": \"nano\"}");
-            if (write.statusCode() == 429) {
-                break;
-            }
-        }
-        ApiCalls.assertProblem(write, 429, "rate_limited");
-
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(records(null)).anySatisfy(record -> {
-            assertThat(record.get("action").asString()).isEqualTo("deployment_settings_changed");
-            assertThat(record.get("status").asString()).isEqualTo("failure");
-            assertThat(record.get("reason").asString()).isEqualTo("rate_limited (429)");
-        }));
-    }
-
-    @Test
     void pagesFollowTheChainAndFilterByActionAndResource() throws Exception {
         for (String name : List.of("one", "two", "three")) {
             assertThat(send(owner, "PUT", "/v1/deployments/" + name, DAG).statusCode()).isEqualTo(200);
