@@ -18,6 +18,7 @@ import static io.dagy.contracts.identity.Permission.OPERATE_INSTALLATION;
 import static io.dagy.contracts.identity.Permission.OPERATE_RUNS;
 import static io.dagy.contracts.identity.Permission.READ;
 import static io.dagy.contracts.identity.Permission.READ_AUDIT;
+import static io.dagy.contracts.identity.Permission.READ_USAGE;
 import static io.dagy.contracts.identity.Permission.WORK;
 import static org.springframework.http.HttpMethod.DELETE;
 import static org.springframework.http.HttpMethod.GET;
@@ -66,6 +67,7 @@ public final class ApiRoutes {
 
             new Route(GET, "/v1/audit", new Access.Requires(READ_AUDIT)),
             new Route(GET, "/v1/audit/verify", new Access.Requires(READ_AUDIT)),
+            new Route(GET, "/v1/usage", new Access.Requires(READ_USAGE)),
 
             new Route(POST, "/v1/workers/poll", new Access.Requires(WORK)),
             new Route(POST, "/v1/workers/attempts/{runId}/{taskId}/{attempt}/heartbeat", new Access.Requires(WORK)),
