@@ -9,7 +9,11 @@ import io.dagy.gateway.web.RequestChecks;
 import io.dagy.projection.audit.AuditChain;
 import io.dagy.projection.audit.AuditRecord;
 import io.dagy.query.paging.PageCursor;
+import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
@@ -29,9 +33,34 @@ class AuditController {
     static final int SCAN_LIMIT = 1000;
 
     private final AuditChain chain;
+    private final AuditReplays replays;
 
-    AuditController(AuditChain chain) {
+    AuditController(AuditChain chain, AuditReplays replays) {
         this.chain = chain;
+        this.replays = replays;
+    }
+
+    /**
+     * Starts a replay of the caller's organization's audit log and usage into fresh tables (decision 48): 202 with
+     * the job; follow it with {@code GET /v1/audit/replay/{job_id}}.
+     */
+    @PostMapping("/v1/audit/replay")
+    @ResponseStatus(HttpStatus.ACCEPTED)
+    AuditReplays.Job replay(Caller caller) {
+        return replays.start(caller.org().value());
+    }
+
+    /** A replay's progress (events read of the total) and, once done, whether it is identical to the live log. */
+    @GetMapping("/v1/audit/replay/{jobId}")
+    AuditReplays.Job replayJob(Caller caller, @PathVariable String jobId) {
+        if (!jobId.matches("rpl-[0-9a-f]{16}")) {
+            throw replayNotFound(jobId);
+        }
+        return replays.find(caller.org().value(), jobId).orElseThrow(() -> replayNotFound(jobId));
+    }
+
+    private static ProblemException replayNotFound(String jobId) {
+        return ProblemException.of(ErrorCode.REPLAY_NOT_FOUND, "No replay job of this organization has that id.");
     }
 
     record RecordResponse(String auditId, long seq, Instant timestamp, String orgId, String userId, String actorKind,

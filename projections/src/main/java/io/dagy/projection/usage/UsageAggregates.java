@@ -72,7 +72,7 @@ public final class UsageAggregates {
      * Adds the amounts of one metered {@code fact} (a deterministic id: the same fact, the same id) to the
      * organization's hour, day and month of {@code at}. The fact's id goes into the item as {@code last_fact}: two
      * different additions that read the same version then never write identical items, which the transaction would
-     * take for a redo of one write already done (decision 42) and so lose one of them.
+     * take for a redo of one write already done (decision 43) and so lose one of them.
      */
     public void add(String org, Instant at, String fact, Map<String, Long> amounts) {
         if (DynamoTransactionManager.current().isPresent()) {
