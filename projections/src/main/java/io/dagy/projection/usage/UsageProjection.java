@@ -49,6 +49,8 @@ public class UsageProjection {
 
     public static final String PROCESSING_GROUP = "usage";
     public static final String RUNS_STARTED = "runs_started";
+    /** The tier of an attempt whose run's start the projection has not seen. */
+    static final String UNKNOWN_TIER = "unknown";
 
     private final DynamoDbClient dynamoDb;
     private final String eventsTable;
@@ -93,8 +95,7 @@ public class UsageProjection {
         if (DynamoWrites.get(dynamoDb, eventsTable, key).isPresent()) {
             return;
         }
-        String tier = DynamoWrites.get(dynamoDb, eventsTable, stateKey("run#" + event.taskRunId().runId().value()))
-                .map(item -> item.get("tier").s()).orElse("unknown");
+        String tier = runTier(event.taskRunId());
         Map<String, AttributeValue> state = new LinkedHashMap<>();
         state.put("tier", AttributeValue.fromS(tier));
         state.put("backend", AttributeValue.fromS(event.spec().backend().type().wire()));
@@ -150,6 +151,11 @@ public class UsageProjection {
         Instant from = Instant.parse((state.containsKey("started_at") ? state.get("started_at") : state.get("dispatched_at")).s());
         long billableMs = Math.max(0, Duration.between(from, at).toMillis());
         String tier = state.get("tier").s();
+        if (UNKNOWN_TIER.equals(tier)) {
+            // the run's start was not handled before this attempt's dispatch (same millisecond, another shard): by
+            // now it has been, nearly always
+            tier = runTier(taskRunId);
+        }
         String backend = state.get("backend").s();
         Map<String, AttributeValue> metered = new HashMap<>(state);
         metered.put("metered", AttributeValue.fromBool(true));
@@ -170,6 +176,11 @@ public class UsageProjection {
         usage.put("timestamp", AttributeValue.fromS(at.toString()));
         DynamoWrites.put(dynamoDb, eventsTable, usage, usageKey);
         aggregates.add(org, at, fact, Map.of(attemptsMetric(tier, backend), 1L, billableMetric(tier, backend), billableMs));
+    }
+
+    private String runTier(TaskRunId taskRunId) {
+        return DynamoWrites.get(dynamoDb, eventsTable, stateKey("run#" + taskRunId.runId().value()))
+                .map(item -> item.get("tier").s()).orElse(UNKNOWN_TIER);
     }
 
     public static String attemptsMetric(String tier, String backend) {
