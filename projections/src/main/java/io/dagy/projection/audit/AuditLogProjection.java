@@ -39,7 +39,7 @@ import java.util.TreeMap;
  *
  * <p>Sequenced by organization ({@link #SEQUENCING_KEY}), so one segment chains an organization's records and they
  * rarely contend; when two writers do (a handover between nodes), the chain head's condition decides. Safe to replay:
- * a record is chained once per audit id ({@code aud_<event id>}), and {@link AuditLogReplay} rebuilds into fresh tables.
+ * a record is chained once per audit id ({@code aud_<event id>}), and {@link AuditReplay} rebuilds into fresh tables.
  * To record old values ({@code changes.*.old}) it keeps, per organization, the last value of what changes
  * (deployment settings and versions, members' roles, keys' names and roles) in {@code audit-state#<org>} items.
  */
