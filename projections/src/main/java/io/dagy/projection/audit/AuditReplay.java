@@ -162,7 +162,8 @@ public final class AuditReplay {
         while (live.head(org).seq() < rebuilt.size() && System.nanoTime() < deadline) {
             sleep();   // the live projection may not have reached the cut yet
         }
-        List<AuditRecord> current = live.page(org, 0, rebuilt.size(), Integer.MAX_VALUE, r -> true).records();
+        List<AuditRecord> current = rebuilt.isEmpty() ? List.of()
+                : live.page(org, 0, rebuilt.size(), Integer.MAX_VALUE, r -> true).records();
         AuditChain.Head replayedHead = replayed.head(org);
         AuditChain.Head liveAtPlace = current.isEmpty() ? new AuditChain.Head(0, AuditRecord.GENESIS)
                 : new AuditChain.Head(current.get(current.size() - 1).seq(), current.get(current.size() - 1).hash());
