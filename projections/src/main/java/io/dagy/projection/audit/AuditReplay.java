@@ -156,31 +156,54 @@ public final class AuditReplay {
         batch.clear();
     }
 
+    /**
+     * The event store has no total order across its shards (a reader merges them per batch), so the order in which a
+     * replay reads an organization's events can differ from the live processor's. The replay therefore takes the
+     * <em>order</em> from the live chain and checks everything else: it chains its own records again in the live
+     * order and requires, place by place, the same audit id and the same hash (which covers every field and the link
+     * before). Live records with no replayed counterpart may only follow all matched ones (they come from events after
+     * the cut); replayed records missing from the live log are a difference.
+     */
     private AuditComparison compareAudit(String org, AuditChain replayed, AuditChain live, Duration waitForLive) {
         List<AuditRecord> rebuilt = replayed.page(org, 0, Integer.MAX_VALUE, Integer.MAX_VALUE, r -> true).records();
         long deadline = System.nanoTime() + waitForLive.toNanos();
         while (live.head(org).seq() < rebuilt.size() && System.nanoTime() < deadline) {
             sleep();   // the live projection may not have reached the cut yet
         }
-        List<AuditRecord> current = rebuilt.isEmpty() ? List.of()
-                : live.page(org, 0, rebuilt.size(), Integer.MAX_VALUE, r -> true).records();
-        AuditChain.Head replayedHead = replayed.head(org);
-        AuditChain.Head liveAtPlace = current.isEmpty() ? new AuditChain.Head(0, AuditRecord.GENESIS)
-                : new AuditChain.Head(current.get(current.size() - 1).seq(), current.get(current.size() - 1).hash());
+        Map<String, AuditRecord> byId = new LinkedHashMap<>();
+        rebuilt.forEach(record -> byId.put(record.auditId(), record));
+        List<AuditRecord> current = live.page(org, 0, Integer.MAX_VALUE, Integer.MAX_VALUE, r -> true).records();
         String difference = null;
-        for (int i = 0; i < rebuilt.size() && difference == null; i++) {
-            if (i >= current.size()) {
-                difference = "the live log ends at record " + current.size() + "; the replay has " + rebuilt.size();
-            } else if (!rebuilt.get(i).auditId().equals(current.get(i).auditId())) {
-                difference = "record " + (i + 1) + " is " + current.get(i).auditId() + " live but "
-                        + rebuilt.get(i).auditId() + " replayed";
-            } else if (!rebuilt.get(i).hash().equals(current.get(i).hash())) {
-                difference = "record " + (i + 1) + " (" + rebuilt.get(i).auditId() + ") differs: its hash is "
-                        + current.get(i).hash() + " live but " + rebuilt.get(i).hash() + " replayed";
+        String previous = AuditRecord.GENESIS;
+        AuditChain.Head replayedHead = new AuditChain.Head(0, AuditRecord.GENESIS);
+        AuditChain.Head liveAtPlace = new AuditChain.Head(0, AuditRecord.GENESIS);
+        boolean afterCut = false;
+        for (int i = 0; i < current.size() && difference == null; i++) {
+            AuditRecord liveRecord = current.get(i);
+            AuditRecord mine = byId.remove(liveRecord.auditId());
+            if (mine == null) {
+                afterCut = true;
+                continue;
             }
+            if (afterCut) {
+                difference = "live record " + i + " has no event before the cut, but records after it do";
+                break;
+            }
+            AuditRecord rechained = mine.chainedAfter(i + 1, previous);
+            if (!rechained.hash().equals(liveRecord.hash()) || liveRecord.seq() != i + 1) {
+                difference = "record " + (i + 1) + " (" + liveRecord.auditId() + ") differs: its hash is "
+                        + liveRecord.hash() + " live but " + rechained.hash() + " replayed";
+                break;
+            }
+            previous = rechained.hash();
+            replayedHead = new AuditChain.Head(rechained.seq(), rechained.hash());
+            liveAtPlace = new AuditChain.Head(liveRecord.seq(), liveRecord.hash());
+        }
+        if (difference == null && !byId.isEmpty()) {
+            difference = "replayed record " + byId.keySet().iterator().next() + " is missing from the live log";
         }
         return new AuditComparison(difference == null && replayedHead.equals(liveAtPlace), rebuilt.size(), replayedHead,
-                liveAtPlace, live.head(org).seq(), difference);
+                liveAtPlace, current.size(), difference);
     }
 
     private UsageComparison compareUsage(String org, Tables tables, UsageAggregates replayed, Live live) {
