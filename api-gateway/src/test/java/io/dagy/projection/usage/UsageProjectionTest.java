@@ -103,6 +103,24 @@ class UsageProjectionTest {
     }
 
     @Test
+    void anAttemptReadBeforeItsRunsStartIsMeteredWithTheRunsTierWhenTheStartArrives() {
+        TaskRunId task = new TaskRunId("r-late/only");
+        usage.on(dispatched(task, 1), T0.plusMillis(100));
+        usage.on(new TaskAttemptSucceeded(task, 1, Map.of()), T0.plusMillis(900), metaData());
+        assertThat(totals(Granularity.DAY)).isEmpty();
+
+        RunStarted started = new RunStarted(new RunId("r-late"), new OrgId(org), new DeploymentName("metered"), 1,
+                new Dag(null, List.of(task())), Map.of(), new DeploymentSettings("large", List.of(), Map.of()));
+        usage.on(started, "event-late", T0);
+        usage.on(new TaskAttemptSucceeded(task, 1, Map.of()), T0.plusMillis(900), metaData());
+
+        Map<String, Long> day = totals(Granularity.DAY);
+        assertThat(day).containsEntry(UsageProjection.attemptsMetric("large", "noop"), 1L)
+                .containsEntry(UsageProjection.billableMetric("large", "noop"), 800L)
+                .doesNotContainKey(UsageProjection.attemptsMetric("unknown", "noop"));
+    }
+
+    @Test
     void aCancelEndsTheAttemptInFlight() {
         usage.on(runStarted("r-three"), "event-run", T0);
         TaskRunId task = new TaskRunId("r-three/only");

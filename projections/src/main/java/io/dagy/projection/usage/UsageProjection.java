@@ -21,7 +21,9 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -75,6 +77,7 @@ public class UsageProjection {
         String org = event.organization().value();
         String tier = event.settings().executionMode();
         put(stateKey("run#" + event.runId().value()), Map.of("tier", AttributeValue.fromS(tier)));
+        meterPending(event.runId().value(), tier);
         Map<String, AttributeValue> usageKey = usageEventKey(org, at, id);
         if (DynamoWrites.get(dynamoDb, eventsTable, usageKey).isPresent()) {
             return;   // metered before
@@ -144,21 +147,63 @@ public class UsageProjection {
         }
         Map<String, AttributeValue> key = attemptKey(taskRunId, attempt);
         Optional<Map<String, AttributeValue>> found = DynamoWrites.get(dynamoDb, eventsTable, key);
-        if (found.isEmpty() || found.get().containsKey("metered")) {
-            return;   // never dispatched (nothing ran), or metered before
+        if (found.isEmpty() || found.get().containsKey("metered") || found.get().containsKey("ended_at")) {
+            return;   // never dispatched (nothing ran), metered before, or waiting for its run's tier
         }
-        Map<String, AttributeValue> state = found.get();
-        Instant from = Instant.parse((state.containsKey("started_at") ? state.get("started_at") : state.get("dispatched_at")).s());
-        long billableMs = Math.max(0, Duration.between(from, at).toMillis());
+        Map<String, AttributeValue> state = new HashMap<>(found.get());
+        state.put("ended_at", AttributeValue.fromS(at.toString()));
+        state.put("outcome", AttributeValue.fromS(outcome));
+        state.put("org_id", AttributeValue.fromS(org));
         String tier = state.get("tier").s();
         if (UNKNOWN_TIER.equals(tier)) {
-            // the run's start was not handled before this attempt's dispatch (same millisecond, another shard): by
-            // now it has been, nearly always
             tier = runTier(taskRunId);
         }
+        if (UNKNOWN_TIER.equals(tier)) {
+            // the run's start has not been handled yet: the stream merges the event store's shards batch by batch,
+            // so a replay may read a task's events before its run's start. RunStarted meters it (same outcome)
+            DynamoWrites.put(dynamoDb, eventsTable, state, key);
+            String runId = taskRunId.runId().value();
+            Map<String, AttributeValue> pendingKey = stateKey("pending#" + runId);
+            List<AttributeValue> pending = new ArrayList<>(DynamoWrites.get(dynamoDb, eventsTable, pendingKey)
+                    .map(item -> item.get("attempts").l()).orElse(List.of()));
+            pending.add(AttributeValue.fromM(Map.of("task_run", AttributeValue.fromS(taskRunId.value()),
+                    "attempt", AttributeValue.fromN(Integer.toString(attempt)))));
+            put(pendingKey, Map.of("attempts", AttributeValue.fromL(pending)));
+            return;
+        }
+        meter(taskRunId, attempt, state, tier);
+    }
+
+    /** Attempts that ended before their run's start was handled, metered now with the run's tier. */
+    private void meterPending(String runId, String tier) {
+        Map<String, AttributeValue> pendingKey = stateKey("pending#" + runId);
+        var pending = DynamoWrites.get(dynamoDb, eventsTable, pendingKey).map(item -> item.get("attempts").l())
+                .orElse(List.of());
+        if (pending.isEmpty()) {
+            return;
+        }
+        for (AttributeValue entry : pending) {
+            TaskRunId taskRunId = new TaskRunId(entry.m().get("task_run").s());
+            int attempt = Integer.parseInt(entry.m().get("attempt").n());
+            DynamoWrites.get(dynamoDb, eventsTable, attemptKey(taskRunId, attempt))
+                    .filter(state -> !state.containsKey("metered"))
+                    .ifPresent(state -> meter(taskRunId, attempt, new HashMap<>(state), tier));
+        }
+        put(pendingKey, Map.of("attempts", AttributeValue.fromL(List.of())));
+    }
+
+    /** Writes the attempt's usage event and adds it to the totals; {@code state} holds its times and outcome. */
+    private void meter(TaskRunId taskRunId, int attempt, Map<String, AttributeValue> state, String tier) {
+        String org = state.get("org_id").s();
+        Instant at = Instant.parse(state.get("ended_at").s());
+        String outcome = state.get("outcome").s();
+        Instant from = Instant.parse((state.containsKey("started_at") ? state.get("started_at") : state.get("dispatched_at")).s());
+        long billableMs = Math.max(0, Duration.between(from, at).toMillis());
         String backend = state.get("backend").s();
         Map<String, AttributeValue> metered = new HashMap<>(state);
         metered.put("metered", AttributeValue.fromBool(true));
+        metered.put("tier", AttributeValue.fromS(tier));
+        Map<String, AttributeValue> key = attemptKey(taskRunId, attempt);
         DynamoWrites.put(dynamoDb, eventsTable, metered, key);
 
         String fact = "attempt#" + taskRunId + "#" + attempt;
