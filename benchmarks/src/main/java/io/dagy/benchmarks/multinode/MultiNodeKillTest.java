@@ -286,11 +286,12 @@ public final class MultiNodeKillTest {
     }
 
     /**
-     * A local task appends {@code <dispatch id> <node>} to the dispatch log, then works for {@code seconds}; a hanging
+     * A local task appends {@code <dispatch id> <node> <epoch seconds>} to the dispatch log, then works for
+     * {@code seconds}; a hanging
      * one sleeps 90 s in its first attempt, past its timeout.
      */
     private Map<String, Object> localBackend(String seconds, boolean hangFirstAttempt) {
-        String script = "echo \"$DAGY_DISPATCH_ID $KILL_TEST_NODE\" >> \"$KILL_LOG\"; sleep " + seconds
+        String script = "echo \"$DAGY_DISPATCH_ID $KILL_TEST_NODE $(date +%s.%N)\" >> \"$KILL_LOG\"; sleep " + seconds
                 + (hangFirstAttempt ? "; if [ \"$DAGY_ATTEMPT\" = 1 ]; then sleep 90; fi" : "");
         return Map.of("type", "local", "command", List.of("sh", "-c", script),
                 "env", Map.of("KILL_LOG", localLog.toString()));
@@ -582,9 +583,14 @@ public final class MultiNodeKillTest {
                 .collect(Collectors.joining(", ")));
     }
 
-    /** Probe tasks whose hanging first attempt ran on the killed node: the deadline it scheduled must fire. */
+    /**
+     * Probe tasks whose hanging first attempt ran on the killed node: the start-to-close deadline that node scheduled
+     * (when its saga dispatched the attempt, moments before the process wrote its start time) must still fire, at most
+     * 30 s late. The retry that follows waits for the saga processor, so its delay is reported, not checked.
+     */
     private void checkProbes(Report report, String probeRun, Map<String, String> probes, String victim, Instant killedAt) {
         JsonNode run = api.get("/v1/runs/" + probeRun);
+        Map<String, Instant> startedAt = startTimes(localLog);
         report.line("");
         report.line("probe attempts (first attempt hangs; start-to-close %d s) whose deadline %s scheduled:",
                 PROBE_START_TO_CLOSE.toSeconds(), victim);
@@ -597,7 +603,7 @@ public final class MultiNodeKillTest {
             onVictim++;
             JsonNode first = task.get("attempts").get(0);
             JsonNode second = task.get("attempts").size() > 1 ? task.get("attempts").get(1) : null;
-            Instant due = Instant.parse(first.get("dispatched_at").asString()).plus(PROBE_START_TO_CLOSE);
+            Instant due = startedAt.get(dispatchId).plus(PROBE_START_TO_CLOSE);
             JsonNode endedNode = first.get("ended_at");
             if (endedNode == null || endedNode.isNull() || second == null) {
                 failures.add("probe " + dispatchId + " never timed out and retried");
@@ -605,18 +611,28 @@ public final class MultiNodeKillTest {
             }
             Instant fired = Instant.parse(endedNode.asString());
             Instant retried = Instant.parse(second.get("dispatched_at").asString());
-            Instant from = due.isAfter(killedAt) ? due : killedAt;
-            report.line("  %s: due %.1f s after the kill, timed out %.1f s late (%s), attempt 2 dispatched %.1f s "
-                            + "after that", task.get("task_id").asString(), seconds(killedAt, due), seconds(due, fired),
-                    first.get("status").asString(), seconds(fired, retried));
-            if (seconds(due, fired) > TAKEOVER_LIMIT.toSeconds() || seconds(from, retried) > TAKEOVER_LIMIT.toSeconds()) {
-                failures.add("probe " + dispatchId + ": deadline fired " + seconds(due, fired)
-                        + " s late, retried " + seconds(from, retried) + " s after it was due or the kill");
+            report.line("  %s: due %.1f s after the kill, timed out %.1f s after it was due (%s), attempt 2 "
+                            + "dispatched %.1f s after that", task.get("task_id").asString(), seconds(killedAt, due),
+                    seconds(due, fired), first.get("status").asString(), seconds(fired, retried));
+            if (seconds(due, fired) > TAKEOVER_LIMIT.toSeconds()) {
+                failures.add("probe " + dispatchId + ": its deadline fired " + seconds(due, fired) + " s late");
             }
         }
         if (onVictim == 0) {
             failures.add("no probe attempt ran on " + victim + ": the deadline takeover was not tested");
         }
+    }
+
+    /** When each local attempt started (its own clock reading), by dispatch id. */
+    private static Map<String, Instant> startTimes(Path log) {
+        Map<String, Instant> times = new TreeMap<>();
+        for (String line : lines(log)) {
+            String[] parts = line.trim().split(" ");
+            if (parts.length == 3 && parts[0].contains("/")) {
+                times.putIfAbsent(parts[0], Instant.ofEpochMilli(Math.round(Double.parseDouble(parts[2]) * 1000)));
+            }
+        }
+        return times;
     }
 
     private void checkLeftovers(Report report) {
@@ -655,7 +671,7 @@ public final class MultiNodeKillTest {
         Map<String, List<String>> records = new TreeMap<>();
         for (String line : lines(log)) {
             String[] parts = line.trim().split(" ");
-            if (parts.length == 2 && parts[0].contains("/")) {
+            if (parts.length >= 2 && parts[0].contains("/")) {
                 records.computeIfAbsent(parts[0], k -> new ArrayList<>()).add(parts[1]);
             }
         }

@@ -62,6 +62,8 @@ final class Report {
             line("  %s: %d / %d / %d / %d / %d", node.name(), count(lines, " ERROR "), count(lines, " WARN "),
                     count(lines, "was started before"), count(lines, "Releasing segment"),
                     count(lines, "UnableToClaimTokenException"));
+            lines.stream().filter(line -> line.contains("was started before"))
+                    .forEach(line -> line("    %s", line.substring(line.indexOf("Dispatch "))));
         }
     }
 
