@@ -552,7 +552,7 @@ public final class MultiNodeKillTest {
      * 250 ms from the moment the segments were spread until the end.
      */
     private void gaps(Report report, String victim, Instant killedAt) {
-        Map<String, Double> longest = new TreeMap<>();
+        Map<String, Instant[]> longest = new TreeMap<>();
         Map<String, Instant> openSince = new TreeMap<>();
         double total = 0;
         Sample previous = null;
@@ -566,8 +566,11 @@ public final class MultiNodeKillTest {
                         total += seconds(previous.at(), sample.at());
                     }
                     if (idle) {
-                        openSince.putIfAbsent(key, sample.at());
-                        longest.merge(key, seconds(openSince.get(key), sample.at()), Math::max);
+                        Instant since = openSince.computeIfAbsent(key, k -> sample.at());
+                        Instant[] best = longest.get(key);
+                        if (best == null || seconds(since, sample.at()) > seconds(best[0], best[1])) {
+                            longest.put(key, new Instant[] {since, sample.at()});
+                        }
                     } else {
                         openSince.remove(key);
                     }
@@ -577,10 +580,20 @@ public final class MultiNodeKillTest {
         }
         report.line("");
         report.line("segments without a live owner (unclaimed, or claimed by the dead %s): %.0f segment-seconds in all;"
-                + " longest stretches (s): %s", victim, total, longest.entrySet().stream()
-                .sorted(Map.Entry.<String, Double>comparingByValue().reversed()).limit(8)
-                .map(e -> String.format(Locale.ROOT, "%s %.1f", e.getKey(), e.getValue()))
+                + " longest stretches (s, and when: s after the kill): %s", victim, total, longest.entrySet().stream()
+                .sorted((x, y) -> Double.compare(seconds(y.getValue()[0], y.getValue()[1]),
+                        seconds(x.getValue()[0], x.getValue()[1]))).limit(8)
+                .map(e -> String.format(Locale.ROOT, "%s %.1f (%+.1f to %+.1f)", e.getKey(),
+                        seconds(e.getValue()[0], e.getValue()[1]), seconds(killedAt, e.getValue()[0]),
+                        seconds(killedAt, e.getValue()[1])))
                 .collect(Collectors.joining(", ")));
+        try (var out = Files.newBufferedWriter(directory.resolve("segment-owners.log"), StandardCharsets.UTF_8)) {
+            for (Sample sample : samples) {
+                out.write(String.format(Locale.ROOT, "%+.2f %s%n", seconds(killedAt, sample.at()), sample.owners()));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /**
@@ -714,12 +727,11 @@ public final class MultiNodeKillTest {
                 store.close();
             }
             if (passed) {
-                try (var files = Files.walk(directory)) {
+                try (var files = Files.walk(directory.resolve("data"))) {
                     files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
                 }
-            } else {
-                progress("logs kept in %s", directory);
             }
+            progress("node logs, dispatch records and segment owners (segment-owners.log) kept in %s", directory);
         } catch (Exception e) {
             progress("cleaning up failed: %s", e);
         }
