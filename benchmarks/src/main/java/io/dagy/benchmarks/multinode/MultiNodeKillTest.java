@@ -1,12 +1,10 @@
 package io.dagy.benchmarks.multinode;
 
 import io.dagy.benchmarks.orchestration.Workloads;
-import tools.jackson.databind.JsonNode;
 
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -50,10 +48,10 @@ import java.util.stream.Collectors;
 public final class MultiNodeKillTest {
 
     private static final Duration START_TO_CLOSE = Duration.ofSeconds(20);
-    private static final Duration PROBE_START_TO_CLOSE = Duration.ofSeconds(40);
+    static final Duration PROBE_START_TO_CLOSE = Duration.ofSeconds(40);
     /** After the first probe attempt started, the kill waits at most this long for the others. */
     private static final Duration PROBE_KILL_WITHIN = Duration.ofSeconds(20);
-    private static final Duration TAKEOVER_LIMIT = Duration.ofSeconds(30);
+    static final Duration TAKEOVER_LIMIT = Duration.ofSeconds(30);
     private static final int PROBE_TASKS = 12;
     private static final String QUEUE = "kill";
 
@@ -222,19 +220,21 @@ public final class MultiNodeKillTest {
 
         Report report = new Report(System.out);
         report.header(tasks, runs.size(), victimName, restartedName, seconds(runsStarted, ended));
-        checkRuns(report);
-        checkDispatches(report);
-        checkEffects(report, Duration.ofMinutes(2));
-        checkTakeover(report, victimName, killedAt);
-        checkProbes(report, probeRun, probes, victimName, killedAt);
-        checkLeftovers(report);
+        Checks checks = new Checks(api, store, runs, List.copyOf(nodes.keySet()), directory, localLog, workerLog, samples,
+                failures);
+        checks.checkRuns(report);
+        checks.checkDispatches(report);
+        checks.checkEffects(report, Duration.ofMinutes(2));
+        checks.checkTakeover(report, victimName, killedAt);
+        checks.checkProbes(report, probeRun, probes, victimName, killedAt);
+        checks.checkLeftovers(report);
         if (inFlightAtKill == 0 || inFlightAtRestart == 0) {
             failures.add("runs were not in flight at the kill (" + inFlightAtKill + ") and at the restart ("
                     + inFlightAtRestart + "): the test did not test what it says");
         }
-        gaps(report, victimName, killedAt);
-        report.segments("segments before the kill", sampleAt(killedAt));
-        report.segments("segments 30 s after the kill", sampleAt(killedAt.plusSeconds(30)));
+        checks.gaps(report, victimName, killedAt);
+        report.segments("segments before the kill", Checks.sampleAt(samples, killedAt));
+        report.segments("segments 30 s after the kill", Checks.sampleAt(samples, killedAt.plusSeconds(30)));
         report.segments("segments at the end (" + restartedName + " back, " + victimName + " dead)",
                 samples.get(samples.size() - 1));
         report.logs(nodes.values());
@@ -387,326 +387,21 @@ public final class MultiNodeKillTest {
         return unfinished;
     }
 
-    // ------------------------------------------------------------------------------------------------------- checks
-
-    private void checkRuns(Report report) {
-        int attempts = 0;
-        int retried = 0;
-        Map<String, Integer> byKind = new TreeMap<>();
-        for (Map.Entry<String, RunStart> entry : runs.entrySet()) {
-            JsonNode run = api.get("/v1/runs/" + entry.getKey());
-            if (!run.get("status").asString().equals("SUCCEEDED")) {
-                failures.add("run " + entry.getKey() + " (" + entry.getValue().workload() + ") ended "
-                        + run.get("status").asString());
-            }
-            for (JsonNode task : run.get("tasks")) {
-                if (!task.get("status").asString().equals("SUCCEEDED")) {
-                    failures.add("run " + entry.getKey() + ": task " + task.get("task_id").asString() + " is "
-                            + task.get("status").asString());
-                }
-                attempts += task.get("attempts").size();
-                if (task.get("attempts").size() > 1) {
-                    retried++;
-                }
-                for (JsonNode attempt : task.get("attempts")) {
-                    JsonNode kind = attempt.get("error_kind");
-                    if (kind != null && !kind.isNull()) {
-                        byKind.merge(kind.asString(), 1, Integer::sum);
-                    }
-                }
-            }
-        }
-        report.line("runs: %d, every one checked through GET /v1/runs/{id}; attempts %d, tasks retried %d, "
-                + "failed attempts by kind %s", runs.size(), attempts, retried, byKind);
-    }
-
-    private void checkDispatches(Report report) {
-        Map<String, List<String>> local = dispatchRecords(localLog);
-        Map<String, List<String>> work = dispatchRecords(workerLog);
-        for (Map.Entry<String, List<String>> entry : merge(local, work).entrySet()) {
-            if (entry.getValue().size() > 1) {
-                failures.add("dispatch " + entry.getKey() + " started " + entry.getValue().size() + " times (on "
-                        + entry.getValue() + ")");
-            }
-        }
-        // every attempt that succeeded was started, and started once
-        for (String runId : runs.keySet()) {
-            JsonNode run = api.get("/v1/runs/" + runId);
-            for (JsonNode task : run.get("tasks")) {
-                for (JsonNode attempt : task.get("attempts")) {
-                    String dispatchId = runId + "/" + task.get("task_id").asString() + "/" + attempt.get("attempt").asInt();
-                    if (attempt.get("status").asString().equals("SUCCEEDED")
-                            && !local.containsKey(dispatchId) && !work.containsKey(dispatchId)) {
-                        failures.add("attempt " + dispatchId + " succeeded but no backend records starting it");
-                    }
-                }
-            }
-        }
-        Map<String, Long> localPerNode = perNode(local);
-        Map<String, Long> workerPerNode = perNode(work);
-        report.line("");
-        report.line("dispatch ids started: %d by local processes, %d by the worker; most starts of one dispatch id: %d",
-                local.size(), work.size(), merge(local, work).values().stream().mapToInt(List::size).max().orElse(0));
-        report.line("local attempts started per node (the node whose saga dispatched them): %s", localPerNode);
-        report.line("worker attempts handed out per node API the worker polled: %s", workerPerNode);
-        List<String> odd = lines(workerLog).stream().filter(line -> !line.contains("/")).toList();
-        if (!odd.isEmpty()) {
-            report.line("worker calls refused or failed: %d (%s)", odd.size(), odd.stream().limit(5).toList());
-        }
-    }
-
-    private static Map<String, List<String>> merge(Map<String, List<String>> a, Map<String, List<String>> b) {
-        Map<String, List<String>> all = new TreeMap<>();
-        a.forEach((id, where) -> all.computeIfAbsent(id, k -> new ArrayList<>()).addAll(where));
-        b.forEach((id, where) -> all.computeIfAbsent(id, k -> new ArrayList<>()).addAll(where));
-        return all;
-    }
-
-    private Map<String, Long> perNode(Map<String, List<String>> records) {
-        List<String> names = List.copyOf(nodes.keySet());
-        return records.values().stream().flatMap(List::stream)
-                .map(node -> node.matches("\\d") ? names.get(Integer.parseInt(node)) : node)
-                .collect(Collectors.groupingBy(n -> n, TreeMap::new, Collectors.counting()));
-    }
-
-    private void checkEffects(Report report, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        Map<String, String> events;
-        Map<String, Store.Effect> effects;
-        do {
-            events = store.domainEvents();
-            effects = store.effects();
-            if (effects.keySet().containsAll(events.keySet())) {
-                break;
-            }
-            Thread.sleep(1000);
-        } while (System.nanoTime() < deadline);
-        int missing = 0;
-        int twice = 0;
-        for (Map.Entry<String, String> event : events.entrySet()) {
-            Store.Effect effect = effects.get(event.getKey());
-            if (effect == null) {
-                missing++;
-                if (missing <= 5) {
-                    failures.add("event " + event.getKey() + " (" + event.getValue() + ") was never counted");
-                }
-            } else if (effect.count() != 1) {
-                twice++;
-                failures.add("event " + event.getKey() + " (" + event.getValue() + ") was applied " + effect.count()
-                        + " times, by " + effect.nodes());
-            }
-        }
-        if (missing > 5) {
-            failures.add((missing - 5) + " more events were never counted");
-        }
-        for (String key : effects.keySet()) {
-            if (!events.containsKey(key)) {
-                failures.add("counted " + key + ", which is not in the events table");
-            }
-        }
-        Map<String, Long> perNode = effects.values().stream().flatMap(effect -> effect.nodes().stream())
-                .collect(Collectors.groupingBy(n -> n, TreeMap::new, Collectors.counting()));
-        report.line("");
-        report.line("domain events in the events table: %d; counted by the %s processor: %d, exactly once: %d, "
-                        + "more than once: %d, never: %d", events.size(), EffectCounting.PROCESSING_GROUP, effects.size(),
-                effects.values().stream().filter(e -> e.count() == 1).count(), twice, missing);
-        report.line("events handled per node (%s): %s", EffectCounting.PROCESSING_GROUP, perNode);
-    }
-
-    private void checkTakeover(Report report, String victim, Instant killedAt) {
-        Sample atKill = sampleAt(killedAt);
-        Map<String, Double> takenAfter = new TreeMap<>();
-        List<String> notTaken = new ArrayList<>();
-        atKill.owners().forEach((processor, segments) -> segments.forEach((segment, owner) -> {
-            if (!owner.equals(victim)) {
-                return;
-            }
-            String key = processor + "/" + segment;
-            samples.stream().filter(s -> s.at().isAfter(killedAt))
-                    .filter(s -> {
-                        String now = s.owners().getOrDefault(processor, Map.of()).getOrDefault(segment, "-");
-                        return !now.equals(victim) && !now.equals("-");
-                    })
-                    .findFirst()
-                    .ifPresentOrElse(s -> takenAfter.put(key + " -> " + s.owners().get(processor).get(segment),
-                            seconds(killedAt, s.at())), () -> notTaken.add(key));
-        }));
-        double slowest = takenAfter.values().stream().mapToDouble(Double::doubleValue).max().orElse(0);
-        report.line("");
-        report.line("segments %s held at the kill: %d; claimed by another node after (s): %s", victim,
-                takenAfter.size() + notTaken.size(), takenAfter.entrySet().stream()
-                        .map(e -> String.format(Locale.ROOT, "%s %.1f", e.getKey(), e.getValue()))
-                        .collect(Collectors.joining(", ")));
-        report.line("slowest takeover: %.1f s (limit %d s)", slowest, TAKEOVER_LIMIT.toSeconds());
-        if (takenAfter.isEmpty() && notTaken.isEmpty()) {
-            failures.add(victim + " held no segment at the kill: nothing was taken over");
-        }
-        notTaken.forEach(key -> failures.add("segment " + key + " of " + victim + " was never taken over"));
-        if (slowest > TAKEOVER_LIMIT.toSeconds()) {
-            failures.add("a segment of " + victim + " was taken over only after " + slowest + " s");
-        }
-    }
-
-    /**
-     * Stretches in which a segment had no live owner: unclaimed, or still claimed by the killed node. Sampled every
-     * 250 ms from the moment the segments were spread until the end.
-     */
-    private void gaps(Report report, String victim, Instant killedAt) {
-        Map<String, Instant[]> longest = new TreeMap<>();
-        Map<String, Instant> openSince = new TreeMap<>();
-        double total = 0;
-        Sample previous = null;
-        for (Sample sample : samples) {
-            for (Map.Entry<String, Map<Integer, String>> processor : sample.owners().entrySet()) {
-                for (Map.Entry<Integer, String> segment : processor.getValue().entrySet()) {
-                    String key = processor.getKey() + "/" + segment.getKey();
-                    boolean idle = segment.getValue().equals("-")
-                            || (segment.getValue().equals(victim) && sample.at().isAfter(killedAt));
-                    if (idle && previous != null) {
-                        total += seconds(previous.at(), sample.at());
-                    }
-                    if (idle) {
-                        Instant since = openSince.computeIfAbsent(key, k -> sample.at());
-                        Instant[] best = longest.get(key);
-                        if (best == null || seconds(since, sample.at()) > seconds(best[0], best[1])) {
-                            longest.put(key, new Instant[] {since, sample.at()});
-                        }
-                    } else {
-                        openSince.remove(key);
-                    }
-                }
-            }
-            previous = sample;
-        }
-        report.line("");
-        report.line("segments without a live owner (unclaimed, or claimed by the dead %s): %.0f segment-seconds in all;"
-                + " longest stretches (s, and when: s after the kill): %s", victim, total, longest.entrySet().stream()
-                .sorted((x, y) -> Double.compare(seconds(y.getValue()[0], y.getValue()[1]),
-                        seconds(x.getValue()[0], x.getValue()[1]))).limit(8)
-                .map(e -> String.format(Locale.ROOT, "%s %.1f (%+.1f to %+.1f)", e.getKey(),
-                        seconds(e.getValue()[0], e.getValue()[1]), seconds(killedAt, e.getValue()[0]),
-                        seconds(killedAt, e.getValue()[1])))
-                .collect(Collectors.joining(", ")));
-        try (var out = Files.newBufferedWriter(directory.resolve("segment-owners.log"), StandardCharsets.UTF_8)) {
-            for (Sample sample : samples) {
-                out.write(String.format(Locale.ROOT, "%+.2f %s%n", seconds(killedAt, sample.at()), sample.owners()));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /**
-     * Probe tasks whose hanging first attempt ran on the killed node: the start-to-close deadline that node scheduled
-     * (when its saga dispatched the attempt, moments before the process wrote its start time) must still fire, at most
-     * 30 s late. The retry that follows waits for the saga processor, so its delay is reported, not checked.
-     */
-    private void checkProbes(Report report, String probeRun, Map<String, String> probes, String victim, Instant killedAt) {
-        JsonNode run = api.get("/v1/runs/" + probeRun);
-        Map<String, Instant> startedAt = startTimes(localLog);
-        report.line("");
-        report.line("probe attempts (first attempt hangs; start-to-close %d s) whose deadline %s scheduled:",
-                PROBE_START_TO_CLOSE.toSeconds(), victim);
-        int onVictim = 0;
-        for (JsonNode task : run.get("tasks")) {
-            String dispatchId = probeRun + "/" + task.get("task_id").asString() + "/1";
-            if (!victim.equals(probes.get(dispatchId))) {
-                continue;
-            }
-            onVictim++;
-            JsonNode first = task.get("attempts").get(0);
-            JsonNode second = task.get("attempts").size() > 1 ? task.get("attempts").get(1) : null;
-            Instant due = startedAt.get(dispatchId).plus(PROBE_START_TO_CLOSE);
-            JsonNode endedNode = first.get("ended_at");
-            if (endedNode == null || endedNode.isNull() || second == null) {
-                failures.add("probe " + dispatchId + " never timed out and retried");
-                continue;
-            }
-            Instant fired = Instant.parse(endedNode.asString());
-            Instant retried = Instant.parse(second.get("dispatched_at").asString());
-            report.line("  %s: due %.1f s after the kill, timed out %.1f s after it was due (%s), attempt 2 "
-                            + "dispatched %.1f s after that", task.get("task_id").asString(), seconds(killedAt, due),
-                    seconds(due, fired), first.get("status").asString(), seconds(fired, retried));
-            if (seconds(due, fired) > TAKEOVER_LIMIT.toSeconds()) {
-                failures.add("probe " + dispatchId + ": its deadline fired " + seconds(due, fired) + " s late");
-            }
-        }
-        if (onVictim == 0) {
-            failures.add("no probe attempt ran on " + victim + ": the deadline takeover was not tested");
-        }
-    }
-
-    /** When each local attempt started (its own clock reading), by dispatch id. */
-    private static Map<String, Instant> startTimes(Path log) {
-        Map<String, Instant> times = new TreeMap<>();
-        for (String line : lines(log)) {
-            String[] parts = line.trim().split(" ");
-            if (parts.length == 3 && parts[0].contains("/")) {
-                times.putIfAbsent(parts[0], Instant.ofEpochMilli(Math.round(Double.parseDouble(parts[2]) * 1000)));
-            }
-        }
-        return times;
-    }
-
-    private void checkLeftovers(Report report) {
-        Map<String, Integer> deadlines = store.itemKinds(io.dagy.tables.DagyTable.DEADLINES);
-        Map<String, Integer> deadLetters = store.itemKinds(io.dagy.tables.DagyTable.DEAD_LETTERS);
-        report.line("");
-        report.line("left in the deadlines table after every run ended: %s; dead letters: %s",
-                deadlines.isEmpty() ? "nothing" : deadlines, deadLetters.isEmpty() ? "nothing" : deadLetters);
-        if (deadlines.containsKey("parked")) {
-            failures.add("deadlines were parked: " + deadlines);
-        }
-        if (!deadLetters.isEmpty()) {
-            failures.add("events were parked as dead letters: " + deadLetters);
-        }
-    }
-
     // -------------------------------------------------------------------------------------------------- records
 
     private int dispatched() {
-        return dispatchRecords(localLog).size() + dispatchRecords(workerLog).size();
+        return DispatchRecords.read(localLog).size() + DispatchRecords.read(workerLog).size();
     }
 
     /** First attempts of probe tasks recorded so far: dispatch id to node. */
     private Map<String, String> probeAttempts() {
         Map<String, String> probes = new TreeMap<>();
-        dispatchRecords(localLog).forEach((id, where) -> {
+        DispatchRecords.read(localLog).forEach((id, where) -> {
             if (id.contains("/probe") && id.endsWith("/1")) {
                 probes.put(id, where.get(0));
             }
         });
         return probes;
-    }
-
-    /** Dispatch id to the nodes (or node indexes) that recorded starting it, once per start. */
-    private static Map<String, List<String>> dispatchRecords(Path log) {
-        Map<String, List<String>> records = new TreeMap<>();
-        for (String line : lines(log)) {
-            String[] parts = line.trim().split(" ");
-            if (parts.length >= 2 && parts[0].contains("/")) {
-                records.computeIfAbsent(parts[0], k -> new ArrayList<>()).add(parts[1]);
-            }
-        }
-        return records;
-    }
-
-    private static List<String> lines(Path log) {
-        try {
-            return Files.exists(log) ? Files.readAllLines(log, StandardCharsets.UTF_8) : List.of();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private Sample sampleAt(Instant at) {
-        Sample best = samples.get(0);
-        for (Sample sample : samples) {
-            if (!sample.at().isAfter(at)) {
-                best = sample;
-            }
-        }
-        return best;
     }
 
     private void cleanUp(boolean passed) {
