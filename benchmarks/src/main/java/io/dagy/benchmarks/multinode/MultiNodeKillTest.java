@@ -113,7 +113,7 @@ public final class MultiNodeKillTest {
         Node a = new Node("node-a", false, stack, directory);
         nodes.put(a.name(), a);
         a.start();
-        a.awaitHealthy(Duration.ofMinutes(4));
+        a.awaitHealthy(Duration.ofMinutes(8));
         progress("node-a is up at %s (it started the local stack)", a.base());
         for (String name : List.of("node-b", "node-c")) {
             Node node = new Node(name, true, stack, directory);
@@ -121,7 +121,7 @@ public final class MultiNodeKillTest {
             node.start();
         }
         for (Node node : nodes.values()) {
-            node.awaitHealthy(Duration.ofMinutes(4));
+            node.awaitHealthy(Duration.ofMinutes(8));
         }
         progress("node-b and node-c joined at %s and %s", nodes.get("node-b").base(), nodes.get("node-c").base());
         String ownerKey = Files.readString(stack.apiKeyFile(), StandardCharsets.US_ASCII).strip();
@@ -205,7 +205,7 @@ public final class MultiNodeKillTest {
         progress("STOPPED %s gracefully in %.1f s with %d runs unfinished; starting it again", restartedName,
                 seconds(stopAt, stoppedAt), inFlightAtRestart);
         restarted.start();
-        restarted.awaitHealthy(Duration.ofMinutes(4));
+        restarted.awaitHealthy(Duration.ofMinutes(8));
         Instant restartedAt = Instant.now();
         progress("%s is up again after %.1f s", restartedName, seconds(stoppedAt, restartedAt));
 
