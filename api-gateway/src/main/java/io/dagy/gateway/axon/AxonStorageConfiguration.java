@@ -281,7 +281,16 @@ class AxonStorageConfiguration {
                                     org.axonframework.config.EventProcessingConfiguration processing, TokenStore tokenStore,
                                     DagyProperties properties) {
         return new SegmentBalancer(dynamoDb, resources.table(DagyTable.TOKENS), nodeId.value(), processing, tokenStore,
-                properties.eventStore().segmentBalanceInterval(), Clock.systemUTC());
+                properties.eventStore().segmentBalanceInterval(), releaseHold(properties.eventStore()), Clock.systemUTC());
+    }
+
+    /**
+     * How long a segment this node gave up is kept from it: three idle waits, in which the other nodes' coordinators
+     * look for unclaimed segments three times; at least a second.
+     */
+    static java.time.Duration releaseHold(DagyProperties.EventStore settings) {
+        java.time.Duration hold = settings.processorIdleWait().multipliedBy(3);
+        return hold.compareTo(java.time.Duration.ofSeconds(1)) < 0 ? java.time.Duration.ofSeconds(1) : hold;
     }
 
     /** See {@link #dagyNodeId}. */

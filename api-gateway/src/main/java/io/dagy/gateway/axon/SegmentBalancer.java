@@ -26,6 +26,12 @@ import java.util.concurrent.TimeUnit;
  * nodes' coordinators claim them within their idle wait. A node whose heartbeat is older than three intervals counts
  * as gone, and its segments are taken over once its claims expire (the token store's claim timeout).
  *
+ * <p>A released segment is kept away from this node only for {@code releaseHold} (a few idle waits of the processors):
+ * long enough for a live node to claim it, short enough that a segment nobody claims is soon processed here again. A
+ * node killed a moment ago still counts as live until its heartbeat is three intervals old, so the survivors release
+ * segments "for" it; kept away for three intervals, as they once were, such segments lay idle for up to 30 s after
+ * the takeover (found by the multi-node kill test, benchmarks/README.md).
+ *
  * <p>Cost per node: one put and one query every interval, plus one segment listing per processor.
  */
 final class SegmentBalancer implements SmartLifecycle {
@@ -39,17 +45,19 @@ final class SegmentBalancer implements SmartLifecycle {
     private final EventProcessingConfiguration processing;
     private final TokenStore tokenStore;
     private final Duration interval;
+    private final Duration releaseHold;
     private final Clock clock;
     private ScheduledExecutorService scheduler;
 
     SegmentBalancer(DynamoDbClient dynamoDb, String table, String nodeId, EventProcessingConfiguration processing,
-                    TokenStore tokenStore, Duration interval, Clock clock) {
+                    TokenStore tokenStore, Duration interval, Duration releaseHold, Clock clock) {
         this.dynamoDb = dynamoDb;
         this.table = table;
         this.nodeId = nodeId;
         this.processing = processing;
         this.tokenStore = tokenStore;
         this.interval = interval;
+        this.releaseHold = releaseHold;
         this.clock = clock;
     }
 
@@ -84,8 +92,8 @@ final class SegmentBalancer implements SmartLifecycle {
                     for (int i = fairShare; i < held.size(); i++) {
                         log.info("Releasing segment {} of {} ({} held, fair share {} of {} over {} nodes)",
                                 held.get(i), processor.getName(), held.size(), fairShare, segments, nodes);
-                        // kept away from this node for three intervals, so another claims it first
-                        processor.releaseSegment(held.get(i), 3 * interval.toMillis(), TimeUnit.MILLISECONDS);
+                        // kept away from this node for a moment, so that a live node claims it first
+                        processor.releaseSegment(held.get(i), releaseHold.toMillis(), TimeUnit.MILLISECONDS);
                     }
                 });
     }

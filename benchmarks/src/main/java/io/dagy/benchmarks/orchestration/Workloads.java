@@ -6,13 +6,13 @@ import java.util.List;
 import java.util.Map;
 
 /** The DAG shapes the orchestration benchmark runs, as deployment specs for {@code PUT /v1/deployments/{name}}. */
-final class Workloads {
+public final class Workloads {
 
     private Workloads() {
     }
 
     /** {@code n} tasks, each after the one before: {@code t0000 -> t0001 -> ...}. */
-    static Map<String, Object> chain(int n, Map<String, Object> backend) {
+    public static Map<String, Object> chain(int n, Map<String, Object> backend) {
         List<Map<String, Object>> tasks = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             tasks.add(task(chainTask(i), backend, i == 0 ? List.of() : List.of(chainTask(i - 1))));
@@ -25,7 +25,7 @@ final class Workloads {
     }
 
     /** One root, {@code n - 2} parallel tasks after it, and one join after all of them. */
-    static Map<String, Object> wide(int n, Map<String, Object> backend) {
+    public static Map<String, Object> wide(int n, Map<String, Object> backend) {
         List<Map<String, Object>> tasks = new ArrayList<>();
         tasks.add(task("root", backend, List.of()));
         List<String> middle = new ArrayList<>();
@@ -39,7 +39,7 @@ final class Workloads {
     }
 
     /** {@code layers} layers of {@code width} tasks; every task of a layer depends on every task of the one before. */
-    static Map<String, Object> layered(int layers, int width, Map<String, Object> backend) {
+    public static Map<String, Object> layered(int layers, int width, Map<String, Object> backend) {
         List<Map<String, Object>> tasks = new ArrayList<>();
         List<String> previous = List.of();
         for (int layer = 0; layer < layers; layer++) {
