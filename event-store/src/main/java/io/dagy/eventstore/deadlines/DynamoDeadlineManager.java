@@ -148,6 +148,13 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
     private final java.util.concurrent.PriorityBlockingQueue<LocalDue> localDue =
             new java.util.concurrent.PriorityBlockingQueue<>(64, java.util.Comparator.comparingLong(LocalDue::millis));
     private final Object wakeUp = new Object();
+    /**
+     * Fires the deadlines the poller claimed, a few at once: one slow handler (or a burst of due deadlines, as when a
+     * node takes over a dead one's) no longer holds back the rest. Bounded, so the poller claims no more than it can
+     * fire within the lease: when full, the poller fires the next one itself.
+     */
+    private volatile java.util.concurrent.ThreadPoolExecutor firing;
+    private static final int FIRING_THREADS = 4;
 
     private record LocalDue(long millis, int shard) {
     }
@@ -407,10 +414,19 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
                 if (stop.getCount() == 0) {
                     return false;
                 }
-                claim(key).ifPresent(this::fire);
+                claim(key).ifPresent(this::fireSoon);
             }
         }
         return backlog;
+    }
+
+    private void fireSoon(Map<String, AttributeValue> claimed) {
+        java.util.concurrent.ThreadPoolExecutor pool = firing;
+        if (pool == null || pool.isShutdown()) {
+            fire(claimed);
+        } else {
+            pool.execute(() -> fire(claimed));
+        }
     }
 
     /** Claims and fires what is due in every shard; true if a shard had more than one batch due. */
@@ -424,7 +440,7 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
                 if (stop.getCount() == 0) {
                     return false;
                 }
-                claim(key).ifPresent(this::fire);
+                claim(key).ifPresent(this::fireSoon);
             }
         }
         return backlog;
@@ -663,6 +679,12 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
                 return;
             }
             everStarted = true;
+            firing = new java.util.concurrent.ThreadPoolExecutor(FIRING_THREADS, FIRING_THREADS, 0, TimeUnit.MILLISECONDS,
+                    new java.util.concurrent.ArrayBlockingQueue<>(batchSize), runnable -> {
+                        Thread firer = new Thread(runnable, "dagy-deadline-firing-" + nodeId);
+                        firer.setDaemon(true);
+                        return firer;
+                    }, new java.util.concurrent.ThreadPoolExecutor.CallerRunsPolicy());
             CountDownLatch stop = new CountDownLatch(1);
             Thread thread = new Thread(() -> pollLoop(stop), "dagy-deadlines-" + nodeId);
             thread.setDaemon(true);
@@ -687,6 +709,7 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
     @Override
     public void shutdown() {
         Thread thread;
+        java.util.concurrent.ThreadPoolExecutor pool;
         synchronized (lifecycleLock) {
             if (poller == null) {
                 return;
@@ -697,12 +720,18 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
             }
             thread = poller;
             poller = null;
+            pool = firing;
+            firing = null;
         }
-        if (thread == Thread.currentThread()) {
+        pool.shutdown(); // what is queued still fires; nothing new is taken
+        if (thread == Thread.currentThread() || Thread.currentThread().getName().startsWith("dagy-deadline-firing-")) {
             return; // a deadline handler shut its own manager down: the loop ends after it
         }
         try {
             thread.join(SHUTDOWN_WAIT.toMillis());
+            if (!pool.awaitTermination(SHUTDOWN_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                log.warn("Deadlines of node {} still firing after {}; their leases will expire", nodeId, SHUTDOWN_WAIT);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -194,6 +194,31 @@ class DynamoDeadlineManagerTest {
         assertThat(recorder.received.peek().at()).isAfterOrEqualTo(due).isBefore(due.plusSeconds(3));
     }
 
+    /** A slow handler holds back no other due deadline: a node fires a few at once (a takeover's burst included). */
+    @Test
+    void aSlowHandlerDoesNotHoldBackTheOtherDueDeadlines() {
+        Recorder recorder = new Recorder(message -> {
+            if (((Reminder) message.getPayload()).text().equals("slow")) {
+                try {
+                    Thread.sleep(4_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        DynamoDeadlineManager manager = manager("node-a", recorder, b -> b.startOnFirstSchedule(false));
+        Instant due = Instant.now();
+        manager.schedule(due, "reminder", new Reminder("slow"), new TestScope("order-0"));
+        for (int i = 1; i <= 3; i++) {
+            manager.schedule(due.plusMillis(i), "reminder", new Reminder("quick-" + i), new TestScope("order-" + i));
+        }
+
+        manager.start();
+
+        await().atMost(Duration.ofSeconds(3)).until(() -> recorder.received.size() == 4);
+        await().atMost(FIRE_TIMEOUT).until(() -> items().isEmpty());
+    }
+
     /** Another node's deadline (its node gone) is found by the sweep, not before: the sweep is what takes over. */
     @Test
     void anotherNodesDeadlineFiresAtTheNextSweep() {

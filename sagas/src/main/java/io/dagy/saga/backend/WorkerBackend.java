@@ -177,6 +177,13 @@ public final class WorkerBackend implements ExecutionBackend {
         }
     }
 
+    private void wakeAll(String queue) {
+        Object signal = signalOf(queue);
+        synchronized (signal) {
+            signal.notifyAll();
+        }
+    }
+
     private void arrived(String queue) {
         emptySeen.remove(queue);
         arrivals.computeIfAbsent(queue, q -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
@@ -265,16 +272,24 @@ public final class WorkerBackend implements ExecutionBackend {
             }
             long seen = arrivalsOf(queue);
             EmptyLook look = emptySeen.get(queue);
-            if (look != null && look.arrivals() == seen
-                    && System.nanoTime() - look.nanos() < EMPTY_QUEUE_WAIT_MILLIS * 1_000_000) {
+            boolean fresh = look != null && look.arrivals() == seen
+                    && System.nanoTime() - look.nanos() < EMPTY_QUEUE_WAIT_MILLIS * 1_000_000;
+            // the polls waiting here wake together when a look expires: the one that renews it asks, the others wait
+            EmptyLook mine = new EmptyLook(System.nanoTime(), seen);
+            if (fresh || !(look == null ? emptySeen.putIfAbsent(queue, mine) == null : emptySeen.replace(queue, look, mine))) {
+                EmptyLook current = fresh ? look : emptySeen.getOrDefault(queue, mine);
                 long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
-                long sinceSeen = (System.nanoTime() - look.nanos()) / 1_000_000;
+                long sinceSeen = (System.nanoTime() - current.nanos()) / 1_000_000;
                 awaitDispatch(queue, seen, Math.max(1, Math.min(EMPTY_QUEUE_WAIT_MILLIS - sinceSeen, left)));
                 continue;
             }
             var entries = dynamoDb.query(b -> b.tableName(table).consistentRead(true).limit(10)
                     .keyConditionExpression("pk = :pk")
                     .expressionAttributeValues(Map.of(":pk", s(queue)))).items();
+            if (!entries.isEmpty()) {
+                emptySeen.remove(queue, mine); // not empty: every poll waiting here may look at once
+                wakeAll(queue);
+            }
             // workers polling together would all race for the oldest entry: each tries them in its own order
             List<Map<String, AttributeValue>> candidates = new ArrayList<>(entries);
             Collections.shuffle(candidates);
@@ -285,7 +300,6 @@ public final class WorkerBackend implements ExecutionBackend {
                 }
             }
             if (entries.isEmpty()) {
-                emptySeen.put(queue, new EmptyLook(System.nanoTime(), seen));
                 long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
                 awaitDispatch(queue, seen, Math.min(EMPTY_QUEUE_WAIT_MILLIS, left));
             }
