@@ -75,7 +75,10 @@ public final class OrchestrationBenchmark {
                             ? WorkerProcess.start(dagy.base(), "bench", workerThreads, workerKey) : null) {
                         benchmark.warmUp(backend);
                         if (backend.equals(backends.get(0))) {
-                            benchmark.report.idle(benchmark.idle(Duration.ofSeconds(10)), backend);
+                            // the views, usage and audit finish the warm-up's events first: idle means nothing to do
+                            progress("settling for 20 s before measuring the idle node");
+                            Thread.sleep(20_000);
+                            benchmark.report.idle(benchmark.idle(Duration.ofSeconds(20)), backend);
                         }
                         for (String workload : workloads) {
                             if (!workload.equals("ratio")) {

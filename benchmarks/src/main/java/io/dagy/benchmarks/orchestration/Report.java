@@ -47,7 +47,7 @@ final class Report {
     }
 
     void idle(Idle idle, String backend) {
-        line("%-18s %-6s idle node (after warm-up, 10 s): %.1f AWS requests/s, %.3f cores", "idle", backend,
+        line("%-18s %-6s idle node (20 s, after the warm-up and 20 s to settle): %.1f AWS requests/s, %.3f cores", "idle", backend,
                 idle.requestsPerSecond(), idle.cpuCores());
     }
 
