@@ -46,6 +46,7 @@ import org.axonframework.spring.stereotype.Aggregate;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -377,7 +378,7 @@ public class Schedule {
     private void start(Instant fireTime, FireKind kind, RunId runId) {
         Map<String, Object> runParams = new LinkedHashMap<>(params);
         runParams.put(ScheduleRules.FIRE_TIME_PARAM,
-                fireTime.atZone(ScheduleCalendar.of(spec).zone()).toOffsetDateTime().toString());
+                DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(fireTime.atZone(ScheduleCalendar.of(spec).zone())));
         runParams.put(ScheduleRules.SCHEDULE_ID_PARAM, scheduleId.id());
         apply(new ScheduleFired(scheduleId, runId, fireTime, kind, Map.copyOf(runParams)));
     }
