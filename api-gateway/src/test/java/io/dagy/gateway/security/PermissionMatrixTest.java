@@ -167,7 +167,8 @@ class PermissionMatrixTest {
         return pattern.replace("{name}", "matrix-deployment").replace("{id}", "r-0123456789abcdef")
                 .replace("{runId}", "r-0123456789abcdef").replace("{taskId}", "t1").replace("{attempt}", "1")
                 .replace("{userId}", "user_matrix").replace("{keyId}", "key_0123456789abcdef")
-                .replace("{processor}", "run-orchestration").replace("{sequence}", "ci1tYXRyaXg");
+                .replace("{processor}", "run-orchestration").replace("{sequence}", "ci1tYXRyaXg")
+                .replace("{scheduleId}", "s-0123456789abcdef0123");
     }
 
     private HttpResponse<String> head(String path, String key) throws Exception {
