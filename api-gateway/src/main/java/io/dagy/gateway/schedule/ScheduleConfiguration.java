@@ -4,7 +4,13 @@ import io.dagy.command.deployment.DeploymentIds;
 import io.dagy.command.schedule.DeploymentLookup;
 import io.dagy.command.schedule.ScheduleClock;
 import io.dagy.saga.schedule.ScheduledRunCommands;
+import io.dagy.gateway.settings.DagyResources;
+import io.dagy.projection.schedule.ScheduleViewProjection;
+import io.dagy.query.schedule.ScheduleQueryHandler;
+import io.dagy.tables.DagyTable;
 import org.axonframework.commandhandling.gateway.CommandGateway;
+import org.axonframework.serialization.Serializer;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import org.axonframework.config.ConfigurerModule;
 import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.springframework.beans.factory.ObjectProvider;
@@ -13,7 +19,7 @@ import org.springframework.context.annotation.Configuration;
 
 import java.time.Clock;
 
-/** Schedules: their clock, the deployment check of their creation, and the saga that starts their runs. */
+/** Schedules: their clock, the deployment check of their creation, their listing, and the saga that starts their runs. */
 @Configuration(proxyBeanMethods = false)
 class ScheduleConfiguration {
 
@@ -30,6 +36,16 @@ class ScheduleConfiguration {
     @Bean
     DeploymentLookup scheduleDeploymentLookup(ObjectProvider<EventStore> eventStore, DeploymentIds deploymentIds) {
         return (org, name) -> eventStore.getObject().lastSequenceNumberFor(deploymentIds.aggregateId(org, name)).isPresent();
+    }
+
+    @Bean
+    ScheduleViewProjection scheduleViewProjection(DynamoDbClient dynamoDb, DagyResources resources, Serializer serializer) {
+        return new ScheduleViewProjection(dynamoDb, resources.table(DagyTable.SCHEDULES), serializer);
+    }
+
+    @Bean
+    ScheduleQueryHandler scheduleQueryHandler(DynamoDbClient dynamoDb, DagyResources resources, Serializer serializer) {
+        return new ScheduleQueryHandler(dynamoDb, resources.table(DagyTable.SCHEDULES), serializer);
     }
 
     @Bean(destroyMethod = "close")

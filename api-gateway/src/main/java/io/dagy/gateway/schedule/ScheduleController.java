@@ -22,11 +22,17 @@ import io.dagy.gateway.schedule.ScheduleJson.BackfillRequest;
 import io.dagy.gateway.schedule.ScheduleJson.BackfillResponse;
 import io.dagy.gateway.schedule.ScheduleJson.PauseRequest;
 import io.dagy.gateway.schedule.ScheduleJson.ScheduleRequest;
+import io.dagy.gateway.schedule.ScheduleJson.ScheduleListResponse;
 import io.dagy.gateway.schedule.ScheduleJson.ScheduleResponse;
+import io.dagy.gateway.schedule.ScheduleJson.ScheduleSummaryResponse;
 import io.dagy.gateway.schedule.ScheduleJson.TriggerResponse;
 import io.dagy.gateway.security.Caller;
 import org.axonframework.commandhandling.gateway.CommandGateway;
+import io.dagy.contracts.schedule.ScheduleQueries.ListSchedules;
+import io.dagy.contracts.schedule.ScheduleQueries.ScheduleList;
+import org.axonframework.messaging.responsetypes.ResponseTypes;
 import org.axonframework.modelling.command.AggregateNotFoundException;
+import org.axonframework.queryhandling.QueryGateway;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -63,9 +69,19 @@ class ScheduleController {
     static final int NEXT_FIRE_TIMES = 10;
 
     private final CommandGateway commands;
+    private final QueryGateway queries;
 
-    ScheduleController(CommandGateway commands) {
+    ScheduleController(CommandGateway commands, QueryGateway queries) {
         this.commands = commands;
+        this.queries = queries;
+    }
+
+    /** The deployment's schedules by id, from the schedule views (a change shows a moment later). */
+    @GetMapping
+    ScheduleListResponse list(Caller caller, @PathVariable String name) {
+        ScheduleList list = queries.query(new ListSchedules(caller.org(), deployment(name)),
+                ResponseTypes.instanceOf(ScheduleList.class)).join();
+        return new ScheduleListResponse(list.items().stream().map(ScheduleSummaryResponse::of).toList());
     }
 
     /**

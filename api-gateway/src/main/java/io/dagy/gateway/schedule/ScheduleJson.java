@@ -2,6 +2,7 @@ package io.dagy.gateway.schedule;
 
 import io.dagy.contracts.BusinessError.FieldError;
 import io.dagy.contracts.schedule.OverlapPolicy;
+import io.dagy.contracts.schedule.ScheduleQueries;
 import io.dagy.contracts.schedule.ScheduleSpec;
 import io.dagy.contracts.schedule.ScheduleView;
 import io.dagy.contracts.run.RunId;
@@ -68,6 +69,18 @@ final class ScheduleJson {
                     view.nextFireTimes().stream().map(fire -> at(fire, zone)).toList(),
                     view.runningRuns().stream().map(RunId::value).toList(), view.bufferedFires(), view.backfillPending(),
                     view.counters());
+        }
+    }
+
+    record ScheduleListResponse(List<ScheduleSummaryResponse> items) {
+    }
+
+    record ScheduleSummaryResponse(String scheduleId, String cron, String interval, String timezone, String overlap,
+                                   String state, String note) {
+        static ScheduleSummaryResponse of(ScheduleQueries.ScheduleSummary summary) {
+            ScheduleSpec spec = summary.spec();
+            return new ScheduleSummaryResponse(summary.scheduleId().id(), spec.cron(), text(spec.interval()),
+                    spec.timezone(), spec.overlap().wire(), summary.state(), summary.note());
         }
     }
 

@@ -164,6 +164,29 @@ class ScheduleApiTest {
         assertProblem(io.dagy.gateway.support.ApiCalls.send(port, key, "POST", "/v1/deployments/" + deployment
                 + "/schedules", "{\"interval\": \"PT1H\"}"), 404, "deployment_not_found");
         assertThat(read(deployment, id).get("state").asString()).isEqualTo("active");
+        JsonNode theirs = json.readTree(io.dagy.gateway.support.ApiCalls.send(port, key, "GET", "/v1/deployments/"
+                + deployment + "/schedules", null).body());
+        assertThat(theirs.get("items")).isEmpty();
+    }
+
+    @Test
+    void theListingShowsADeploymentsSchedulesWithTheirState() throws Exception {
+        String deployment = deployNoop();
+        String hourly = create(deployment, "{\"cron\": \"@hourly\"}").get("schedule_id").asString();
+        String daily = create(deployment, "{\"interval\": \"P1D\", \"offset\": \"PT6H\"}").get("schedule_id").asString();
+        ok(call("POST", "/v1/deployments/" + deployment + "/schedules/" + daily + "/pause", "{\"note\": \"holiday\"}"), 200);
+        ok(call("DELETE", "/v1/deployments/" + deployment + "/schedules/" + hourly, null), 204);
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            JsonNode items = ok(call("GET", "/v1/deployments/" + deployment + "/schedules", null), 200).get("items");
+            assertThat(items).hasSize(1);
+            assertThat(items.get(0).get("schedule_id").asString()).isEqualTo(daily);
+            assertThat(items.get(0).get("state").asString()).isEqualTo("paused");
+            assertThat(items.get(0).get("note").asString()).isEqualTo("holiday");
+            assertThat(items.get(0).get("interval").asString()).isEqualTo("PT24H");
+        });
+        assertProblem(call("GET", "/v1/deployments/" + deployment + "/schedules/" + hourly, null), 404,
+                "schedule_not_found");
     }
 
     @Test
