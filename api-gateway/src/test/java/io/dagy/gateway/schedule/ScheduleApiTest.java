@@ -36,7 +36,9 @@ import static org.awaitility.Awaitility.await;
  * Schedules end to end on the local stack: the API, the aggregate, its deadlines in DynamoDB, the saga that starts the
  * runs. Time is moved on by a {@link ShiftedClock}: no test waits for a real minute.
  */
-@SpringBootTest(classes = DagyApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@SpringBootTest(classes = DagyApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        // schedules are snapshotted every few events here, so their snapshots are written and read back throughout
+        properties = "dagy.event-store.snapshot-threshold=5")
 @ActiveProfiles({"local", "test"})
 @Import(ScheduleApiTest.Clocks.class)
 class ScheduleApiTest {
@@ -257,6 +259,30 @@ class ScheduleApiTest {
         assertThat(triggered.get("outcome").asString()).isEqualTo("started");
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(runsOf(deployment)).hasSize(2));
         call("DELETE", path, null);
+    }
+
+    @Test
+    void cancelOtherCancelsTheRunningRunAndStartsTheFireOnceItHasEnded() throws Exception {
+        String deployment = deployWaiting();
+        String id = create(deployment, "{\"interval\": \"PT1M\", \"overlap\": \"cancel_other\"}").get("schedule_id").asString();
+
+        clock.skip(Duration.ofSeconds(61));
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(runsOf(deployment)).hasSize(1));
+        String first = runsOf(deployment).get(0);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(read(deployment, id).get("running_runs")).hasSize(1));
+
+        clock.skip(Duration.ofSeconds(60));
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(runsOf(deployment)).hasSize(2));
+        ok(call("POST", "/v1/deployments/" + deployment + "/schedules/" + id + "/pause", null), 200);
+        JsonNode cancelled = ok(call("GET", "/v1/runs/" + first, null), 200);
+        assertThat(cancelled.get("status").asString()).isEqualTo("CANCELLED");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            JsonNode schedule = read(deployment, id);
+            assertThat(schedule.get("running_runs")).hasSize(1);
+            assertThat(schedule.get("running_runs").get(0).asString()).isNotEqualTo(first);
+        });
+        call("DELETE", "/v1/deployments/" + deployment + "/schedules/" + id, null);
     }
 
     @Test
