@@ -148,7 +148,9 @@ public class Schedule {
         } else if (!command.spec().equals(spec) || !command.params().equals(params)) {
             deadlines.cancelAllWithinScope(FIRE);
             apply(new ScheduleUpdated(scheduleId, command.spec(), command.params()));
-            plan(now, deadlines);
+            if (!paused) {
+                plan(now, deadlines); // a paused schedule plans when it is unpaused
+            }
         }
         return view(now, 10);
     }
