@@ -1,6 +1,9 @@
 package io.dagy.benchmarks.orchestration;
 
+import io.dagy.command.schedule.ScheduleCalendar;
 import io.dagy.contracts.run.RunEvents.RunStarted;
+import io.dagy.contracts.schedule.OverlapPolicy;
+import io.dagy.contracts.schedule.ScheduleSpec;
 import io.dagy.contracts.schedule.ScheduleEvents.ScheduleFired;
 import org.axonframework.eventhandling.TrackedEventMessage;
 import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
@@ -25,18 +28,22 @@ import java.util.concurrent.Future;
  * profile, in memory), each fire starting a run of one noop task. After they are created, it waits
  * {@code bench.minutes} (default 3) whole minutes and reports, for the fire times of those minutes:
  * <ul>
- *     <li>fire lag: from the fire time to the {@code ScheduleFired} event (the deadline poll and claim, the aggregate
- *     load and append);</li>
+ *     <li>fire lag: from the fire's due time (fire time plus its jitter) to the {@code ScheduleFired} event (the
+ *     deadline poll and claim, the aggregate load and append);</li>
  *     <li>run lag: from the fire time to the run's {@code RunStarted} (plus the saga's hop);</li>
  *     <li>the process's CPU over those minutes (Dagy and this client share the JVM; the client only waits).</li>
  * </ul>
  * Run: {@code ./mvnw -q -pl benchmarks -am -DskipTests package exec:java@schedules} (add
- * {@code -Dbench.schedules=1000} for a smaller run).
+ * {@code -Dbench.schedules=1000} for a smaller run, {@code -Dbench.jitter=PT50S} to spread the fires over each minute).
  */
 public final class ScheduleBenchmark {
 
     private static final int SCHEDULES = Integer.getInteger("bench.schedules", 10_000);
     private static final int MINUTES = Integer.getInteger("bench.minutes", 3);
+    /** A jitter for every schedule ({@code PT50S}), or none: all fire at second 0 of each minute. */
+    private static final String JITTER = System.getProperty("bench.jitter");
+    private static final ScheduleSpec SPEC = new ScheduleSpec(null, Duration.ofMinutes(1), null, null, null, null,
+            JITTER == null ? null : Duration.parse(JITTER), OverlapPolicy.ALLOW_ALL, null);
 
     private ScheduleBenchmark() {
     }
@@ -64,7 +71,8 @@ public final class ScheduleBenchmark {
             for (int i = 0; i < SCHEDULES; i++) {
                 creations.add(clients.submit(() -> {
                     send(http, dagy.base(), key, "POST", "/v1/deployments/every-minute/schedules",
-                            "{\"interval\": \"PT1M\", \"overlap\": \"allow_all\"}", 201);
+                            "{\"interval\": \"PT1M\", \"overlap\": \"allow_all\""
+                                    + (JITTER == null ? "" : ", \"jitter\": \"" + JITTER + "\"") + "}", 201);
                     return null;
                 }));
             }
@@ -91,7 +99,9 @@ public final class ScheduleBenchmark {
             try (var stream = dagy.bean(EventStorageEngine.class).readEvents(null, false)) {
                 stream.forEach((TrackedEventMessage<?> event) -> {
                     if (event.getPayload() instanceof ScheduleFired fired && inRange(fired.fireTime(), from, to)) {
-                        fireLags.add(Duration.between(fired.fireTime(), event.getTimestamp()).toMillis());
+                        Instant due = fired.fireTime().plus(ScheduleCalendar.of(SPEC).jitter(fired.scheduleId(),
+                                fired.fireTime()));
+                        fireLags.add(Duration.between(due, event.getTimestamp()).toMillis());
                     } else if (event.getPayload() instanceof RunStarted started
                             && started.params().get("fire_time") instanceof String fireTime
                             && inRange(Instant.parse(fireTime), from, to)) {
@@ -100,8 +110,8 @@ public final class ScheduleBenchmark {
                 });
             }
             int cores = Runtime.getRuntime().availableProcessors();
-            System.out.printf(Locale.ROOT, "%n%d schedules every minute, %d minutes measured (%s to %s), %d cores%n",
-                    SCHEDULES, MINUTES, from, to, cores);
+            System.out.printf(Locale.ROOT, "%n%d schedules every minute, jitter %s, %d minutes measured (%s to %s), %d cores%n",
+                    SCHEDULES, JITTER == null ? "none" : JITTER, MINUTES, from, to, cores);
             System.out.printf(Locale.ROOT, "fires: %d of %d expected; runs started: %d%n", fireLags.size(),
                     (long) SCHEDULES * MINUTES, runLags.size());
             print("fire lag (fire time -> ScheduleFired)", fireLags);
