@@ -21,6 +21,11 @@ package io.dagy.gateway;
 public final class FilterOrder {
 
     public static final int ACCESS_LOG = -120;
+    /**
+     * Inside the access log, outside everything that refuses: sees every refusal of a write (the rate limit's too) and
+     * records it in the audit log before the answer leaves (decision 47).
+     */
+    public static final int AUDIT_REFUSALS = -115;
     public static final int CORS = -110;
     /** Answers 503 at once while DynamoDB cannot be reached, before anything that would need it. */
     public static final int STORE_OUTAGE = -107;

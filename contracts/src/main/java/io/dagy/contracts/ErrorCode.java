@@ -55,6 +55,8 @@ public enum ErrorCode {
     DEAD_LETTER_SEQUENCE_NOT_FOUND("dead_letter_sequence_not_found"),
     /** Another retry or eviction holds the parked sequence; try again when it is done. */
     DEAD_LETTER_SEQUENCE_BUSY("dead_letter_sequence_busy"),
+    /** No audit replay job of the caller's organization has that id. */
+    REPLAY_NOT_FOUND("replay_not_found"),
     /** A webhook delivery whose signature is missing, wrong or too old. */
     INVALID_SIGNATURE("invalid_signature"),
     /** Any other client error that has no more precise code. */

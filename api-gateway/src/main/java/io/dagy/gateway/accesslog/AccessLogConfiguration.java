@@ -16,10 +16,12 @@ import java.time.Duration;
 class AccessLogConfiguration {
 
     @Bean
-    AccessLogWriter accessLogWriter(DynamoDbClient dynamoDb, DagyResources resources, DagyProperties properties) {
+    AccessLogWriter accessLogWriter(DynamoDbClient dynamoDb, DagyResources resources, DagyProperties properties,
+                                    io.dagy.gateway.usage.ApiCallMeter apiCalls) {
         DagyProperties.AccessLog settings = properties.accessLog();
+        // API calls are metered from the records written (docs/usage.md)
         return new AccessLogWriter(dynamoDb, resources.table(DagyTable.ACCESS_LOGS), settings.queueSize(),
-                Duration.ofDays(settings.ttlDays()));
+                Duration.ofDays(settings.ttlDays()), apiCalls::count);
     }
 
     @Bean

@@ -35,6 +35,7 @@ final class AccessLogWriter implements SmartLifecycle {
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
 
     private final DynamoDbClient dynamoDb;
+    private final java.util.function.Consumer<Map<String, List<java.time.Instant>>> written;
     private final String table;
     private final Duration timeToLive;
     private final BlockingQueue<AccessLogEntry> queue;
@@ -46,6 +47,16 @@ final class AccessLogWriter implements SmartLifecycle {
     private volatile Thread thread;
 
     AccessLogWriter(DynamoDbClient dynamoDb, String table, int capacity, Duration timeToLive) {
+        this(dynamoDb, table, capacity, timeToLive, calls -> { });
+    }
+
+    /**
+     * With {@code written}: told, after each batch is written, the calls of each organization it held (their arrival
+     * times), to meter API calls (docs/usage.md).
+     */
+    AccessLogWriter(DynamoDbClient dynamoDb, String table, int capacity, Duration timeToLive,
+                    java.util.function.Consumer<Map<String, List<java.time.Instant>>> written) {
+        this.written = written;
         this.dynamoDb = dynamoDb;
         this.table = table;
         this.timeToLive = timeToLive;
@@ -159,6 +170,19 @@ final class AccessLogWriter implements SmartLifecycle {
             }
         } catch (RuntimeException e) {
             lost(requests.size(), e);
+            return;
+        }
+        Map<String, List<java.time.Instant>> calls = new java.util.HashMap<>();
+        batch.stream().filter(entry -> entry.organization() != null)
+                .forEach(entry -> calls.computeIfAbsent(entry.organization(), org -> new ArrayList<>()).add(entry.timestamp()));
+        if (!calls.isEmpty()) {
+            try {
+                written.accept(calls);
+            } catch (RuntimeException e) {
+                if (due(lastFailureWarning)) {
+                    log.warn("Access log: API calls of {} organizations could not be metered", calls.size(), e);
+                }
+            }
         }
     }
 

@@ -16,6 +16,7 @@ import org.axonframework.commandhandling.gateway.CommandGateway;
 import io.dagy.eventstore.upcasting.ContractRevisionResolver;
 import io.dagy.eventstore.upcasting.TenancyUpcasters;
 import io.dagy.gateway.security.MessageTenancy;
+import io.dagy.saga.run.RunSequencingPolicy;
 import org.axonframework.messaging.correlation.CorrelationDataProvider;
 import org.axonframework.serialization.RevisionResolver;
 import org.axonframework.serialization.upcasting.event.EventUpcaster;
@@ -120,6 +121,10 @@ class AxonStorageConfiguration {
                 .dynamoDb(dynamoDb)
                 .tables(resources.table(DagyTable.EVENTS), resources.table(DagyTable.SNAPSHOTS))
                 .settings(EventStoreSettings.defaults().withShards(settings.shards()).withGapTimeout(settings.gapTimeout()))
+                // a task run lives in its run's shard: a hop's commit (outcome, decision, next task runs) reserves
+                // positions once and is read back in the order it was written
+                .placement(RunSequencingPolicy::runOf)
+                .idleReadInterval(settings.idleReadInterval())
                 .eventSerializer(eventSerializer)
                 .snapshotSerializer(serializer)
                 .upcasterChain(axon.upcasterChain())

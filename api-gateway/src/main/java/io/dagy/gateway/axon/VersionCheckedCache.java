@@ -5,6 +5,8 @@ import org.axonframework.common.caching.Cache;
 import org.axonframework.eventsourcing.AggregateCacheEntry;
 import org.axonframework.eventsourcing.EventSourcedAggregate;
 import org.axonframework.eventsourcing.eventstore.EventStore;
+import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
+import org.axonframework.modelling.command.ConcurrencyException;
 
 import java.lang.reflect.Field;
 import java.util.Objects;
@@ -12,12 +14,13 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * An aggregate cache that hands out an aggregate only while it is current: on every hit it compares the cached
- * version with the last sequence number in the event store (one small query) and evicts a stale entry, so the
- * repository loads the aggregate afresh. Without the check, a node would decide on state that another node has moved
- * on: a command that appends nothing (an outcome for a run this node still thinks finished) would be dropped
- * silently, with no conflict to reveal it. Still far cheaper than a load, which replays every event since the last
- * snapshot.
+ * An aggregate cache that lets no decision stand on state another node has moved on. A command that appends events
+ * needs no check: the store refuses an append at a sequence number that exists ({@code ConcurrencyException}), the
+ * unit of work rolls back, Axon's caching repository evicts the aggregate and the command gateway retries on a fresh
+ * load. A command that appends nothing has no such guard (an outcome for a run this node still thinks finished would be
+ * dropped silently), so for it the cached version is compared with the last sequence number in the event store (one
+ * small query) before its unit of work commits; a stale one fails it the same way, to be retried. So the usual command,
+ * which appends, costs no read at all; outside a unit of work the check is made at once.
  * <p>
  * Axon's {@link AggregateCacheEntry} does not expose its version; it is read by reflection, and
  * {@code VersionCheckedCacheTest} fails if an Axon upgrade renames the fields.
@@ -39,13 +42,26 @@ final class VersionCheckedCache implements Cache {
     public <K, V> V get(K key) {
         V value = delegate.get(key);
         if (value instanceof AggregateCacheEntry<?> entry) {
-            Optional<Long> last = eventStore.get().lastSequenceNumberFor(key.toString());
-            if (last.isEmpty() || !Objects.equals(last.get(), versionOf(entry))) {
+            Long cached = versionOf(entry);
+            if (CurrentUnitOfWork.isStarted()) {
+                CurrentUnitOfWork.get().onPrepareCommit(unitOfWork -> {
+                    if (Objects.equals(versionOf(entry), cached) && !isCurrent(key, cached)) {
+                        delegate.remove(key);
+                        throw new ConcurrencyException("aggregate " + key + " was changed by another node since it was"
+                                + " cached; the command is handled again on its current state");
+                    }
+                });
+            } else if (!isCurrent(key, cached)) {
                 delegate.remove(key);
                 return null;
             }
         }
         return value;
+    }
+
+    private boolean isCurrent(Object key, Long version) {
+        Optional<Long> last = eventStore.get().lastSequenceNumberFor(key.toString());
+        return last.isPresent() && Objects.equals(last.get(), version);
     }
 
     static Long versionOf(AggregateCacheEntry<?> entry) {

@@ -5,6 +5,8 @@ import io.dagy.command.deployment.BackendPolicy;
 import io.dagy.command.deployment.DeploymentIds;
 import io.dagy.command.run.Run;
 import io.dagy.command.run.RunStarter;
+import io.dagy.command.run.TaskOutcomes;
+import io.dagy.command.task.TaskRun;
 import io.dagy.gateway.settings.DagyResources;
 import io.dagy.projection.run.RunViewProjection;
 import io.dagy.query.run.RunQueryHandler;
@@ -14,9 +16,14 @@ import io.dagy.saga.backend.ExecutionBackends;
 import io.dagy.saga.backend.LocalProcessBackend;
 import io.dagy.saga.backend.NoopBackend;
 import io.dagy.saga.backend.WorkerBackend;
+import io.dagy.saga.backend.WorkerHandOff;
+import org.axonframework.eventhandling.LoggingErrorHandler;
 import io.dagy.saga.report.ReportConsumer;
 import io.dagy.saga.run.RunOrchestration;
 import io.dagy.saga.run.RunSequencingPolicy;
+import io.dagy.saga.task.SegmentOwnedSagaManager;
+import io.dagy.saga.task.TaskExecutionSaga;
+import org.axonframework.modelling.saga.AnnotatedSagaManager;
 import io.dagy.tables.DagyTable;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.config.ConfigurerModule;
@@ -39,8 +46,13 @@ class RunConfiguration {
 
     @Bean
     RunStarter runStarter(Repository<Deployment> deploymentRepository, Repository<Run> runRepository,
-                          DeploymentIds deploymentIds) {
-        return new RunStarter(deploymentRepository, runRepository, deploymentIds);
+                          Repository<TaskRun> taskRunRepository, DeploymentIds deploymentIds) {
+        return new RunStarter(deploymentRepository, runRepository, taskRunRepository, deploymentIds);
+    }
+
+    @Bean
+    TaskOutcomes taskOutcomes(Repository<TaskRun> taskRunRepository, Repository<Run> runRepository) {
+        return new TaskOutcomes(taskRunRepository, runRepository);
     }
 
     /**
@@ -70,6 +82,23 @@ class RunConfiguration {
     }
 
     @Bean
+    WorkerHandOff workerHandOff(WorkerBackend workers) {
+        return new WorkerHandOff(workers);
+    }
+
+    /**
+     * The hand-off runs in the committing thread as events are published (a subscribing processor); a failure of it
+     * is logged and never fails the commit, since the saga queues the attempt anyway.
+     */
+    @Bean
+    ConfigurerModule workerHandOffProcessing() {
+        return configurer -> configurer.eventProcessing(processing -> processing
+                .registerSubscribingEventProcessor(WorkerHandOff.PROCESSING_GROUP)
+                .registerListenerInvocationErrorHandler(WorkerHandOff.PROCESSING_GROUP,
+                        config -> new LoggingErrorHandler()));
+    }
+
+    @Bean
     ExecutionBackends executionBackends(NoopBackend noop, LocalProcessBackend local, WorkerBackend worker,
                                         BackendPolicy policy) {
         // a deployment published before the local backend was disabled still cannot run shell commands here
@@ -94,8 +123,26 @@ class RunConfiguration {
 
     @Bean
     ConfigurerModule runSequencing() {
-        return configurer -> configurer.eventProcessing(processing -> processing.registerSequencingPolicy(
-                RunOrchestration.PROCESSING_GROUP, config -> new RunSequencingPolicy()));
+        return configurer -> configurer.eventProcessing(processing -> processing
+                .registerSequencingPolicy(RunOrchestration.PROCESSING_GROUP, config -> new RunSequencingPolicy())
+                .registerSequencingPolicy(RunViewProjection.PROCESSING_GROUP, config -> new RunSequencingPolicy()));
+    }
+
+    /**
+     * The saga that executes task runs, registered by hand (not as a Spring {@code @Saga}) to give it a manager that
+     * handles each event only in its task run's segment ({@link SegmentOwnedSagaManager}).
+     */
+    @Bean
+    ConfigurerModule taskExecutionSaga() {
+        return configurer -> configurer.eventProcessing().registerSaga(TaskExecutionSaga.class, saga -> saga
+                .configureSagaManager(config -> new SegmentOwnedSagaManager<>(AnnotatedSagaManager.<TaskExecutionSaga>builder()
+                        .sagaType(TaskExecutionSaga.class)
+                        .sagaRepository(config.eventProcessingConfiguration().sagaConfiguration(TaskExecutionSaga.class)
+                                .repository())
+                        .parameterResolverFactory(config.parameterResolverFactory())
+                        .handlerDefinition(config.handlerDefinition(TaskExecutionSaga.class))
+                        .listenerInvocationErrorHandler(config.eventProcessingConfiguration().listenerInvocationErrorHandler(
+                                config.eventProcessingConfiguration().sagaProcessingGroup(TaskExecutionSaga.class))))));
     }
 
     @Bean

@@ -17,6 +17,9 @@ import static io.dagy.contracts.identity.Permission.MANAGE_MEMBERS;
 import static io.dagy.contracts.identity.Permission.OPERATE_INSTALLATION;
 import static io.dagy.contracts.identity.Permission.OPERATE_RUNS;
 import static io.dagy.contracts.identity.Permission.READ;
+import static io.dagy.contracts.identity.Permission.READ_AUDIT;
+import static io.dagy.contracts.identity.Permission.READ_USAGE;
+import static io.dagy.contracts.identity.Permission.REPLAY_AUDIT;
 import static io.dagy.contracts.identity.Permission.WORK;
 import static org.springframework.http.HttpMethod.DELETE;
 import static org.springframework.http.HttpMethod.GET;
@@ -72,6 +75,12 @@ public final class ApiRoutes {
             new Route(GET, "/v1/runs/{id}", new Access.Requires(READ)),
             new Route(POST, "/v1/runs/{id}/cancel", new Access.Requires(OPERATE_RUNS)),
             new Route(POST, "/v1/runs/{id}/rerun", new Access.Requires(OPERATE_RUNS)),
+
+            new Route(GET, "/v1/audit", new Access.Requires(READ_AUDIT)),
+            new Route(GET, "/v1/audit/verify", new Access.Requires(READ_AUDIT)),
+            new Route(POST, "/v1/audit/replay", new Access.Requires(REPLAY_AUDIT)),
+            new Route(GET, "/v1/audit/replay/{jobId}", new Access.Requires(REPLAY_AUDIT)),
+            new Route(GET, "/v1/usage", new Access.Requires(READ_USAGE)),
 
             new Route(POST, "/v1/workers/poll", new Access.Requires(WORK)),
             new Route(POST, "/v1/workers/attempts/{runId}/{taskId}/{attempt}/heartbeat", new Access.Requires(WORK)),

@@ -71,7 +71,11 @@ public record DagyProperties(
      * @param snapshotThreshold    {@code DAGY_SNAPSHOT_THRESHOLD}: events after which an aggregate is snapshotted
      * @param claimTimeout         {@code DAGY_TOKEN_CLAIM_TIMEOUT}: a processor claim not extended this long expires
      * @param pollInterval         {@code DAGY_EVENT_POLL_INTERVAL}: how often processors look for events of other nodes
-     * @param deadlinePollInterval {@code DAGY_DEADLINE_POLL_INTERVAL}: precision of deadlines
+     * @param idleReadInterval     {@code DAGY_EVENT_IDLE_READ_INTERVAL}: how often, once the store has been quiet for
+     *                             twice this, processors look for other nodes' events (this node's wake them at once);
+     *                             zero reads every poll interval
+     * @param deadlinePollInterval {@code DAGY_DEADLINE_POLL_INTERVAL}: how often every deadline shard is swept (other
+     *                             and dead nodes' deadlines; this node's own fire on time)
      * @param deadlineMaxAttempts  {@code DAGY_DEADLINE_MAX_ATTEMPTS}: firings of a deadline whose handler keeps failing
      *                             before it is parked
      * @param deadlineRetryBackoff {@code DAGY_DEADLINE_RETRY_BACKOFF}: wait before a failed deadline fires again,
@@ -92,11 +96,12 @@ public record DagyProperties(
             @DefaultValue("100") int snapshotThreshold,
             @DefaultValue("10s") java.time.Duration claimTimeout,
             @DefaultValue("100ms") java.time.Duration pollInterval,
-            @DefaultValue("200ms") java.time.Duration deadlinePollInterval,
+            @DefaultValue("1s") java.time.Duration idleReadInterval,
+            @DefaultValue("5s") java.time.Duration deadlinePollInterval,
             @DefaultValue("5") int deadlineMaxAttempts,
             @DefaultValue("1s") java.time.Duration deadlineRetryBackoff,
             @DefaultValue("4") int processorSegments,
-            @DefaultValue("1s") java.time.Duration processorIdleWait,
+            @DefaultValue("5s") java.time.Duration processorIdleWait,
             @DefaultValue("16") int processorBatchSize,
             @DefaultValue("10s") java.time.Duration segmentBalanceInterval) {
     }

@@ -224,12 +224,18 @@ class DeadLetterApiTest {
     }
 
     /** One task, so a run has one {@code TasksReady}: the handler's calls count the attempts on it exactly. */
+    /**
+     * Seventeen first tasks: more than a run queues in its own commit (16), so the orchestration queues them and a
+     * run whose orchestration is parked makes no progress.
+     */
     private String deploy() throws Exception {
         String name = "dl-" + UUID.randomUUID().toString().substring(0, 8);
+        String tasks = java.util.stream.IntStream.range(0, 17)
+                .mapToObj(i -> "{\"id\": \"extract-" + i + "\", \"backend\": {\"type\": \"noop\"}}")
+                .collect(java.util.stream.Collectors.joining(", "));
         HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri("/v1/deployments/" + name))
                 .header("Authorization", "Bearer " + ownerKey.key()).header("Content-Type", "application/json")
-                .PUT(HttpRequest.BodyPublishers.ofString("""
-                        {"tasks": [{"id": "extract", "backend": {"type": "noop"}}]}""")).build(),
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"tasks\": [" + tasks + "]}")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         return name;

@@ -9,10 +9,17 @@ import org.axonframework.eventsourcing.eventstore.EmbeddedEventStore;
 import org.axonframework.eventsourcing.eventstore.inmemory.InMemoryEventStorageEngine;
 import org.axonframework.modelling.command.AggregateIdentifier;
 import org.axonframework.modelling.command.inspection.AnnotatedAggregateMetaModelFactory;
+import org.axonframework.messaging.unitofwork.DefaultUnitOfWork;
+import org.axonframework.modelling.command.AggregateLifecycle;
+import org.axonframework.modelling.command.ConcurrencyException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class VersionCheckedCacheTest {
 
@@ -22,7 +29,15 @@ class VersionCheckedCacheTest {
     }
 
     private final InMemoryEventStorageEngine engine = new InMemoryEventStorageEngine();
-    private final EmbeddedEventStore eventStore = EmbeddedEventStore.builder().storageEngine(engine).build();
+    /** Reads of the last sequence number: what a version check costs. */
+    private final AtomicInteger versionReads = new AtomicInteger();
+    private final EmbeddedEventStore eventStore = new EmbeddedEventStore(EmbeddedEventStore.builder().storageEngine(engine)) {
+        @Override
+        public Optional<Long> lastSequenceNumberFor(String aggregateIdentifier) {
+            versionReads.incrementAndGet();
+            return super.lastSequenceNumberFor(aggregateIdentifier);
+        }
+    };
     private final VersionCheckedCache cache = new VersionCheckedCache(new LruCache(10), () -> eventStore);
 
     @AfterEach
@@ -35,9 +50,56 @@ class VersionCheckedCacheTest {
     }
 
     private AggregateCacheEntry<Thing> cachedAt(long version) {
-        return new AggregateCacheEntry<>(EventSourcedAggregate.reconstruct(new Thing(),
+        return new AggregateCacheEntry<>(aggregateAt(version));
+    }
+
+    private EventSourcedAggregate<Thing> aggregateAt(long version) {
+        return EventSourcedAggregate.reconstruct(new Thing(),
                 AnnotatedAggregateMetaModelFactory.inspectAggregate(Thing.class), version, false, eventStore,
-                NoSnapshotTriggerDefinition.TRIGGER));
+                NoSnapshotTriggerDefinition.TRIGGER);
+    }
+
+    /** A command that appends nothing on a stale entry must not commit: it fails, to be retried on fresh state. */
+    @Test
+    void aCommandThatAppendsNothingOnAStaleEntryFailsAndTheEntryGoes() {
+        append(0);
+        cache.put("thing-1", cachedAt(0));
+        append(1); // another node
+
+        DefaultUnitOfWork<?> unitOfWork = DefaultUnitOfWork.startAndGet(null);
+        assertThat(cache.<String, Object>get("thing-1")).isNotNull(); // no read yet
+        assertThat(versionReads.get()).isZero();
+        assertThatThrownBy(unitOfWork::commit).isInstanceOf(ConcurrencyException.class);
+        assertThat(cache.containsKey("thing-1")).isFalse();
+    }
+
+    @Test
+    void aCommandThatAppendsNothingOnACurrentEntryCommitsAfterOneRead() {
+        append(0);
+        cache.put("thing-1", cachedAt(0));
+
+        DefaultUnitOfWork<?> unitOfWork = DefaultUnitOfWork.startAndGet(null);
+        assertThat(cache.<String, Object>get("thing-1")).isNotNull();
+        unitOfWork.commit();
+
+        assertThat(versionReads.get()).isEqualTo(1);
+        assertThat(cache.containsKey("thing-1")).isTrue();
+    }
+
+    /** The append guards a command that appends: it costs no read (a stale one would be refused by the store). */
+    @Test
+    void aCommandThatAppendsCostsNoRead() {
+        append(0);
+        EventSourcedAggregate<Thing> aggregate = aggregateAt(0);
+        cache.put("thing-1", new AggregateCacheEntry<>(aggregate));
+
+        DefaultUnitOfWork<?> unitOfWork = DefaultUnitOfWork.startAndGet(null);
+        assertThat(cache.<String, Object>get("thing-1")).isNotNull();
+        aggregate.execute(thing -> AggregateLifecycle.apply("event 1"));
+        unitOfWork.commit();
+
+        assertThat(versionReads.get()).isZero();
+        assertThat(eventStore.lastSequenceNumberFor("thing-1")).contains(1L);
     }
 
     @Test

@@ -8,8 +8,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
@@ -47,9 +45,7 @@ public final class AuthenticationBenchmark {
 
     private static void run() throws Exception {
         hashing();
-        Path data = Files.createTempDirectory("dagy-auth-bench");
-        try (DagyProcess dagy = DagyProcess.start(Map.of("dagy.local.in-memory", "false",
-                "dagy.local.data-directory", data.toString()))) {
+        try (DagyProcess dagy = DagyProcess.start(DagyProcess.Storage.DISK, Map.of())) {
             HttpClient http = HttpClient.newHttpClient();
             URI health = dagy.base().resolve("/health");
             String key = dagy.apiKey();

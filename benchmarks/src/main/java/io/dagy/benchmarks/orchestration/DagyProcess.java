@@ -14,9 +14,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Dagy as a user starts it ({@code local} profile, embedded AWS stack, default settings), in this JVM, in memory and on
- * free ports. Its warnings go to standard error (this module's {@code logback.xml}), so standard output keeps only the
- * figures.
+ * Dagy as a user starts it ({@code local} profile, embedded AWS stack, default settings), in this JVM, on free ports,
+ * with its data on disk in a fresh directory (the default a user starts with) or in memory. Its warnings go to
+ * standard error (this module's {@code logback.xml}), so standard output keeps only the figures.
  */
 final class DagyProcess implements AutoCloseable {
 
@@ -28,11 +28,23 @@ final class DagyProcess implements AutoCloseable {
         this.base = base;
     }
 
-    static DagyProcess start(Map<String, String> overrides) {
+    /** Where the embedded stack keeps its data. */
+    enum Storage {
+        DISK, MEMORY;
+
+        String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    static DagyProcess start(Storage storage, Map<String, String> overrides) {
         Map<String, String> settings = new java.util.LinkedHashMap<>();
         settings.put("server.port", "0");
         settings.put("dagy.environment", "bench");
-        settings.put("dagy.local.in-memory", "true");
+        settings.put("dagy.local.in-memory", Boolean.toString(storage == Storage.MEMORY));
+        if (storage == Storage.DISK) {
+            settings.put("dagy.local.data-directory", dataDirectory());
+        }
         // the owner key of this throwaway store: never over the developer's own .dagy/api-key
         settings.put("dagy.local.api-key-file", ownerKeyFile());
         // the benchmark's workers poll far faster than one API key may (120 a minute): measure orchestration
@@ -62,6 +74,25 @@ final class DagyProcess implements AutoCloseable {
     /** The owner API key the application made at start (the local profile's newcomer key). */
     String apiKey() {
         return context.getBean(LocalOwnerKey.class).key();
+    }
+
+    /** A fresh data directory, removed when the JVM ends (DynamoDB Local's files among it). */
+    private static String dataDirectory() {
+        try {
+            java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("dagy-bench-data");
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir)));
+            return dir.toString();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void deleteTree(java.nio.file.Path dir) {
+        try (var paths = java.nio.file.Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException ignored) {
+            // a temporary directory: the system cleans it eventually
+        }
     }
 
     private static String ownerKeyFile() {

@@ -55,29 +55,41 @@ public final class OrchestrationBenchmark {
         List<String> workloads = list("bench.workloads", "chain-200,wide-1000,layered-1000,concurrent-100x10,ratio");
         List<String> backends = list("bench.backends", "noop,worker");
         int workerThreads = Integer.getInteger("bench.workerThreads", 8);
-        progress("starting Dagy");
+        List<DagyProcess.Storage> storages = list("bench.storage", "disk,memory").stream()
+                .map(name -> DagyProcess.Storage.valueOf(name.toUpperCase(Locale.ROOT))).toList();
         long started = System.nanoTime();
-        try (DagyProcess dagy = DagyProcess.start(Map.of())) {
-            progress("Dagy is up at %s after %.1f s", dagy.base(), (System.nanoTime() - started) / 1e9);
-            DagyClient client = new DagyClient(dagy.base(), dagy.apiKey());
-            String workerKey = client.createKey("benchmark worker", "worker");
-            OrchestrationBenchmark benchmark = new OrchestrationBenchmark(client);
-            benchmark.report.header(workerThreads);
-            for (String backend : backends) {
-                // the worker runs only for its own workloads: its idle polls would count against the others
-                try (WorkerProcess worker = backend.equals("worker")
-                        ? WorkerProcess.start(dagy.base(), "bench", workerThreads, workerKey) : null) {
-                    benchmark.warmUp(backend);
-                    for (String workload : workloads) {
-                        if (!workload.equals("ratio")) {
-                            benchmark.report.row(benchmark.workload(workload, backend));
+        boolean first = true;
+        for (DagyProcess.Storage storage : storages) {
+            progress("starting Dagy, data %s", storage.label());
+            long starting = System.nanoTime();
+            Memory.resetPeak();
+            try (DagyProcess dagy = DagyProcess.start(storage, Map.of())) {
+                progress("Dagy is up at %s after %.1f s", dagy.base(), (System.nanoTime() - starting) / 1e9);
+                DagyClient client = new DagyClient(dagy.base(), dagy.apiKey());
+                String workerKey = client.createKey("benchmark worker", "worker");
+                OrchestrationBenchmark benchmark = new OrchestrationBenchmark(client);
+                benchmark.report.header(storage.label(), workerThreads, first);
+                for (String backend : backends) {
+                    // the worker runs only for its own workloads: its idle polls would count against the others
+                    try (WorkerProcess worker = backend.equals("worker")
+                            ? WorkerProcess.start(dagy.base(), "bench", workerThreads, workerKey) : null) {
+                        benchmark.warmUp(backend);
+                        if (backend.equals(backends.get(0))) {
+                            benchmark.report.idle(benchmark.idle(Duration.ofSeconds(10)), backend);
+                        }
+                        for (String workload : workloads) {
+                            if (!workload.equals("ratio")) {
+                                benchmark.report.row(benchmark.workload(workload, backend));
+                            }
                         }
                     }
                 }
+                if (workloads.contains("ratio") && first) {
+                    benchmark.ratio(Integer.getInteger("bench.ratioRuns", 20), Integer.getInteger("bench.ratioTasks", 10_000));
+                }
+                benchmark.report.memory(Memory.now());
             }
-            if (workloads.contains("ratio")) {
-                benchmark.ratio(Integer.getInteger("bench.ratioRuns", 20), Integer.getInteger("bench.ratioTasks", 10_000));
-            }
+            first = false;
         }
         System.out.printf(Locale.ROOT, "%ntotal run time %.1f s%n", (System.nanoTime() - started) / 1e9);
     }
@@ -119,9 +131,15 @@ public final class OrchestrationBenchmark {
         progress("measuring the idle node for %d s", length.toSeconds());
         long cpu = cpuNanos();
         long requests = AwsRequestCounter.total(AwsRequestCounter.snapshot());
+        Map<String, Long> before = AwsRequestCounter.snapshot();
         long start = System.nanoTime();
         Thread.sleep(length.toMillis());
         double seconds = (System.nanoTime() - start) / 1e9;
+        Map<String, Long> after = AwsRequestCounter.snapshot();
+        progress("  idle AWS requests: %s", after.entrySet().stream()
+                .map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
+                .filter(e -> e.getValue() > 0).sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .map(e -> e.getKey() + "=" + e.getValue()).collect(java.util.stream.Collectors.joining(" ")));
         return new Idle((cpuNanos() - cpu) / 1e9 / seconds,
                 (AwsRequestCounter.total(AwsRequestCounter.snapshot()) - requests) / seconds);
     }
@@ -231,14 +249,16 @@ public final class OrchestrationBenchmark {
     /**
      * The hops of chains: from one task's end to the next one's end, split at the next one's dispatch (orchestration:
      * the end is recorded, the run finds the next task ready, queues it, the saga dispatches it; then execution: the
-     * backend runs it and its report comes back).
+     * backend runs it and its report comes back); pickup is the part of execution until the attempt was started (for a
+     * worker: handed to its poll).
      */
-    record Hops(double[] total, double[] orchestration, double[] execution) {
+    record Hops(double[] total, double[] orchestration, double[] execution, double[] pickup) {
 
         static Hops of(List<DagyClient.Run> runs) {
             List<Double> total = new ArrayList<>();
             List<Double> orchestration = new ArrayList<>();
             List<Double> execution = new ArrayList<>();
+            List<Double> pickup = new ArrayList<>();
             for (DagyClient.Run run : runs) {
                 List<String> order = run.order().stream().sorted().toList();
                 for (int i = 1; i < order.size(); i++) {
@@ -247,10 +267,14 @@ public final class OrchestrationBenchmark {
                     total.add(millis(before.endedAt(), next.endedAt()));
                     orchestration.add(millis(before.endedAt(), next.dispatchedAt()));
                     execution.add(millis(next.dispatchedAt(), next.endedAt()));
+                    if (next.startedAt() != null) {
+                        pickup.add(millis(next.dispatchedAt(), next.startedAt()));
+                    }
                 }
             }
             Function<List<Double>, double[]> sorted = values -> values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-            return new Hops(sorted.apply(total), sorted.apply(orchestration), sorted.apply(execution));
+            return new Hops(sorted.apply(total), sorted.apply(orchestration), sorted.apply(execution),
+                    sorted.apply(pickup));
         }
 
         private static double millis(Instant from, Instant to) {

@@ -11,9 +11,16 @@ import java.util.Locale;
 /** Prints the orchestration figures to standard output, one plain-text block. */
 final class Report {
 
-    void header(int workerThreads) {
+    void header(String storage, int workerThreads, boolean first) {
         Runtime runtime = Runtime.getRuntime();
-        line("=== Dagy orchestration benchmark (local profile, embedded stack in memory, default settings) ===");
+        line("");
+        line("=== Dagy orchestration benchmark (local profile, embedded stack, data %s, default settings) ===", storage);
+        if (!first) {
+            line("%-18s %-6s %6s %6s | %8s %9s | %8s %8s %8s | %9s %9s %9s | %8s %9s", "workload", "backend", "runs",
+                    "tasks", "total s", "tasks/s", "hop p50", "hop p95", "hop max", "orch p50", "exec p50", "pick p50",
+                    "cpu ms/t", "aws req/t");
+            return;
+        }
         line("machine   %d cores (%s), %s %s", runtime.availableProcessors(), Machine.cpuModel(), System.getProperty("os.name"),
                 System.getProperty("os.arch"));
         line("jvm       %s %s, max heap %d MB", System.getProperty("java.vm.name"),
@@ -23,19 +30,31 @@ final class Report {
         line("times     the server's: first run started_at to last run ended_at; a hop is one chain task's end to the");
         line("          next one's end, split at the next one's dispatch (orchestration | execution)");
         line("");
-        line("%-18s %-6s %6s %6s | %8s %9s | %8s %8s %8s | %9s %9s | %8s %9s", "workload", "backend", "runs",
-                "tasks", "total s", "tasks/s", "hop p50", "hop p95", "hop max", "orch p50", "exec p50", "cpu ms/t",
-                "aws req/t");
+        line("%-18s %-6s %6s %6s | %8s %9s | %8s %8s %8s | %9s %9s %9s | %8s %9s", "workload", "backend", "runs",
+                "tasks", "total s", "tasks/s", "hop p50", "hop p95", "hop max", "orch p50", "exec p50", "pick p50",
+                "cpu ms/t", "aws req/t");
     }
 
     void row(Measurement m) {
         Hops hops = m.hops();
-        line("%-18s %-6s %6d %6d | %8.2f %9.1f | %8s %8s %8s | %9s %9s | %8.1f %9.1f", m.name(), m.backend(), m.runs(),
-                m.tasks(), m.seconds(), m.tasksPerSecond(),
+        line("%-18s %-6s %6d %6d | %8.2f %9.1f | %8s %8s %8s | %9s %9s %9s | %8.1f %9.1f", m.name(), m.backend(),
+                m.runs(), m.tasks(), m.seconds(), m.tasksPerSecond(),
                 ms(hops == null ? null : hops.total(), 50), ms(hops == null ? null : hops.total(), 95),
                 ms(hops == null ? null : hops.total(), 100),
                 ms(hops == null ? null : hops.orchestration(), 50), ms(hops == null ? null : hops.execution(), 50),
+                ms(hops == null ? null : hops.pickup(), 50),
                 m.cpuSeconds() * 1000 / m.tasks(), (double) m.requests() / m.tasks());
+    }
+
+    void idle(Idle idle, String backend) {
+        line("%-18s %-6s idle node (after warm-up, 10 s): %.1f AWS requests/s, %.3f cores", "idle", backend,
+                idle.requestsPerSecond(), idle.cpuCores());
+    }
+
+    /** The resident memory of this JVM: Dagy and its embedded stack (the worker runs in a JVM of its own). */
+    void memory(Memory.Resident resident) {
+        line("%-18s resident memory of the node (Dagy and its embedded stack): peak %d MB, at the end %d MB",
+                "memory", resident.peakMegabytes(), resident.currentMegabytes());
     }
 
     void ratio(Idle idle, List<Measurement> small, Measurement big) {

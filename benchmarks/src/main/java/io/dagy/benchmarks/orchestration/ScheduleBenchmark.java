@@ -60,7 +60,7 @@ public final class ScheduleBenchmark {
     }
 
     private static void run() throws Exception {
-        try (DagyProcess dagy = DagyProcess.start(Map.of())) {
+        try (DagyProcess dagy = DagyProcess.start(DagyProcess.Storage.MEMORY, Map.of())) {
             HttpClient http = HttpClient.newHttpClient();
             String key = dagy.apiKey();
             send(http, dagy.base(), key, "PUT", "/v1/deployments/every-minute",

@@ -10,6 +10,7 @@ import io.dagy.contracts.deployment.DeploymentSettings;
 import io.dagy.contracts.run.RunCommands.CancelRun;
 import io.dagy.contracts.run.RunCommands.RecordTaskOutcome;
 import io.dagy.contracts.run.RunCommands.RerunRun;
+import io.dagy.contracts.run.TaskRunCommands.QueueTask;
 import io.dagy.contracts.run.RunEvents.RunRerunStarted;
 import io.dagy.contracts.run.RunEvents.RunCancelling;
 import io.dagy.contracts.run.TaskStatus;
@@ -49,6 +50,8 @@ public class Run {
     private Map<String, Object> params;
     private int rerun;
     private OrgId organization;
+    /** The tasks this run queued as it started, for {@link RunStarter} to create in the same unit of work. */
+    private transient List<QueueTask> queuedAtStart = List.of();
 
     protected Run() {
         // for Axon
@@ -63,10 +66,19 @@ public class Run {
         // decision comes from a fresh progress rather than from this aggregate's state
         RunProgress start = new RunProgress(dag);
         RunProgress.Decision decision = start.decideStart();
-        RunId id = runId;
         if (!decision.ready().isEmpty()) {
-            apply(new TasksReady(id, decision.ready().stream().map(start::task).toList(), params, 0));
+            List<Dag.Task> ready = decision.ready().stream().map(start::task).toList();
+            boolean queued = InlineQueue.fits(ready, params);
+            apply(new TasksReady(runId, ready, params, 0, queued));
+            queuedAtStart = queued ? InlineQueue.commands(runId, ready, params, 0) : List.of();
         }
+    }
+
+    /** The task runs to create with the run's start (once: a second call answers none). */
+    List<QueueTask> takeQueuedAtStart() {
+        List<QueueTask> queued = queuedAtStart;
+        queuedAtStart = List.of();
+        return queued;
     }
 
     @CommandHandlerInterceptor
@@ -81,20 +93,37 @@ public class Run {
         }
     }
 
+    /**
+     * An outcome reported by the orchestration: task runs that ended before outcomes were recorded with them
+     * ({@code TaskRunFinished} without {@code recordedByRun}). The tasks it makes ready are queued by the orchestration.
+     */
     @CommandHandler
     void handle(RecordTaskOutcome command) {
-        if (!progress.has(command.taskId())) {
+        record(command.taskId(), command.outcome(), false);
+    }
+
+    /**
+     * Records a task's outcome in the unit of work that ended its task run ({@link TaskOutcomes}), and answers the
+     * task runs to create in that same unit of work: those it makes ready, when they are few (see {@link InlineQueue}).
+     */
+    List<QueueTask> recordOutcome(String taskId, TaskStatus outcome) {
+        Tenancy.stamp(organization);
+        return record(taskId, outcome, true);
+    }
+
+    private List<QueueTask> record(String taskId, TaskStatus outcome, boolean queueInline) {
+        if (!progress.has(taskId)) {
             throw new DagyRuleViolation(BusinessError.of(ErrorCode.VALIDATION_FAILED,
-                    "run " + runId + " has no task '" + command.taskId() + "'"));
+                    "run " + runId + " has no task '" + taskId + "'"));
         }
-        if (!command.outcome().isTerminal()) {
-            throw new IllegalArgumentException("not a final task state: " + command.outcome());
+        if (!outcome.isTerminal()) {
+            throw new IllegalArgumentException("not a final task state: " + outcome);
         }
-        if (status.isTerminal() || progress.status(command.taskId()).isTerminal()) {
-            return; // a late or repeated report
+        if (status.isTerminal() || progress.status(taskId).isTerminal()) {
+            return List.of(); // a late or repeated report
         }
-        apply(new TaskOutcomeRecorded(command.runId(), command.taskId(), command.outcome()));
-        decide(progress.decideAfter(List.of(command.taskId())));
+        apply(new TaskOutcomeRecorded(new RunId(runId), taskId, outcome));
+        return decide(progress.decideAfter(List.of(taskId)), queueInline);
     }
 
     @CommandHandler
@@ -124,10 +153,14 @@ public class Run {
             return; // every task succeeded or was skipped: nothing to run again
         }
         apply(new RunRerunStarted(command.runId(), again, rerun + 1));
-        decide(progress.decidePending());
+        decide(progress.decidePending(), false);
     }
 
-    private void decide(RunProgress.Decision decision) {
+    /**
+     * Applies a decision; answers the task runs to queue in this unit of work. A rerun's tasks have task runs already
+     * (they are requeued), so only a first execution queues inline.
+     */
+    private List<QueueTask> decide(RunProgress.Decision decision, boolean queueInline) {
         RunId id = new RunId(runId);
         Map<String, TaskStatus> notRun = new LinkedHashMap<>(decision.notRun());
         if (status == RunStatus.CANCELLING) {
@@ -136,10 +169,15 @@ public class Run {
         if (!notRun.isEmpty()) {
             apply(new TasksNotRun(id, notRun));
         }
+        List<QueueTask> queue = List.of();
         if (status != RunStatus.CANCELLING && !decision.ready().isEmpty()) {
-            apply(new TasksReady(id, decision.ready().stream().map(progress::task).toList(), params, rerun));
+            List<Dag.Task> ready = decision.ready().stream().map(progress::task).toList();
+            boolean queued = queueInline && rerun == 0 && InlineQueue.fits(ready, params);
+            apply(new TasksReady(id, ready, params, rerun, queued));
+            queue = queued ? InlineQueue.commands(id, ready, params, rerun) : List.of();
         }
         finishIfAllFinal();
+        return queue;
     }
 
     private void finishIfAllFinal() {

@@ -7,6 +7,8 @@ import io.dagy.contracts.ErrorCode;
 import io.dagy.command.deployment.DeploymentIds;
 import io.dagy.contracts.run.RunCommands.StartRun;
 import io.dagy.contracts.run.RunId;
+import io.dagy.command.task.TaskRun;
+import io.dagy.contracts.run.TaskRunCommands.QueueTask;
 import org.axonframework.commandhandling.CommandHandler;
 import org.axonframework.modelling.command.AggregateNotFoundException;
 import org.axonframework.modelling.command.Repository;
@@ -15,17 +17,21 @@ import java.util.List;
 
 /**
  * Starts runs: reads the deployment's current version (strongly consistent, from its events) and creates the run
- * with a copy of it, in one unit of work. A run id that exists already fails the append, so one id starts one run.
+ * with a copy of it, and the task runs of its first tasks when they are few, in one unit of work. A run id that exists
+ * already fails the append, so one id starts one run.
  */
 public class RunStarter {
 
     private final Repository<Deployment> deployments;
     private final Repository<Run> runs;
+    private final Repository<TaskRun> taskRuns;
     private final DeploymentIds deploymentIds;
 
-    public RunStarter(Repository<Deployment> deployments, Repository<Run> runs, DeploymentIds deploymentIds) {
+    public RunStarter(Repository<Deployment> deployments, Repository<Run> runs, Repository<TaskRun> taskRuns,
+                      DeploymentIds deploymentIds) {
         this.deployments = deployments;
         this.runs = runs;
+        this.taskRuns = taskRuns;
         this.deploymentIds = deploymentIds;
     }
 
@@ -46,9 +52,12 @@ public class RunStarter {
             throw new DagyRuleViolation(BusinessError.of(ErrorCode.DEPLOYMENT_NOT_FOUND,
                     "No deployment is named '" + command.deployment() + "'."));
         }
-        runs.newInstance(() -> new Run(command.runId(), command.organization(), command.deployment(), pinned.version(),
-                pinned.dag(),
-                command.params(), pinned.settings()));
+        List<QueueTask> roots = runs.newInstance(() -> new Run(command.runId(), command.organization(),
+                command.deployment(), pinned.version(), pinned.dag(), command.params(), pinned.settings()))
+                .invoke(Run::takeQueuedAtStart);
+        for (QueueTask root : roots) {
+            taskRuns.newInstance(() -> new TaskRun(root)); // in the run's commit: its first tasks are dispatched with it
+        }
         return command.runId();
     }
 

@@ -34,6 +34,7 @@ import org.axonframework.spring.stereotype.Aggregate;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 
 import static org.axonframework.modelling.command.AggregateLifecycle.apply;
@@ -85,26 +86,56 @@ public class TaskRun {
         }
     }
 
-    @CommandHandler
-    void handle(CompleteTaskAttempt command) {
-        if (isCurrent(command.attempt())) {
-            apply(new TaskAttemptSucceeded(command.taskRunId(), command.attempt(), command.output()));
-            apply(finished(TaskStatus.SUCCEEDED));
+    /*
+     * Reports that may end the task run are not command handlers here: TaskOutcomes handles them, so that the run
+     * records the outcome, and queues the tasks it makes ready, in the same unit of work (one commit per hop). Each
+     * method answers the outcome when the task run ended now.
+     */
+
+    /** The attempt succeeded. */
+    public Optional<TaskStatus> complete(CompleteTaskAttempt command) {
+        Tenancy.stamp(organization);
+        if (!isCurrent(command.attempt())) {
+            return Optional.empty();
+        }
+        recordStartOvertaken(command.attempt());
+        apply(new TaskAttemptSucceeded(command.taskRunId(), command.attempt(), command.output()));
+        return finish(TaskStatus.SUCCEEDED);
+    }
+
+    /** The attempt failed: retried if its policy allows, else the task run failed. */
+    public Optional<TaskStatus> fail(FailTaskAttempt command) {
+        Tenancy.stamp(organization);
+        if (!isCurrent(command.attempt())) {
+            return Optional.empty();
+        }
+        recordStartOvertaken(command.attempt());
+        return fail(command.errorKind(), command.message());
+    }
+
+    /**
+     * A backend reports the start of an attempt in the background (a worker gets its attempt before the start is
+     * recorded), so its end can arrive first: the start is then recorded with the end, and the late start report
+     * changes nothing.
+     */
+    private void recordStartOvertaken(int reported) {
+        if (status == TaskStatus.DISPATCHED) {
+            apply(new TaskAttemptStarted(new TaskRunId(taskRunId), reported));
         }
     }
 
-    @CommandHandler
-    void handle(FailTaskAttempt command) {
-        if (isCurrent(command.attempt())) {
-            fail(command.errorKind(), command.message());
-        }
+    /** A timeout of the attempt expired: a failure of kind {@value #TIMEOUT}. */
+    public Optional<TaskStatus> timeOut(TimeOutTaskAttempt command) {
+        Tenancy.stamp(organization);
+        return isCurrent(command.attempt())
+                ? fail(TIMEOUT, command.timeout() + " timeout of " + spec.id() + " expired")
+                : Optional.empty();
     }
 
-    @CommandHandler
-    void handle(TimeOutTaskAttempt command) {
-        if (isCurrent(command.attempt())) {
-            fail(TIMEOUT, command.timeout() + " timeout of " + spec.id() + " expired");
-        }
+    /** The run is being cancelled: the task run ends unless it has. */
+    public Optional<TaskStatus> cancel(CancelTaskRun command) {
+        Tenancy.stamp(organization);
+        return status.isTerminal() ? Optional.empty() : finish(TaskStatus.CANCELLED);
     }
 
     @CommandHandler
@@ -125,13 +156,6 @@ public class TaskRun {
         apply(new TaskAttemptDispatched(id, attempt + 1, id.dispatchId(attempt + 1), spec, params));
     }
 
-    @CommandHandler
-    void handle(CancelTaskRun command) {
-        if (!status.isTerminal()) {
-            apply(finished(TaskStatus.CANCELLED));
-        }
-    }
-
     /** True for a report about the attempt in flight; false for a late one; a future attempt is an error. */
     private boolean isCurrent(int reported) {
         if (reported > attempt) {
@@ -141,17 +165,17 @@ public class TaskRun {
         return reported == attempt && !status.isTerminal() && status != TaskStatus.RETRY_WAIT;
     }
 
-    private void fail(String errorKind, String message) {
+    private Optional<TaskStatus> fail(String errorKind, String message) {
         Dag.RetryPolicy retry = spec.retry();
         boolean retryable = attempt - firstAttemptOfRerun + 1 < retry.maxAttempts()
                 && (retry.retryOn().contains("*") || retry.retryOn().contains(errorKind));
         TaskRunId id = new TaskRunId(taskRunId);
         if (retryable) {
             apply(new TaskAttemptFailed(id, attempt, errorKind, message, retryDelay(retry, attempt)));
-        } else {
-            apply(new TaskAttemptFailed(id, attempt, errorKind, message, null));
-            apply(finished(TIMEOUT.equals(errorKind) ? TaskStatus.TIMED_OUT : TaskStatus.FAILED));
+            return Optional.empty();
         }
+        apply(new TaskAttemptFailed(id, attempt, errorKind, message, null));
+        return finish(TIMEOUT.equals(errorKind) ? TaskStatus.TIMED_OUT : TaskStatus.FAILED);
     }
 
     /**
@@ -164,9 +188,11 @@ public class TaskRun {
         return Duration.ofMillis(retry.jitter() ? ThreadLocalRandom.current().nextLong(capped + 1) : capped);
     }
 
-    private TaskRunFinished finished(TaskStatus outcome) {
+    /** The task run ends; its caller records the outcome with the run in the same unit of work. */
+    private Optional<TaskStatus> finish(TaskStatus outcome) {
         TaskRunId id = new TaskRunId(taskRunId);
-        return new TaskRunFinished(id, id.runId(), id.taskId(), outcome, attempt);
+        apply(new TaskRunFinished(id, id.runId(), id.taskId(), outcome, attempt, true));
+        return Optional.of(outcome);
     }
 
     @CommandHandlerInterceptor

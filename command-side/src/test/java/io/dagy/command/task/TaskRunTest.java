@@ -13,11 +13,24 @@ import io.dagy.contracts.run.TaskRunCommands.QueueTask;
 import io.dagy.contracts.run.TaskRunCommands.TimeOutTaskAttempt;
 import io.dagy.contracts.run.TaskRunEvents.TaskAttemptDispatched;
 import io.dagy.contracts.run.TaskRunEvents.TaskAttemptFailed;
+import io.dagy.contracts.run.TaskRunEvents.TaskAttemptStarted;
 import io.dagy.contracts.run.TaskRunEvents.TaskAttemptSucceeded;
 import io.dagy.contracts.run.TaskRunEvents.TaskQueued;
 import io.dagy.contracts.run.TaskRunEvents.TaskRunFinished;
 import io.dagy.contracts.run.TaskRunId;
 import io.dagy.contracts.run.TaskStatus;
+import io.dagy.command.run.Run;
+import io.dagy.command.run.TaskOutcomes;
+import io.dagy.contracts.deployment.DeploymentName;
+import io.dagy.contracts.deployment.DeploymentSettings;
+import io.dagy.contracts.identity.OrgId;
+import io.dagy.contracts.run.RunEvents.RunStarted;
+import io.dagy.contracts.run.RunEvents.TasksReady;
+import org.axonframework.eventhandling.GenericDomainEventMessage;
+import org.axonframework.eventsourcing.EventSourcingRepository;
+import org.axonframework.eventsourcing.eventstore.EmbeddedEventStore;
+import org.axonframework.eventsourcing.eventstore.inmemory.InMemoryEventStorageEngine;
+import org.axonframework.modelling.command.Repository;
 import org.axonframework.test.aggregate.AggregateTestFixture;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,6 +51,20 @@ class TaskRunTest {
     void setUp() {
         fixture = new AggregateTestFixture<>(TaskRun.class);
         fixture.registerCommandTargetResolver(new DagyCommandTargetResolver(new io.dagy.command.deployment.DeploymentIds(name -> false)));
+        // reports that end a task run are handled with its run, which records the outcome in the same unit of work
+        fixture.registerAnnotatedCommandHandler(new TaskOutcomes(fixture.getRepository(), runOf(spec(1, List.of("*")))));
+    }
+
+    /** The run of {@link #ID}, started in an event store of its own, with {@code task} queued. */
+    static Repository<Run> runOf(Dag.Task task) {
+        EmbeddedEventStore store = EmbeddedEventStore.builder().storageEngine(new InMemoryEventStorageEngine()).build();
+        Dag dag = new Dag("one", List.of(task));
+        store.publish(
+                new GenericDomainEventMessage<>("Run", ID.runId().value(), 0, new RunStarted(ID.runId(), OrgId.DEFAULT,
+                        new DeploymentName("etl"), 1, dag, Map.of(), DeploymentSettings.defaults())),
+                new GenericDomainEventMessage<>("Run", ID.runId().value(), 1,
+                        new TasksReady(ID.runId(), List.of(task), Map.of(), 0, true)));
+        return EventSourcingRepository.builder(Run.class).eventStore(store).build();
     }
 
     private static Dag.Task spec(int maxAttempts, List<String> retryOn) {
@@ -64,8 +91,8 @@ class TaskRunTest {
         Dag.Task spec = spec(1, List.of("*"));
         fixture.given(new TaskQueued(ID, ID.runId(), "extract", 0), dispatched(1, spec))
                 .when(new CompleteTaskAttempt(ID, 1, Map.of("rows", 3)))
-                .expectEvents(new TaskAttemptSucceeded(ID, 1, Map.of("rows", 3)),
-                        new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.SUCCEEDED, 1));
+                .expectEvents(new TaskAttemptStarted(ID, 1), new TaskAttemptSucceeded(ID, 1, Map.of("rows", 3)),
+                        new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.SUCCEEDED, 1, true));
     }
 
     @Test
@@ -84,7 +111,7 @@ class TaskRunTest {
         Dag.Task spec = spec(3, List.of("*"));
         fixture.given(new TaskQueued(ID, ID.runId(), "extract", 0), dispatched(1, spec))
                 .when(new FailTaskAttempt(ID, 1, "exit_1", "boom"))
-                .expectEvents(new TaskAttemptFailed(ID, 1, "exit_1", "boom", Duration.ofSeconds(1)));
+                .expectEvents(new TaskAttemptStarted(ID, 1), new TaskAttemptFailed(ID, 1, "exit_1", "boom", Duration.ofSeconds(1)));
         fixture.given(new TaskQueued(ID, ID.runId(), "extract", 0), dispatched(1, spec),
                         new TaskAttemptFailed(ID, 1, "exit_1", "boom", Duration.ofSeconds(1)))
                 .when(new DispatchNextAttempt(ID, 2))
@@ -92,13 +119,13 @@ class TaskRunTest {
         fixture.given(new TaskQueued(ID, ID.runId(), "extract", 0), dispatched(1, spec),
                         new TaskAttemptFailed(ID, 1, "exit_1", "boom", Duration.ofSeconds(1)), dispatched(2, spec))
                 .when(new FailTaskAttempt(ID, 2, "exit_1", "boom"))
-                .expectEvents(new TaskAttemptFailed(ID, 2, "exit_1", "boom", Duration.ofSeconds(2)));
+                .expectEvents(new TaskAttemptStarted(ID, 2), new TaskAttemptFailed(ID, 2, "exit_1", "boom", Duration.ofSeconds(2)));
         fixture.given(new TaskQueued(ID, ID.runId(), "extract", 0), dispatched(1, spec),
                         new TaskAttemptFailed(ID, 1, "exit_1", "boom", Duration.ofSeconds(1)), dispatched(2, spec),
                         new TaskAttemptFailed(ID, 2, "exit_1", "boom", Duration.ofSeconds(2)), dispatched(3, spec))
                 .when(new FailTaskAttempt(ID, 3, "exit_1", "boom"))
-                .expectEvents(new TaskAttemptFailed(ID, 3, "exit_1", "boom", null),
-                        new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.FAILED, 3));
+                .expectEvents(new TaskAttemptStarted(ID, 3), new TaskAttemptFailed(ID, 3, "exit_1", "boom", null),
+                        new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.FAILED, 3, true));
     }
 
     @Test
@@ -106,8 +133,8 @@ class TaskRunTest {
         Dag.Task spec = spec(5, List.of("timeout"));
         fixture.given(new TaskQueued(ID, ID.runId(), "extract", 0), dispatched(1, spec))
                 .when(new FailTaskAttempt(ID, 1, "exit_2", "bad input"))
-                .expectEvents(new TaskAttemptFailed(ID, 1, "exit_2", "bad input", null),
-                        new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.FAILED, 1));
+                .expectEvents(new TaskAttemptStarted(ID, 1), new TaskAttemptFailed(ID, 1, "exit_2", "bad input", null),
+                        new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.FAILED, 1, true));
     }
 
     @Test
@@ -116,7 +143,7 @@ class TaskRunTest {
         fixture.given(new TaskQueued(ID, ID.runId(), "extract", 0), dispatched(1, spec))
                 .when(new TimeOutTaskAttempt(ID, 1, "start_to_close"))
                 .expectEvents(new TaskAttemptFailed(ID, 1, "timeout", "start_to_close timeout of extract expired", null),
-                        new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.TIMED_OUT, 1));
+                        new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.TIMED_OUT, 1, true));
     }
 
     @Test
@@ -136,7 +163,7 @@ class TaskRunTest {
         Dag.Task spec = spec(3, List.of("*"));
         fixture.given(new TaskQueued(ID, ID.runId(), "extract", 0), dispatched(1, spec))
                 .when(new io.dagy.contracts.run.TaskRunCommands.CancelTaskRun(ID))
-                .expectEvents(new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.CANCELLED, 1));
+                .expectEvents(new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.CANCELLED, 1, true));
         fixture.given(new TaskQueued(ID, ID.runId(), "extract", 0), dispatched(1, spec),
                         new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.CANCELLED, 1))
                 .when(new io.dagy.contracts.run.TaskRunCommands.CancelTaskRun(ID))
@@ -159,8 +186,8 @@ class TaskRunTest {
         fixture.given(failed)
                 .andGiven(new TaskQueued(ID, ID.runId(), "extract", 1), dispatched(2, spec))
                 .when(new FailTaskAttempt(ID, 2, "exit_1", "boom"))
-                .expectEvents(new TaskAttemptFailed(ID, 2, "exit_1", "boom", null),
-                        new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.FAILED, 2));
+                .expectEvents(new TaskAttemptStarted(ID, 2), new TaskAttemptFailed(ID, 2, "exit_1", "boom", null),
+                        new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.FAILED, 2, true));
     }
 
     @Test

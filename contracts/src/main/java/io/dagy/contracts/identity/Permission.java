@@ -9,6 +9,10 @@ public enum Permission {
     MANAGE_MEMBERS,
     MANAGE_API_KEYS,
     READ_AUDIT,
+    /** Read the organization's usage (runs, task attempts and billable time, API calls). */
+    READ_USAGE,
+    /** Rebuild the audit log and usage from the event store and compare them with the live ones (owners only). */
+    REPLAY_AUDIT,
     MANAGE_BILLING,
     DELETE_ORGANIZATION,
     /** Poll for and report on task attempts (worker keys only). */

@@ -14,14 +14,15 @@ public enum Role {
     VIEWER(EnumSet.of(READ)),
     /** Also publishes deployments and starts, cancels and reruns runs. */
     DEVELOPER(EnumSet.of(READ, DEPLOY, OPERATE_RUNS)),
-    /** Also changes deployment settings, manages members and API keys, reads the audit log. */
-    ADMIN(EnumSet.of(READ, DEPLOY, OPERATE_RUNS, CHANGE_SETTINGS, MANAGE_MEMBERS, MANAGE_API_KEYS, READ_AUDIT)),
+    /** Also changes deployment settings, manages members and API keys, reads the audit log and usage. */
+    ADMIN(EnumSet.of(READ, DEPLOY, OPERATE_RUNS, CHANGE_SETTINGS, MANAGE_MEMBERS, MANAGE_API_KEYS, READ_AUDIT,
+            READ_USAGE)),
     /**
-     * Also manages billing and can delete the organization. An owner of the {@code default} organization also operates
+     * Also replays the audit log, manages billing and can delete the organization. An owner of the {@code default} organization also operates
      * the installation ({@link Permission#OPERATE_INSTALLATION}).
      */
     OWNER(EnumSet.of(READ, DEPLOY, OPERATE_RUNS, CHANGE_SETTINGS, MANAGE_MEMBERS, MANAGE_API_KEYS, READ_AUDIT,
-            MANAGE_BILLING, DELETE_ORGANIZATION, OPERATE_INSTALLATION)),
+            READ_USAGE, REPLAY_AUDIT, MANAGE_BILLING, DELETE_ORGANIZATION, OPERATE_INSTALLATION)),
     /**
      * A worker key's role: only polls for and reports on task attempts of its organization. Not a member role; it is
      * outside the ladder above on purpose, so no human role implies it and it implies nothing else.

@@ -27,8 +27,20 @@ public final class RunEvents {
     /**
      * Tasks whose trigger rules are met: they should run now. Each carries its spec and the run's params, so whoever
      * queues them needs no other state; {@code rerun} counts the reruns of the run (0 for its first execution).
+     * {@code queued} is true when their task runs were queued in the same commit as this event (a small fan-out,
+     * decided with the outcome that made them ready; docs/runs.md), so nobody has to queue them; events stored before
+     * it existed read as {@code false}.
      */
-    public record TasksReady(RunId runId, List<Dag.Task> tasks, Map<String, Object> params, int rerun) {
+    public record TasksReady(RunId runId, List<Dag.Task> tasks, Map<String, Object> params, int rerun, Boolean queued) {
+
+        public TasksReady {
+            queued = Boolean.TRUE.equals(queued); // absent from events stored before it existed
+        }
+
+        public TasksReady(RunId runId, List<Dag.Task> tasks, Map<String, Object> params, int rerun) {
+            this(runId, tasks, params, rerun, false);
+        }
+
         public List<String> taskIds() {
             return tasks.stream().map(Dag.Task::id).toList();
         }

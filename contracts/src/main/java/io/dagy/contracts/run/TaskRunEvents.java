@@ -37,7 +37,20 @@ public final class TaskRunEvents {
                                     Duration retryIn) {
     }
 
-    /** The task run ended: {@code SUCCEEDED}, {@code FAILED}, {@code TIMED_OUT} or {@code CANCELLED}. */
-    public record TaskRunFinished(TaskRunId taskRunId, RunId runId, String taskId, TaskStatus outcome, int attempts) {
+    /**
+     * The task run ended: {@code SUCCEEDED}, {@code FAILED}, {@code TIMED_OUT} or {@code CANCELLED}.
+     * {@code recordedByRun} is true when the run recorded the outcome in the same commit as this event (docs/runs.md),
+     * so nobody has to report it to the run; events stored before it existed read as {@code false}.
+     */
+    public record TaskRunFinished(TaskRunId taskRunId, RunId runId, String taskId, TaskStatus outcome, int attempts,
+                                  Boolean recordedByRun) {
+
+        public TaskRunFinished {
+            recordedByRun = Boolean.TRUE.equals(recordedByRun); // absent from events stored before it existed
+        }
+
+        public TaskRunFinished(TaskRunId taskRunId, RunId runId, String taskId, TaskStatus outcome, int attempts) {
+            this(taskRunId, runId, taskId, outcome, attempts, false);
+        }
     }
 }

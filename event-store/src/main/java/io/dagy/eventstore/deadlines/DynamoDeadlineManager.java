@@ -140,6 +140,17 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
     private final Object lifecycleLock = new Object();
     private Thread poller;
     private CountDownLatch stopSignal;
+    /**
+     * Deadlines this node scheduled, by due time: the poller wakes for each and looks at its shard only, so a deadline
+     * fires on time while the sweep of every shard (for other nodes' deadlines, and a dead node's) runs only every
+     * poll interval. An idle node then costs a few queries per interval.
+     */
+    private final java.util.concurrent.PriorityBlockingQueue<LocalDue> localDue =
+            new java.util.concurrent.PriorityBlockingQueue<>(64, java.util.Comparator.comparingLong(LocalDue::millis));
+    private final Object wakeUp = new Object();
+
+    private record LocalDue(long millis, int shard) {
+    }
     private boolean everStarted;
 
     protected DynamoDeadlineManager(Builder builder) {
@@ -203,6 +214,10 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
                     dynamoDb.transactWriteItems(b -> b.transactItems(writes.stream().map(Write::item).toList())));
         }
         log.debug("Scheduled deadline [{}] as {}", name, id);
+        synchronized (wakeUp) {
+            localDue.add(new LocalDue(id.triggerMillis(), id.shard()));
+            wakeUp.notifyAll();
+        }
     }
 
     // ---------------------------------------------------------------------------------------------- cancel
@@ -319,10 +334,17 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
     private void pollLoop(CountDownLatch stop) {
         log.info("Deadline poller of node {} started on {}", nodeId, tableName);
         int failures = 0;
+        long nextSweep = 0;
         while (stop.getCount() > 0) {
             boolean backlog = false;
             try {
-                backlog = pollOnce(stop);
+                long now = clock.millis();
+                if (now >= nextSweep) {
+                    backlog = pollOnce(stop);
+                    dropLocalDueBy(now); // the sweep looked at every shard
+                } else if (pollShards(takeLocalDueBy(now), stop)) {
+                    nextSweep = 0; // more due than one batch: sweep at once
+                }
                 if (failures > 0) {
                     log.info("Polling deadlines works again after {} failed polls", failures);
                     failures = 0;
@@ -335,11 +357,22 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
                     log.debug("Polling deadlines failed again", e);
                 }
             }
-            long wait = failures == 0 ? pollInterval.toMillis()
-                    : Math.min(MAX_FAILURE_BACKOFF_MILLIS, pollInterval.toMillis() << Math.min(failures, 10));
+            long now = clock.millis();
+            if (now >= nextSweep || failures > 0) {
+                nextSweep = now + (failures == 0 ? pollInterval.toMillis()
+                        : Math.min(MAX_FAILURE_BACKOFF_MILLIS, pollInterval.toMillis() << Math.min(failures, 10)));
+            }
+            if (backlog || stop.getCount() == 0) {
+                continue;
+            }
             try {
-                if (!backlog && stop.await(wait, TimeUnit.MILLISECONDS)) {
-                    break;
+                synchronized (wakeUp) {
+                    LocalDue next = localDue.peek();
+                    long until = next == null || failures > 0 ? nextSweep : Math.min(nextSweep, next.millis());
+                    long wait = until - clock.millis();
+                    if (wait > 0 && stop.getCount() > 0) {
+                        wakeUp.wait(wait);
+                    }
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -347,6 +380,37 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
             }
         }
         log.info("Deadline poller of node {} stopped", nodeId);
+    }
+
+    /** The shards of this node's deadlines due by {@code now}, taken off the wake-up list. */
+    private java.util.Set<Integer> takeLocalDueBy(long now) {
+        java.util.Set<Integer> shards = new java.util.TreeSet<>();
+        synchronized (wakeUp) {
+            while (!localDue.isEmpty() && localDue.peek().millis() <= now) {
+                shards.add(localDue.poll().shard());
+            }
+        }
+        return shards;
+    }
+
+    private void dropLocalDueBy(long now) {
+        takeLocalDueBy(now);
+    }
+
+    /** Claims and fires what is due in the given shards; true if a shard had more than one batch due. */
+    private boolean pollShards(java.util.Set<Integer> shards, CountDownLatch stop) {
+        boolean backlog = false;
+        for (int shard : shards) {
+            List<Map<String, AttributeValue>> due = dueKeys(shard);
+            backlog |= due.size() >= batchSize;
+            for (Map<String, AttributeValue> key : due) {
+                if (stop.getCount() == 0) {
+                    return false;
+                }
+                claim(key).ifPresent(this::fire);
+            }
+        }
+        return backlog;
     }
 
     /** Claims and fires what is due in every shard; true if a shard had more than one batch due. */
@@ -508,6 +572,9 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
                             ":me", claimed.get(LEASE_OWNER), ":until", claimed.get(LEASE_UNTIL))));
             log.warn("Deadline [{}] {} failed (attempt {} of {}); it fires again in {} ms",
                     name, id, attempts, maxAttempts, backoff, error);
+            synchronized (wakeUp) {
+                localDue.add(new LocalDue(clock.millis() + backoff, id.shard()));
+            }
         } catch (ConditionalCheckFailedException gone) {
             log.info("Deadline [{}] {} failed, and was cancelled or claimed by another node meanwhile", name, id);
         } catch (TransactionCanceledException e) {
@@ -625,6 +692,9 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
                 return;
             }
             stopSignal.countDown();
+            synchronized (wakeUp) {
+                wakeUp.notifyAll();
+            }
             thread = poller;
             poller = null;
         }
@@ -732,7 +802,10 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
             return this;
         }
 
-        /** How often due deadlines are looked for, and so how late one may fire. Default 200 ms. */
+        /**
+         * How often every shard is swept for due deadlines: how late another node's deadline may fire here (a dead
+         * node's, one whose handler backed off). This node's own deadlines wake the poller when due. Default 200 ms.
+         */
         public Builder pollInterval(Duration pollInterval) {
             this.pollInterval = pollInterval;
             return this;

@@ -35,6 +35,7 @@ import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledExcepti
 import software.amazon.awssdk.services.dynamodb.model.TransactionConflictException;
 import software.amazon.awssdk.services.dynamodb.model.TransactionInProgressException;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -56,6 +57,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
@@ -111,6 +113,16 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
     private final EventStoreSettings settings;
     private final AppendHook appendHook;
     private final Snapshots snapshots;
+    private final UnaryOperator<String> placement;
+    private final long idleReadNanos;
+    /** When this engine last appended (System.nanoTime): a tailing reader reads at once after a local append. */
+    private volatile long lastAppendNanos;
+    /** When a stream of this engine last read events, and where and when one last found none (see resting). */
+    private volatile long lastEventReadNanos;
+    private volatile EmptyRead lastEmptyRead;
+
+    private record EmptyRead(DynamoTrackingToken at, long nanos) {
+    }
     /** When each missing position was first seen, by shard and position, for the gap timeout. */
     private final Map<Long, Map<Long, Long>> gapsFirstSeen = new ConcurrentHashMap<>();
     /** Threads that read shards 1.. of a batch while the caller reads shard 0; idle ones end after a minute. */
@@ -130,6 +142,8 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         this.eventsTable = builder.eventsTable;
         this.snapshotsTable = builder.snapshotsTable;
         this.settings = builder.settings;
+        this.placement = builder.placement;
+        this.idleReadNanos = builder.idleReadInterval.toNanos();
         this.appendHook = builder.appendHook;
         this.snapshots = new Snapshots(dynamoDb, snapshotsTable, settings.compressionThreshold(), builder.snapshotReadHook);
         refuseFewerShardsThanStored();
@@ -210,6 +224,7 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
             });
             try {
                 write(items);
+                lastAppendNanos = System.nanoTime();
                 pending.stream().filter(e -> e.aggregateId() != null)
                         .forEach(e -> knownShards.saw(e.aggregateId(), e.sequence(), e.shard()));
                 return;
@@ -279,7 +294,7 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
      */
     private int shardForAppend(String aggregateId, long sequence) {
         if (sequence == 0) {
-            return shardOf(aggregateId);
+            return shardOf(placement.apply(aggregateId));
         }
         Integer shard = knownShards.shardAt(aggregateId, sequence - 1);
         if (shard == null) {
@@ -287,7 +302,8 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
                     .key(Map.of(PK, s(aggregateKey(aggregateId)), SK, n(sequence - 1)))
                     .projectionExpression("#shard").expressionAttributeNames(Map.of("#shard", SHARD))).item();
             // no previous event: the append is not Axon's next event of an existing aggregate; the hash decides
-            shard = previous == null || !previous.containsKey(SHARD) ? shardOf(aggregateId) : (int) longOf(previous, SHARD);
+            shard = previous == null || !previous.containsKey(SHARD)
+                    ? shardOf(placement.apply(aggregateId)) : (int) longOf(previous, SHARD);
         }
         if (shard >= settings.shards()) {
             throw new EventStoreException("aggregate " + aggregateId + " lives in shard " + shard + ", but only "
@@ -544,7 +560,17 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         @Override
         public boolean tryAdvance(Consumer<? super TrackedEventData<?>> action) {
             if (buffer.isEmpty()) {
-                buffer.addAll(readBatch(last));
+                if (resting(last)) {
+                    return false;
+                }
+                DynamoTrackingToken from = last;
+                List<TrackedEventData<?>> batch = readBatch(from);
+                if (batch.isEmpty()) {
+                    lastEmptyRead = new EmptyRead(from, System.nanoTime());
+                } else {
+                    lastEventReadNanos = System.nanoTime();
+                }
+                buffer.addAll(batch);
             }
             TrackedEventData<?> next = buffer.poll();
             if (next == null) {
@@ -554,6 +580,26 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
             action.accept(next);
             return true;
         }
+    }
+
+    /**
+     * True when a read from {@code from} can be skipped: the store has been quiet (no stream of this engine read an
+     * event, and it appended none, for two idle intervals), a stream found nothing less than an idle interval ago at a
+     * position {@code from} has reached, and nothing was appended here since. Axon's event store opens a stream per
+     * poll, so this is kept per engine, not per stream. An idle node then asks each shard about once per idle
+     * interval however often it polls; this node's own events are read at once, other nodes' within the interval, and
+     * a busy or lagging stream reads at Axon's pace.
+     */
+    private boolean resting(DynamoTrackingToken from) {
+        EmptyRead empty = lastEmptyRead;
+        if (idleReadNanos == 0 || empty == null) {
+            return false;
+        }
+        long now = System.nanoTime();
+        long appended = lastAppendNanos;
+        boolean quiet = now - Math.max(lastEventReadNanos, appended) > 2 * idleReadNanos;
+        boolean reached = empty.at() == null || from != null && from.covers(empty.at());
+        return quiet && reached && now - empty.nanos() < idleReadNanos && appended - empty.nanos() < 0;
     }
 
     /**
@@ -955,6 +1001,8 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         private EventStoreSettings settings = EventStoreSettings.defaults();
         private AppendHook appendHook = AppendHook.NONE;
         private Snapshots.ReadHook snapshotReadHook = Snapshots.ReadHook.NONE;
+        private UnaryOperator<String> placement = UnaryOperator.identity();
+        private Duration idleReadInterval = Duration.ZERO;
 
         public Builder dynamoDb(DynamoDbClient dynamoDb) {
             this.dynamoDb = dynamoDb;
@@ -969,6 +1017,26 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
 
         public Builder settings(EventStoreSettings settings) {
             this.settings = settings;
+            return this;
+        }
+
+        /**
+         * The key that places a new aggregate in a shard, from its identifier (default: the identifier itself).
+         * Aggregates with the same key share a shard, so the events of one unit of work that changes them together
+         * take one counter reservation, and a reader delivers them in the order they were appended. Changing it moves
+         * no existing aggregate (each stays in the shard of its first event).
+         */
+        public Builder placement(UnaryOperator<String> placement) {
+            this.placement = Objects.requireNonNull(placement, "placement");
+            return this;
+        }
+
+        /**
+         * How often a tailing stream reads the store once it has been quiet for two such intervals (default zero: as
+         * often as it is asked). This node's appends end the rest at once.
+         */
+        public Builder idleReadInterval(Duration idleReadInterval) {
+            this.idleReadInterval = Objects.requireNonNull(idleReadInterval, "idleReadInterval");
             return this;
         }
 

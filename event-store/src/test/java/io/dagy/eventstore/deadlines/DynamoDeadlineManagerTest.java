@@ -176,6 +176,40 @@ class DynamoDeadlineManagerTest {
         assertThat(before.received).isEmpty();
     }
 
+    /**
+     * The sweep of every shard runs once a minute here: a deadline this node scheduled still fires on time (the poller
+     * wakes for it and looks at its shard), which is what lets an idle node sweep rarely.
+     */
+    @Test
+    void aDeadlineThisNodeScheduledFiresOnTimeBetweenSweeps() {
+        Recorder recorder = new Recorder();
+        DynamoDeadlineManager manager = manager("node-a", recorder, b -> b.pollInterval(Duration.ofMinutes(1)));
+        manager.start();
+        await().pollDelay(Duration.ofMillis(300)).until(() -> true); // the first sweep (at start) is over
+
+        Instant due = Instant.now().plusMillis(500);
+        manager.schedule(due, "reminder", new Reminder("on time"), new TestScope("order-1"));
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> recorder.received.size() == 1);
+        assertThat(recorder.received.peek().at()).isAfterOrEqualTo(due).isBefore(due.plusSeconds(3));
+    }
+
+    /** Another node's deadline (its node gone) is found by the sweep, not before: the sweep is what takes over. */
+    @Test
+    void anotherNodesDeadlineFiresAtTheNextSweep() {
+        DynamoDeadlineManager gone = manager("node-gone", new Recorder(), b -> b.startOnFirstSchedule(false));
+        Recorder survivor = new Recorder();
+        DynamoDeadlineManager alive = manager("node-alive", survivor, b -> b.pollInterval(Duration.ofSeconds(3)));
+        alive.start();
+        await().pollDelay(Duration.ofMillis(300)).until(() -> true);
+
+        gone.schedule(Instant.now(), "reminder", new Reminder("orphan"), new TestScope("order-1"));
+        Instant scheduled = Instant.now();
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> survivor.received.size() == 1);
+        assertThat(survivor.received.peek().at()).isAfter(scheduled.plusMillis(1500));
+    }
+
     @Test
     void twoNodesOnOneTableFireEachOfFiftyDeadlinesExactlyOnce() {
         Recorder onA = new Recorder();

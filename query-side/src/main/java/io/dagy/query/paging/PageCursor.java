@@ -29,7 +29,9 @@ public enum PageCursor {
     /** Runs, newest first: the key is {@code <started at>#<run id>}, the sort key of the run listings. */
     RUNS("runs.1", PageCursor::isRunListingKey),
     /** Deployments in name order: the key is the last name of the page. */
-    DEPLOYMENTS("deployments.1", DeploymentName::isValid);
+    DEPLOYMENTS("deployments.1", DeploymentName::isValid),
+    /** An organization's audit log in chain order: the key is the last {@code seq} examined, 12 digits. */
+    AUDIT("audit.1", key -> key != null && key.matches("[0-9]{12}"));
 
     /** Far above what a real cursor needs (under 250 characters); longer text is refused without decoding. */
     public static final int MAX_LENGTH = 512;

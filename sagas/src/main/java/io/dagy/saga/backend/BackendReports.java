@@ -7,6 +7,11 @@ public interface BackendReports {
 
     void started(String dispatchId);
 
+    /** The attempt started; the caller need not wait until that is recorded. */
+    default void startedInBackground(String dispatchId) {
+        started(dispatchId);
+    }
+
     void heartbeat(String dispatchId);
 
     void succeeded(String dispatchId, Map<String, Object> output);

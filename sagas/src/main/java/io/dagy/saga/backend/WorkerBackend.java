@@ -42,13 +42,44 @@ public final class WorkerBackend implements ExecutionBackend {
      * How long a poll of an empty queue waits before it looks again: a dispatch on this node wakes it at once, one on
      * another node is seen within this time.
      */
-    private static final long EMPTY_QUEUE_WAIT_MILLIS = 250;
+    private static final long EMPTY_QUEUE_WAIT_MILLIS = 1_000;
+    /** An offer no poll took within this time is dropped: the saga has queued the attempt by then. */
+    private static final long OFFER_MILLIS = 2_000;
+    private static final int LEASES_REMEMBERED = 20_000;
+
+    /** An attempt offered to this node's waiting polls. */
+    private record Offer(WorkItem item, String org, long offeredAt) {
+    }
 
     /**
      * Monitors a dispatch notifies, so it wakes this node's polls of its queue at once; a fixed set chosen by the
      * queue's hash (queue names come from clients, so one monitor per name would grow without bound).
      */
     private final Object[] queueSignals = IntStream.range(0, 64).mapToObj(i -> new Object()).toArray();
+
+    /** Attempts committed on this node, offered to the polls waiting here before the saga queues them (see offer). */
+    private final Map<String, java.util.Deque<Offer>> offers = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * When a poll on this node last found each queue empty: other polls of the queue wait instead of asking again
+     * within {@link #EMPTY_QUEUE_WAIT_MILLIS}, so an idle node asks once a second per queue however many workers
+     * wait. A dispatch or offer here clears it.
+     */
+    private final Map<String, EmptyLook> emptySeen = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** A look at a queue that found it empty: when, and how many arrivals there had been here by then. */
+    private record EmptyLook(long nanos, long arrivals) {
+    }
+    /** Counts the dispatches and offers made here per queue: a poll that saw it empty knows whether one came since. */
+    private final Map<String, java.util.concurrent.atomic.AtomicLong> arrivals = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Polls waiting for each queue partition on this node. */
+    private final Map<String, java.util.concurrent.atomic.AtomicInteger> waiting = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Attempts this node leased, with their holder: a holder's reports need no read of the guard. */
+    private final Map<String, String> leasedHere = Collections.synchronizedMap(new java.util.LinkedHashMap<>(1024, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+            return size() > LEASES_REMEMBERED;
+        }
+    });
 
     private final DynamoDbClient dynamoDb;
     private final String table;
@@ -84,8 +115,7 @@ public final class WorkerBackend implements ExecutionBackend {
         }
         String queue = queuePartition(dispatch.org(), name);
         String entryKey = String.format("%015d#%s", clock.millis(), dispatch.dispatchId());
-        WorkItem item = new WorkItem(dispatch.dispatchId(), dispatch.taskRunId().runId().value(),
-                dispatch.taskRunId().taskId(), dispatch.attempt(), dispatch.spec().backend().config(), dispatch.params());
+        WorkItem item = workItem(dispatch);
         Map<String, AttributeValue> entry = new HashMap<>(key(queue, entryKey));
         entry.put("work", AttributeValue.fromB(SdkBytes.fromByteArray(json.writeValueAsBytes(item))));
         Map<String, AttributeValue> guard = new HashMap<>(guardKey(dispatch.dispatchId()));
@@ -112,9 +142,84 @@ public final class WorkerBackend implements ExecutionBackend {
                 // another transaction touched the same items at the same moment (real DynamoDB only): send it again
             }
         }
+        arrived(queue);
         Object signal = signalOf(queue);
         synchronized (signal) {
-            signal.notifyAll();
+            // one attempt wakes one poll: woken together, every poll would query and race to lease the same entry
+            signal.notify();
+        }
+    }
+
+    /**
+     * Hands a just-committed attempt straight to a poll waiting on this node, if one is (Temporal's "sync match"):
+     * the poll leases it by writing its guard as leased (one conditional put) and returns it, without the round trips
+     * of the queue (the saga's dispatch, the poll's query, the lease transaction). The saga's {@link #dispatch} of the
+     * same attempt then finds the guard and does nothing; if the saga came first, the put fails and the poll takes the
+     * attempt from the queue as usual. One dispatch id is one attempt either way. An offer lives in memory only: on a
+     * node that dies, the saga's dispatch (durable) queues it.
+     */
+    public void offer(Dispatch dispatch) {
+        Object queueName = dispatch.spec().backend().config().get("queue");
+        if (!(queueName instanceof String name) || !WorkerQueue.isValid(name)) {
+            return; // the saga's dispatch reports it
+        }
+        String queue = queuePartition(dispatch.org(), name);
+        var waiters = waiting.get(queue);
+        if (waiters == null || waiters.get() == 0) {
+            return;
+        }
+        Offer offer = new Offer(workItem(dispatch), dispatch.org().value(), System.nanoTime());
+        arrived(queue);
+        Object signal = signalOf(queue);
+        synchronized (signal) {
+            offers.computeIfAbsent(queue, q -> new java.util.concurrent.ConcurrentLinkedDeque<>()).add(offer);
+            signal.notify();
+        }
+    }
+
+    private void arrived(String queue) {
+        emptySeen.remove(queue);
+        arrivals.computeIfAbsent(queue, q -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
+    }
+
+    private long arrivalsOf(String queue) {
+        var count = arrivals.get(queue);
+        return count == null ? 0 : count.get();
+    }
+
+    private WorkItem workItem(Dispatch dispatch) {
+        return new WorkItem(dispatch.dispatchId(), dispatch.taskRunId().runId().value(), dispatch.taskRunId().taskId(),
+                dispatch.attempt(), dispatch.spec().backend().config(), dispatch.params());
+    }
+
+    /** The oldest offer of a queue that is not stale, or null. */
+    private Offer takeOffer(String queue) {
+        var queued = offers.get(queue);
+        for (Offer offer = queued == null ? null : queued.poll(); offer != null; offer = queued.poll()) {
+            if (System.nanoTime() - offer.offeredAt() < OFFER_MILLIS * 1_000_000) {
+                return offer;
+            }
+        }
+        return null;
+    }
+
+    private boolean hasOffer(String queue) {
+        var queued = offers.get(queue);
+        return queued != null && !queued.isEmpty();
+    }
+
+    /** Leases an offered attempt: its guard is written as leased to this worker, unless the saga queued it first. */
+    private boolean leaseOffered(Offer offer, String queue, String workerId) {
+        Map<String, AttributeValue> guard = new HashMap<>(guardKey(offer.item().dispatchId()));
+        guard.put("state", s(LEASED));
+        guard.put("queue", s(queue));
+        guard.put("org", s(offer.org()));
+        guard.put("worker", s(workerId));
+        try {
+            dynamoDb.putItem(b -> b.tableName(table).item(guard).conditionExpression("attribute_not_exists(pk)"));
+            return true;
+        } catch (ConditionalCheckFailedException queuedAlready) {
+            return false;
         }
     }
 
@@ -122,10 +227,19 @@ public final class WorkerBackend implements ExecutionBackend {
         return queueSignals[Math.floorMod(queue.hashCode(), queueSignals.length)];
     }
 
-    private void awaitDispatch(String queue, long millis) throws InterruptedException {
+    /** Waits for a dispatch or offer here, unless one came since the poll looked ({@code seen} arrivals). */
+    private void awaitDispatch(String queue, long seen, long millis) throws InterruptedException {
         Object signal = signalOf(queue);
-        synchronized (signal) {
-            signal.wait(millis);
+        var waiters = waiting.computeIfAbsent(queue, q -> new java.util.concurrent.atomic.AtomicInteger());
+        waiters.incrementAndGet();
+        try {
+            synchronized (signal) {
+                if (!hasOffer(queue) && arrivalsOf(queue) == seen) { // else one came since the last look
+                    signal.wait(millis);
+                }
+            }
+        } finally {
+            waiters.decrementAndGet();
         }
     }
 
@@ -144,6 +258,20 @@ public final class WorkerBackend implements ExecutionBackend {
         String queue = queuePartition(org, queueName);
         long deadline = System.nanoTime() + wait.toNanos();
         do {
+            for (Offer offer = takeOffer(queue); offer != null; offer = takeOffer(queue)) {
+                if (leaseOffered(offer, queue, workerId)) {
+                    return Optional.of(leased(offer.item(), org, workerId));
+                }
+            }
+            long seen = arrivalsOf(queue);
+            EmptyLook look = emptySeen.get(queue);
+            if (look != null && look.arrivals() == seen
+                    && System.nanoTime() - look.nanos() < EMPTY_QUEUE_WAIT_MILLIS * 1_000_000) {
+                long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
+                long sinceSeen = (System.nanoTime() - look.nanos()) / 1_000_000;
+                awaitDispatch(queue, seen, Math.max(1, Math.min(EMPTY_QUEUE_WAIT_MILLIS - sinceSeen, left)));
+                continue;
+            }
             var entries = dynamoDb.query(b -> b.tableName(table).consistentRead(true).limit(10)
                     .keyConditionExpression("pk = :pk")
                     .expressionAttributeValues(Map.of(":pk", s(queue)))).items();
@@ -153,16 +281,26 @@ public final class WorkerBackend implements ExecutionBackend {
             for (Map<String, AttributeValue> entry : candidates) {
                 WorkItem item = json.readValue(entry.get("work").b().asByteArray(), WorkItem.class);
                 if (lease(entry, item.dispatchId(), workerId)) {
-                    reports.started(item.dispatchId());
-                    return Optional.of(item);
+                    return Optional.of(leased(item, org, workerId));
                 }
             }
             if (entries.isEmpty()) {
+                emptySeen.put(queue, new EmptyLook(System.nanoTime(), seen));
                 long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
-                awaitDispatch(queue, Math.min(EMPTY_QUEUE_WAIT_MILLIS, left));
+                awaitDispatch(queue, seen, Math.min(EMPTY_QUEUE_WAIT_MILLIS, left));
             }
         } while (System.nanoTime() < deadline);
         return Optional.empty();
+    }
+
+    /**
+     * A leased attempt goes to its worker at once; its start is recorded in the background (a completion that
+     * overtakes it records the start with it).
+     */
+    private WorkItem leased(WorkItem item, OrgId org, String workerId) {
+        leasedHere.put(item.dispatchId(), org.value() + "#" + workerId);
+        reports.startedInBackground(item.dispatchId());
+        return item;
     }
 
     private boolean lease(Map<String, AttributeValue> entry, String dispatchId, String workerId) {
@@ -188,6 +326,9 @@ public final class WorkerBackend implements ExecutionBackend {
      * before tenancy belong to the default organization.
      */
     public boolean holds(OrgId org, String dispatchId, String workerId) {
+        if ((org.value() + "#" + workerId).equals(leasedHere.get(dispatchId))) {
+            return true; // leased here: a guard's holder never changes once leased
+        }
         var guard = dynamoDb.getItem(b -> b.tableName(table).consistentRead(true).key(guardKey(dispatchId))).item();
         return guard != null && guard.containsKey("worker") && workerId.equals(guard.get("worker").s())
                 && org.value().equals(guard.containsKey("org") ? guard.get("org").s() : OrgId.DEFAULT.value())

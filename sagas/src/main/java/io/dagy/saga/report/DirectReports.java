@@ -51,6 +51,12 @@ public final class DirectReports implements BackendReports, AutoCloseable {
     }
 
     @Override
+    public void startedInBackground(String dispatchId) {
+        Object command = new StartTaskAttempt(taskRun(dispatchId), attempt(dispatchId));
+        senders.execute(() -> sendWithRetries(command));
+    }
+
+    @Override
     public void heartbeat(String dispatchId) {
         send(new RecordHeartbeat(taskRun(dispatchId), attempt(dispatchId)));
     }

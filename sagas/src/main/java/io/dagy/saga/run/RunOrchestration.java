@@ -32,8 +32,9 @@ import java.util.function.Consumer;
 import java.util.stream.IntStream;
 
 /**
- * Connects a run and its task runs: queues the tasks a run declares ready, and reports each task run's end back to
- * its run. Both commands are idempotent (a task run exists once; an outcome is recorded once), so redelivery is safe.
+ * Connects a run and its task runs where they did not meet in one unit of work ({@code TaskOutcomes}): queues the
+ * tasks of a large fan-out or a rerun, cancels a cancelled run's task runs, and reports to its run the end of a task
+ * run stored before outcomes were recorded with it. Both commands are idempotent (a task run exists once; an outcome is recorded once), so redelivery is safe.
  * Events of one run are handled in order, on one segment ({@link RunSequencingPolicy}). A handler that cannot send its
  * commands fails, so the event is handled again (never skipped).
  */
@@ -99,6 +100,9 @@ public class RunOrchestration implements AutoCloseable {
 
     @EventHandler
     void on(TasksReady event, MetaData metaData, CommandGateway commands) {
+        if (event.queued()) {
+            return; // queued with the decision that made them ready
+        }
         sendAll(event.tasks(), task -> {
             TaskRunId taskRunId = TaskRunId.of(event.runId(), task.id());
             try {
@@ -130,6 +134,9 @@ public class RunOrchestration implements AutoCloseable {
 
     @EventHandler
     void on(TaskRunFinished event, MetaData metaData, CommandGateway commands) {
+        if (event.recordedByRun()) {
+            return; // the run recorded it in the same commit
+        }
         sendAll(List.of(event), finished -> commands.sendAndWait(onBehalfOf(metaData,
                 new RecordTaskOutcome(finished.runId(), finished.taskId(), finished.outcome()))));
     }

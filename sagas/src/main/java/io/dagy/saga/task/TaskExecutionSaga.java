@@ -24,7 +24,6 @@ import org.axonframework.deadline.annotation.DeadlineHandler;
 import org.axonframework.modelling.saga.EndSaga;
 import org.axonframework.modelling.saga.SagaEventHandler;
 import org.axonframework.modelling.saga.StartSaga;
-import org.axonframework.spring.stereotype.Saga;
 
 import java.time.Duration;
 
@@ -32,8 +31,8 @@ import java.time.Duration;
  * Executes one task run: hands each attempt to its backend under its dispatch id, holds the attempt's timeouts as
  * durable deadlines, waits out retry delays as deadlines, and stops the backend's work when a timeout expires. Its
  * fields are data only; resources arrive as handler parameters. Every path ends with {@code TaskRunFinished}.
+ * Registered with a {@link SegmentOwnedSagaManager}: each event is looked at only by the segment of its task run.
  */
-@Saga
 public class TaskExecutionSaga {
 
     static final String ATTEMPT_TIMEOUT = "attempt-timeout";

@@ -1,0 +1,156 @@
+package io.dagy.gateway.run;
+
+import io.dagy.contracts.identity.OrgId;
+import io.dagy.contracts.identity.Role;
+import io.dagy.gateway.DagyApplication;
+import io.dagy.gateway.security.LocalOwnerKey;
+import io.dagy.gateway.settings.DagyResources;
+import io.dagy.gateway.support.ApiCalls;
+import io.dagy.gateway.support.TestOrganizations;
+import io.dagy.tables.DagyTable;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.ApplicationContext;
+import org.springframework.test.context.ActiveProfiles;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A worker attempt committed on this node is handed straight to a poll waiting here (its guard written as leased, no
+ * queue entry), and the saga's durable dispatch of the same attempt then changes nothing: every attempt reaches exactly
+ * one worker once, whichever path it takes.
+ */
+@SpringBootTest(classes = DagyApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@ActiveProfiles({"local", "test"})
+class WorkerHandOffTest {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    LocalOwnerKey ownerKey;
+
+    @Autowired
+    ApplicationContext context;
+
+    @Autowired
+    DynamoDbClient dynamoDb;
+
+    @Autowired
+    DagyResources resources;
+
+    @Test
+    void aChainAndAFanOutReachEightPollingWorkersEachAttemptOnce() throws Exception {
+        String queue = "handoff-" + UUID.randomUUID().toString().substring(0, 8);
+        String workerKey = new TestOrganizations(context).key(OrgId.DEFAULT, Role.WORKER);
+        StringBuilder tasks = new StringBuilder();
+        for (int i = 0; i < 12; i++) { // a chain of 12, then a fan-out of 10 behind it
+            tasks.append(i == 0 ? "" : ", ").append(task("c" + i, i == 0 ? null : "c" + (i - 1), queue));
+        }
+        for (int i = 0; i < 10; i++) {
+            tasks.append(", ").append(task("f" + i, "c11", queue));
+        }
+        String deployment = "handoff-" + UUID.randomUUID().toString().substring(0, 8);
+        HttpResponse<String> put = ApiCalls.send(port, ownerKey.key(), "PUT", "/v1/deployments/" + deployment,
+                "{\"tasks\": [" + tasks + "]}");
+        assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+
+        Map<String, AtomicInteger> received = new ConcurrentHashMap<>();
+        List<String> failures = new CopyOnWriteArrayList<>();
+        AtomicBoolean stop = new AtomicBoolean();
+        ExecutorService workers = Executors.newFixedThreadPool(8);
+        for (int w = 0; w < 8; w++) {
+            String workerId = "w" + w;
+            workers.execute(() -> work(workerKey, queue, workerId, received, failures, stop));
+        }
+        try {
+            Thread.sleep(300); // the polls are waiting before the run starts: its first attempt is handed over
+            HttpResponse<String> started = ApiCalls.send(port, ownerKey.key(), "POST",
+                    "/v1/deployments/" + deployment + "/runs", "{}");
+            assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
+            String runId = JSON.readTree(started.body()).get("run_id").asString();
+
+            JsonNode run = await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> JSON.readTree(ApiCalls.send(port, ownerKey.key(), "GET", "/v1/runs/" + runId, null).body()),
+                            view -> view.has("status") && !view.get("status").asString().equals("RUNNING"));
+
+            assertThat(run.get("status").asString()).isEqualTo("SUCCEEDED");
+            assertThat(failures).isEmpty();
+            assertThat(received).hasSize(22);
+            assertThat(received.values()).allSatisfy(count -> assertThat(count.get()).isEqualTo(1));
+            // handed over, not queued: guards without a queue entry; and nothing is left in the queue
+            long handedOver = received.keySet().stream().filter(dispatchId -> !guard(dispatchId).containsKey("entry")).count();
+            assertThat(handedOver).isPositive();
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(queueEntries(queue)).isZero());
+        } finally {
+            stop.set(true);
+            workers.shutdown();
+            workers.awaitTermination(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private void work(String key, String queue, String workerId, Map<String, AtomicInteger> received,
+                      List<String> failures, AtomicBoolean stop) {
+        try {
+            while (!stop.get()) {
+                HttpResponse<String> polled = ApiCalls.send(port, key, "POST", "/v1/workers/poll",
+                        "{\"queue\": \"%s\", \"worker_id\": \"%s\", \"wait_seconds\": 1}".formatted(queue, workerId));
+                if (polled.statusCode() == 204) {
+                    continue;
+                }
+                JsonNode item = JSON.readTree(polled.body());
+                String dispatchId = item.get("dispatch_id").asString();
+                received.computeIfAbsent(dispatchId, id -> new AtomicInteger()).incrementAndGet();
+                String path = "/v1/workers/attempts/" + item.get("run_id").asString() + "/" + item.get("task_id").asString()
+                        + "/" + item.get("attempt").asInt() + "/complete";
+                HttpResponse<String> done = ApiCalls.send(port, key, "POST", path,
+                        "{\"worker_id\": \"" + workerId + "\", \"output\": {}}");
+                if (done.statusCode() != 202) {
+                    failures.add(dispatchId + ": " + done.statusCode() + " " + done.body());
+                }
+            }
+        } catch (Exception e) {
+            failures.add(workerId + ": " + e);
+        }
+    }
+
+    private static String task(String id, String dependsOn, String queue) {
+        return "{\"id\": \"%s\", \"backend\": {\"type\": \"worker\", \"queue\": \"%s\"}%s}".formatted(id, queue,
+                dependsOn == null ? "" : ", \"depends_on\": [\"" + dependsOn + "\"]");
+    }
+
+    private Map<String, AttributeValue> guard(String dispatchId) {
+        return dynamoDb.getItem(b -> b.tableName(resources.table(DagyTable.TASK_RUNS)).consistentRead(true)
+                .key(Map.of("pk", AttributeValue.fromS("worker-dispatch#" + dispatchId),
+                        "sk", AttributeValue.fromS("dispatch")))).item();
+    }
+
+    private int queueEntries(String queue) {
+        return dynamoDb.query(b -> b.tableName(resources.table(DagyTable.TASK_RUNS)).consistentRead(true)
+                .keyConditionExpression("pk = :pk")
+                .expressionAttributeValues(Map.of(":pk", AttributeValue.fromS("worker-queue#" + queue)))).count();
+    }
+}

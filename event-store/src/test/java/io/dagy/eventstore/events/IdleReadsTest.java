@@ -1,0 +1,133 @@
+package io.dagy.eventstore.events;
+
+import io.dagy.eventstore.support.TestSerializer;
+import io.dagy.eventstore.support.TestTables;
+import io.dagy.tables.DagyTable;
+import org.axonframework.common.stream.BlockingStream;
+import org.axonframework.eventsourcing.eventstore.EmbeddedEventStore;
+import org.axonframework.eventhandling.DomainEventMessage;
+import org.axonframework.eventhandling.GenericDomainEventMessage;
+import org.axonframework.eventhandling.TrackedEventMessage;
+import org.axonframework.serialization.Serializer;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A tailing stream of a quiet store reads each shard once per idle interval, however often it is asked (Axon's
+ * producer asks every poll interval), and reads at once after an append of this engine; another engine's (node's)
+ * events are seen within the interval.
+ */
+class IdleReadsTest {
+
+    record Noted(int step) {
+    }
+
+    private static final Duration IDLE = Duration.ofMillis(600);
+
+    private final Serializer serializer = TestSerializer.jackson();
+    private final TestTables tables = TestTables.create(DagyTable.EVENTS, DagyTable.SNAPSHOTS);
+    private final AtomicInteger streamQueries = new AtomicInteger();
+    private final ExecutionInterceptor counting = new ExecutionInterceptor() {
+        @Override
+        public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+            if (context.request() instanceof QueryRequest query && query.keyConditionExpression() != null
+                    && query.expressionAttributeValues().values().stream()
+                    .anyMatch(value -> value.s() != null && value.s().startsWith("stream#"))) {
+                streamQueries.incrementAndGet();
+            }
+        }
+    };
+
+    private DynamoEventStorageEngine engine(Duration idle, ExecutionInterceptor... interceptors) {
+        return DynamoEventStorageEngine.builder()
+                .dynamoDb(TestTables.dynamoDbWith(interceptors))
+                .tables(tables.name(DagyTable.EVENTS), tables.name(DagyTable.SNAPSHOTS))
+                .settings(EventStoreSettings.defaults().withShards(2).withGapTimeout(Duration.ofMillis(300)))
+                .eventSerializer(serializer).snapshotSerializer(serializer)
+                .idleReadInterval(idle)
+                .build();
+    }
+
+    private static DomainEventMessage<Noted> event(String aggregate, long sequence) {
+        return new GenericDomainEventMessage<>("Thing", aggregate, sequence, new Noted((int) sequence));
+    }
+
+    /** Asks the stream for more every 20 ms for {@code millis}, as a polling producer would; answers what it got. */
+    private static List<TrackedEventMessage<?>> poll(BlockingStream<TrackedEventMessage<?>> stream, long millis)
+            throws InterruptedException {
+        List<TrackedEventMessage<?>> got = new ArrayList<>();
+        long end = System.nanoTime() + millis * 1_000_000;
+        while (System.nanoTime() < end) {
+            while (stream.hasNextAvailable()) {
+                got.add(stream.nextAvailable());
+            }
+            Thread.sleep(20);
+        }
+        return got;
+    }
+
+    @Test
+    void aQuietStreamReadsOncePerIntervalAndAtOnceAfterALocalAppend() throws Exception {
+        DynamoEventStorageEngine node = engine(IDLE, counting);
+        node.appendEvents(List.of(event("a", 0)));
+        EmbeddedEventStore store = polling(node);
+        try (BlockingStream<TrackedEventMessage<?>> stream = store.openStream(null)) {
+            assertThat(poll(stream, 300)).hasSize(1);
+            poll(stream, 2 * IDLE.toMillis() + 200); // the store goes quiet
+
+            streamQueries.set(0);
+            assertThat(poll(stream, 1_800)).isEmpty();
+            // 90 asks in 1.8 s: at most 4 reads of 2 shards (plus the empty follow-up batch of each), not 90
+            assertThat(streamQueries.get()).isLessThanOrEqualTo(16);
+
+            long appendedAt = System.nanoTime();
+            node.appendEvents(List.of(event("a", 1)));
+            List<TrackedEventMessage<?>> after = new ArrayList<>();
+            while (after.isEmpty() && System.nanoTime() - appendedAt < 2_000_000_000L) {
+                after.addAll(poll(stream, 20));
+            }
+            assertThat(after).hasSize(1);
+            assertThat((System.nanoTime() - appendedAt) / 1_000_000).isLessThan(IDLE.toMillis() / 2);
+        } finally {
+            store.shutDown();
+        }
+    }
+
+    /** Axon's event store over the engine, its producer asking every 20 ms as production's does every 100 ms. */
+    private static EmbeddedEventStore polling(DynamoEventStorageEngine engine) {
+        return EmbeddedEventStore.builder().storageEngine(engine).fetchDelay(20).timeUnit(TimeUnit.MILLISECONDS).build();
+    }
+
+    @Test
+    void anotherNodesEventIsSeenWithinTheInterval() throws Exception {
+        DynamoEventStorageEngine reader = engine(IDLE);
+        DynamoEventStorageEngine otherNode = engine(Duration.ZERO);
+        EmbeddedEventStore store = polling(reader);
+        try (BlockingStream<TrackedEventMessage<?>> stream = store.openStream(null)) {
+            poll(stream, 2 * IDLE.toMillis() + 200);
+
+            otherNode.appendEvents(List.of(event("b", 0)));
+            long appendedAt = System.nanoTime();
+            List<TrackedEventMessage<?>> got = new ArrayList<>();
+            while (got.isEmpty() && System.nanoTime() - appendedAt < 5_000_000_000L) {
+                got.addAll(poll(stream, 20));
+            }
+
+            assertThat(got).hasSize(1);
+            assertThat((System.nanoTime() - appendedAt) / 1_000_000).isLessThan(IDLE.toMillis() + 500);
+        } finally {
+            store.shutDown();
+        }
+    }
+}
