@@ -15,6 +15,8 @@ public enum ErrorCode {
     DEPLOYMENT_NOT_FOUND("deployment_not_found"),
     /** No run has that id. */
     RUN_NOT_FOUND("run_not_found"),
+    /** No schedule has that id in the deployment (or it belongs to another organization, or was deleted). */
+    SCHEDULE_NOT_FOUND("schedule_not_found"),
     /** No such task attempt is held by the worker that reports on it. */
     ATTEMPT_NOT_FOUND("attempt_not_found"),
     /** The run is still going; the request needs a finished run. */

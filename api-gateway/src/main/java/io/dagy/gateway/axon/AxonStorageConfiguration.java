@@ -162,8 +162,11 @@ class AxonStorageConfiguration {
     @Bean(destroyMethod = "shutdown")
     DynamoDeadlineManager deadlineManager(DynamoDbClient dynamoDb, DagyResources resources, DagyProperties properties,
                                           org.axonframework.config.Configuration axon, Serializer serializer,
-                                          TransactionManager transactionManager, NodeId nodeId) {
+                                          TransactionManager transactionManager, NodeId nodeId,
+                                          ObjectProvider<Clock> clock) {
+        // a test's clock, when it has one, so that schedules' deadlines come due when the test moves time on
         return DynamoDeadlineManager.builder()
+                .clock(clock.getIfUnique(Clock::systemUTC))
                 .dynamoDb(dynamoDb)
                 .tableName(resources.table(DagyTable.DEADLINES))
                 .scopeAwareProvider(new ConfigurationScopeAwareProvider(axon))

@@ -10,6 +10,8 @@ import io.dagy.contracts.deployment.DeploymentQueries.DeploymentView;
 import io.dagy.contracts.deployment.DeploymentQueries.FindDeployment;
 import io.dagy.contracts.deployment.DeploymentQueries.ListDeployments;
 import io.dagy.contracts.deployment.DeploymentSettings;
+import io.dagy.contracts.schedule.ScheduleId;
+import io.dagy.contracts.schedule.ScheduleSpec;
 import io.dagy.gateway.deployment.DeploymentJson.DagRequest;
 import io.dagy.gateway.deployment.DeploymentJson.DeploymentPageResponse;
 import io.dagy.gateway.deployment.DeploymentJson.DeploymentResponse;
@@ -76,16 +78,26 @@ class DeploymentController {
         return new DeploymentPageResponse(page.items().stream().map(DeploymentResponse::of).toList(), page.nextAfter());
     }
 
-    /** Changes only the fields sent; runs already started keep the settings they started with. */
+    /**
+     * Changes only the fields sent; runs already started keep the settings they started with. {@code schedule} is the
+     * shorthand for the deployment's schedule {@code settings} (UTC, overlap skip): set, replaced, or removed by
+     * {@code ""}. It is checked before anything changes.
+     */
     @PutMapping(path = "/{name}/settings", consumes = "application/json")
     SettingsResponse changeSettings(Caller caller, @PathVariable String name, @RequestBody SettingsRequest settings) {
+        DeploymentName deployment = deploymentName(name);
+        ScheduleSpec schedule = settings.schedule() == null || settings.schedule().isBlank() ? null
+                : SettingsSchedule.spec(settings.schedule());
+        DeploymentSettings changed;
         try {
-            DeploymentSettings changed = commands.sendAndWait(
-                    new ChangeDeploymentSettings(caller.org(), deploymentName(name), settings.toPatch()));
-            return SettingsResponse.of(changed);
+            changed = commands.sendAndWait(new ChangeDeploymentSettings(caller.org(), deployment, settings.toPatch()));
         } catch (AggregateNotFoundException missing) {
             throw notFound(name);
         }
+        if (settings.schedule() != null) {
+            SettingsSchedule.apply(commands, new ScheduleId(caller.org(), deployment, ScheduleId.SETTINGS), schedule);
+        }
+        return SettingsResponse.of(changed, settings.schedule());
     }
 
     private static DeploymentName deploymentName(String name) {

@@ -5,6 +5,8 @@ import io.dagy.contracts.deployment.DagDraft;
 import io.dagy.contracts.deployment.DeploymentQueries.DeploymentView;
 import io.dagy.contracts.deployment.DeploymentSettings;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -41,15 +43,22 @@ final class DeploymentJson {
     record PublishResponse(String name, int version, boolean changed) {
     }
 
-    record SettingsRequest(String executionMode, List<String> depPackageSlugs, Map<String, String> tags) {
+    /** {@code schedule}: a cron expression or an ISO-8601 interval, {@code ""} to remove it (docs/schedules.md). */
+    record SettingsRequest(String executionMode, List<String> depPackageSlugs, Map<String, String> tags, String schedule) {
         DeploymentSettings.SettingsPatch toPatch() {
             return new DeploymentSettings.SettingsPatch(executionMode, depPackageSlugs, tags);
         }
     }
 
-    record SettingsResponse(String executionMode, List<String> depPackageSlugs, Map<String, String> tags) {
+    /** {@code schedule} only in the answer to a change that sent one (the schedule itself is {@code schedules/settings}). */
+    record SettingsResponse(String executionMode, List<String> depPackageSlugs, Map<String, String> tags,
+                            @JsonInclude(JsonInclude.Include.NON_NULL) String schedule) {
         static SettingsResponse of(DeploymentSettings settings) {
-            return new SettingsResponse(settings.executionMode(), settings.depPackageSlugs(), settings.tags());
+            return of(settings, null);
+        }
+
+        static SettingsResponse of(DeploymentSettings settings, String schedule) {
+            return new SettingsResponse(settings.executionMode(), settings.depPackageSlugs(), settings.tags(), schedule);
         }
     }
 

@@ -61,6 +61,16 @@ public final class ApiRoutes {
             new Route(PUT, "/v1/deployments/{name}/settings", new Access.Requires(CHANGE_SETTINGS)),
             new Route(POST, "/v1/deployments/{name}/runs", new Access.Requires(OPERATE_RUNS)),
 
+            new Route(GET, "/v1/deployments/{name}/schedules", new Access.Requires(READ)),
+            new Route(POST, "/v1/deployments/{name}/schedules", new Access.Requires(CHANGE_SETTINGS)),
+            new Route(GET, "/v1/deployments/{name}/schedules/{scheduleId}", new Access.Requires(READ)),
+            new Route(PUT, "/v1/deployments/{name}/schedules/{scheduleId}", new Access.Requires(CHANGE_SETTINGS)),
+            new Route(DELETE, "/v1/deployments/{name}/schedules/{scheduleId}", new Access.Requires(CHANGE_SETTINGS)),
+            new Route(POST, "/v1/deployments/{name}/schedules/{scheduleId}/pause", new Access.Requires(OPERATE_RUNS)),
+            new Route(POST, "/v1/deployments/{name}/schedules/{scheduleId}/unpause", new Access.Requires(OPERATE_RUNS)),
+            new Route(POST, "/v1/deployments/{name}/schedules/{scheduleId}/trigger", new Access.Requires(OPERATE_RUNS)),
+            new Route(POST, "/v1/deployments/{name}/schedules/{scheduleId}/backfill", new Access.Requires(OPERATE_RUNS)),
+
             new Route(GET, "/v1/runs", new Access.Requires(READ)),
             new Route(GET, "/v1/runs/{id}", new Access.Requires(READ)),
             new Route(POST, "/v1/runs/{id}/cancel", new Access.Requires(OPERATE_RUNS)),

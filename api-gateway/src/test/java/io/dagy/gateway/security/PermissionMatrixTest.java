@@ -168,7 +168,8 @@ class PermissionMatrixTest {
                 .replace("{runId}", "r-0123456789abcdef").replace("{taskId}", "t1").replace("{attempt}", "1")
                 .replace("{userId}", "user_matrix").replace("{keyId}", "key_0123456789abcdef")
                 .replace("{processor}", "run-orchestration").replace("{sequence}", "ci1tYXRyaXg")
-                .replace("{jobId}", "rpl-0123456789abcdef");
+                .replace("{jobId}", "rpl-0123456789abcdef")
+                .replace("{scheduleId}", "s-0123456789abcdef0123");
     }
 
     private HttpResponse<String> head(String path, String key) throws Exception {

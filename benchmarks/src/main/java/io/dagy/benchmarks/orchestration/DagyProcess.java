@@ -66,6 +66,11 @@ final class DagyProcess implements AutoCloseable {
         return base;
     }
 
+    /** A bean of the running application (the benchmark reads the event store directly). */
+    <T> T bean(Class<T> type) {
+        return context.getBean(type);
+    }
+
     /** The owner API key the application made at start (the local profile's newcomer key). */
     String apiKey() {
         return context.getBean(LocalOwnerKey.class).key();

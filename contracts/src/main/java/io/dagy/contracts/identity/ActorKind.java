@@ -8,8 +8,10 @@ public enum ActorKind {
     API_KEY,
     /** An external worker holding a worker-scoped API key: it may only poll and report. */
     WORKER,
-    /** Dagy itself: sagas, deadlines, schedules, backend reports, migrations. */
-    SYSTEM;
+    /** Dagy itself: sagas, deadlines, backend reports, migrations. */
+    SYSTEM,
+    /** A schedule, starting the runs of its fires; its id is {@code <deployment>/<schedule id>}. */
+    SCHEDULE;
 
     /** The wire form, e.g. {@code api_key}. */
     public String code() {

@@ -29,4 +29,9 @@ public final class ViewKeys {
         String scope = deployment == null ? "*" : deployment;
         return DEFAULT_ORG.equals(org) ? "runs#" + scope : "runs#" + org + "#" + scope;
     }
+
+    /** The schedules of a deployment of an organization in {@code DAGY_SCHEDULES}, sorted by schedule id. */
+    public static String schedules(String org, String deployment) {
+        return "schedules#" + org + "#" + deployment;
+    }
 }

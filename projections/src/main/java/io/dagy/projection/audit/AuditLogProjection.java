@@ -2,6 +2,16 @@ package io.dagy.projection.audit;
 
 import io.dagy.contracts.audit.AuditEvents.ActionRefused;
 import io.dagy.contracts.deployment.DeploymentEvents.DeploymentPublished;
+import io.dagy.contracts.schedule.FireKind;
+import io.dagy.contracts.schedule.ScheduleEvents.ScheduleBackfillRequested;
+import io.dagy.contracts.schedule.ScheduleEvents.ScheduleCreated;
+import io.dagy.contracts.schedule.ScheduleEvents.ScheduleDeleted;
+import io.dagy.contracts.schedule.ScheduleEvents.ScheduleFired;
+import io.dagy.contracts.schedule.ScheduleEvents.SchedulePaused;
+import io.dagy.contracts.schedule.ScheduleEvents.ScheduleUnpaused;
+import io.dagy.contracts.schedule.ScheduleEvents.ScheduleUpdated;
+import io.dagy.contracts.schedule.ScheduleId;
+import io.dagy.contracts.schedule.ScheduleSpec;
 import io.dagy.contracts.deployment.DeploymentEvents.DeploymentSettingsChanged;
 import io.dagy.contracts.deployment.DeploymentSettings;
 import io.dagy.contracts.identity.ActorKind;
@@ -158,6 +168,58 @@ public class AuditLogProjection {
         changes.put("rerun", new AuditRecord.Change(Integer.toString(event.rerun() - 1), Integer.toString(event.rerun())));
         changes.put("tasks", new AuditRecord.Change(null, Integer.toString(event.resetTasks().size())));
         record(id, at, metaData, "run_rerun", "run", event.runId().value(), changes);
+    }
+
+    @EventHandler
+    void on(ScheduleCreated event, @MessageIdentifier String id, @Timestamp Instant at, MetaData metaData) {
+        record(id, at, metaData, "schedule_created", "schedule", scheduleOf(event.scheduleId()),
+                changes("spec", null, spec(event.spec())));
+    }
+
+    @EventHandler
+    void on(ScheduleUpdated event, @MessageIdentifier String id, @Timestamp Instant at, MetaData metaData) {
+        record(id, at, metaData, "schedule_updated", "schedule", scheduleOf(event.scheduleId()),
+                changes("spec", null, spec(event.spec())));
+    }
+
+    @EventHandler
+    void on(ScheduleDeleted event, @MessageIdentifier String id, @Timestamp Instant at, MetaData metaData) {
+        record(id, at, metaData, "schedule_deleted", "schedule", scheduleOf(event.scheduleId()), Map.of());
+    }
+
+    @EventHandler
+    void on(SchedulePaused event, @MessageIdentifier String id, @Timestamp Instant at, MetaData metaData) {
+        record(id, at, metaData, "schedule_paused", "schedule", scheduleOf(event.scheduleId()),
+                changes("note", null, event.note()));
+    }
+
+    @EventHandler
+    void on(ScheduleUnpaused event, @MessageIdentifier String id, @Timestamp Instant at, MetaData metaData) {
+        record(id, at, metaData, "schedule_unpaused", "schedule", scheduleOf(event.scheduleId()), Map.of());
+    }
+
+    /** A fire asked for by hand; the schedule's own fires are Dagy's (actor {@code system}) and not recorded. */
+    @EventHandler
+    void on(ScheduleFired event, @MessageIdentifier String id, @Timestamp Instant at, MetaData metaData) {
+        if (event.kind() == FireKind.MANUAL) {
+            record(id, at, metaData, "schedule_triggered", "schedule", scheduleOf(event.scheduleId()),
+                    changes("run_id", null, event.runId().value()));
+        }
+    }
+
+    @EventHandler
+    void on(ScheduleBackfillRequested event, @MessageIdentifier String id, @Timestamp Instant at, MetaData metaData) {
+        record(id, at, metaData, "schedule_backfilled", "schedule", scheduleOf(event.scheduleId()),
+                changes("fire_times", null, Integer.toString(event.fireTimes().size())));
+    }
+
+    private static String scheduleOf(ScheduleId schedule) {
+        return schedule.deployment().value() + "/" + schedule.id();
+    }
+
+    private static String spec(ScheduleSpec spec) {
+        return (spec.cron() != null ? "cron " + spec.cron() : "interval " + spec.interval()) + " in " + spec.timezone()
+                + ", overlap " + spec.overlap().wire();
     }
 
     /** A refused action (decision 47): status {@code failure}, the problem's code as the reason. */
