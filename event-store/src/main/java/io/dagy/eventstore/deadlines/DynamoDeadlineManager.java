@@ -348,7 +348,7 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
                 long now = clock.millis();
                 if (now >= nextSweep) {
                     backlog = pollOnce(stop);
-                    dropLocalDueBy(now); // the sweep looked at every shard
+                    takeLocalDueBy(now); // the sweep looked at every shard
                 } else if (pollShards(takeLocalDueBy(now), stop)) {
                     nextSweep = 0; // more due than one batch: sweep at once
                 }
@@ -400,12 +400,8 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
         return shards;
     }
 
-    private void dropLocalDueBy(long now) {
-        takeLocalDueBy(now);
-    }
-
     /** Claims and fires what is due in the given shards; true if a shard had more than one batch due. */
-    private boolean pollShards(java.util.Set<Integer> shards, CountDownLatch stop) {
+    private boolean pollShards(Iterable<Integer> shards, CountDownLatch stop) {
         boolean backlog = false;
         for (int shard : shards) {
             List<Map<String, AttributeValue>> due = dueKeys(shard);
@@ -431,19 +427,9 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
 
     /** Claims and fires what is due in every shard; true if a shard had more than one batch due. */
     private boolean pollOnce(CountDownLatch stop) {
-        boolean backlog = false;
         int first = ThreadLocalRandom.current().nextInt(ScheduleId.SHARDS); // spreads nodes over the shards
-        for (int i = 0; i < ScheduleId.SHARDS; i++) {
-            List<Map<String, AttributeValue>> due = dueKeys((first + i) % ScheduleId.SHARDS);
-            backlog |= due.size() >= batchSize;
-            for (Map<String, AttributeValue> key : due) {
-                if (stop.getCount() == 0) {
-                    return false;
-                }
-                claim(key).ifPresent(this::fireSoon);
-            }
-        }
-        return backlog;
+        return pollShards(java.util.stream.IntStream.range(0, ScheduleId.SHARDS)
+                .mapToObj(i -> (first + i) % ScheduleId.SHARDS).toList(), stop);
     }
 
     /**

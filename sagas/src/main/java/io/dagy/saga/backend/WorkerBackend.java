@@ -107,13 +107,13 @@ public final class WorkerBackend implements ExecutionBackend {
 
     @Override
     public void dispatch(Dispatch dispatch) {
-        Object queueName = dispatch.spec().backend().config().get("queue");
-        if (!(queueName instanceof String name) || !WorkerQueue.isValid(name)) {
+        Optional<String> partition = queueOf(dispatch);
+        if (partition.isEmpty()) {
             // a deployment validated before queue names were checked: its queue could name another organization's
             reports.failed(dispatch.dispatchId(), "backend_misconfigured", "the worker queue name is not valid");
             return;
         }
-        String queue = queuePartition(dispatch.org(), name);
+        String queue = partition.get();
         String entryKey = String.format("%015d#%s", clock.millis(), dispatch.dispatchId());
         WorkItem item = workItem(dispatch);
         Map<String, AttributeValue> entry = new HashMap<>(key(queue, entryKey));
@@ -159,11 +159,11 @@ public final class WorkerBackend implements ExecutionBackend {
      * node that dies, the saga's dispatch (durable) queues it.
      */
     public void offer(Dispatch dispatch) {
-        Object queueName = dispatch.spec().backend().config().get("queue");
-        if (!(queueName instanceof String name) || !WorkerQueue.isValid(name)) {
+        Optional<String> partition = queueOf(dispatch);
+        if (partition.isEmpty()) {
             return; // the saga's dispatch reports it
         }
-        String queue = queuePartition(dispatch.org(), name);
+        String queue = partition.get();
         var waiters = waiting.get(queue);
         if (waiters == null || waiters.get() == 0) {
             return;
@@ -192,6 +192,13 @@ public final class WorkerBackend implements ExecutionBackend {
     private long arrivalsOf(String queue) {
         var count = arrivals.get(queue);
         return count == null ? 0 : count.get();
+    }
+
+    /** The queue partition of a dispatch, if its queue name is valid. */
+    private static Optional<String> queueOf(Dispatch dispatch) {
+        Object name = dispatch.spec().backend().config().get("queue");
+        return name instanceof String queue && WorkerQueue.isValid(queue)
+                ? Optional.of(queuePartition(dispatch.org(), queue)) : Optional.empty();
     }
 
     private WorkItem workItem(Dispatch dispatch) {
