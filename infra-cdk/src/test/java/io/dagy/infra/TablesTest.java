@@ -1,0 +1,63 @@
+package io.dagy.infra;
+
+import io.dagy.tables.DagyTable;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import software.amazon.awscdk.assertions.Match;
+import software.amazon.awscdk.assertions.Template;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Every table comes from the catalogue, with its keys, time to live and the environment's protection. */
+class TablesTest {
+
+    @BeforeAll
+    static void node() {
+        Synth.requireNode();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"develop", "production"})
+    void everyTableOfTheCatalogueIsDeployedWithItsKeysOnDemand(String environment) {
+        Template template = Synth.environment(environment).service();
+        template.resourceCountIs("AWS::DynamoDB::Table", DagyTable.values().length);
+        for (DagyTable table : DagyTable.values()) {
+            var design = table.design();
+            template.hasResourceProperties("AWS::DynamoDB::Table", Match.objectLike(Map.of(
+                    "TableName", table.defaultName(environment),
+                    "BillingMode", "PAY_PER_REQUEST",
+                    "KeySchema", List.of(
+                            Map.of("AttributeName", design.partitionKey().name(), "KeyType", "HASH"),
+                            Map.of("AttributeName", design.sortKey().name(), "KeyType", "RANGE")),
+                    "AttributeDefinitions", List.of(
+                            Map.of("AttributeName", design.partitionKey().name(),
+                                    "AttributeType", design.partitionKey().type().name()),
+                            Map.of("AttributeName", design.sortKey().name(),
+                                    "AttributeType", design.sortKey().type().name())),
+                    "TimeToLiveSpecification", design.timeToLive()
+                            .<Object>map(attribute -> Map.of("AttributeName", attribute, "Enabled", true))
+                            .orElse(Match.absent()))));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"develop", "production"})
+    void productionTablesHaveRecoveryAndDeletionProtectionAndOutliveTheStack(String environment) {
+        boolean production = environment.equals("production");
+        Map<String, Map<String, Object>> tables = Synth.environment(environment).service()
+                .findResources("AWS::DynamoDB::Table");
+        assertThat(tables).isNotEmpty();
+        tables.forEach((id, table) -> {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> properties = (Map<String, Object>) table.get("Properties");
+            assertThat(properties.get("PointInTimeRecoverySpecification")).as(id)
+                    .isEqualTo(Map.of("PointInTimeRecoveryEnabled", production));
+            assertThat(properties.get("DeletionProtectionEnabled")).as(id).isEqualTo(production);
+            assertThat(table.get("DeletionPolicy")).as(id).isEqualTo(production ? "Retain" : "Delete");
+        });
+    }
+}
