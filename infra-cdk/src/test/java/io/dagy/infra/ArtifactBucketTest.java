@@ -1,6 +1,5 @@
 package io.dagy.infra;
 
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import software.amazon.awscdk.assertions.Match;
@@ -11,11 +10,6 @@ import java.util.Map;
 
 /** The artifact bucket: versioned, old versions expire after 90 days, encrypted, never public, TLS only. */
 class ArtifactBucketTest {
-
-    @BeforeAll
-    static void node() {
-        Synth.requireNode();
-    }
 
     @ParameterizedTest
     @ValueSource(strings = {"develop", "production"})

@@ -1,6 +1,5 @@
 package io.dagy.infra;
 
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import software.amazon.awscdk.assertions.Capture;
 import software.amazon.awscdk.assertions.Match;
@@ -14,15 +13,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The events queue, its redrive to the dead-letter queue, and the three backends' rules that feed it. */
 class ReportsTest {
 
-    private static Template develop;
-    private static Template production;
-
-    @BeforeAll
-    static void synth() {
-        Synth.requireNode();
-        develop = Synth.environment("develop").service();
-        production = Synth.environment("production").service();
-    }
+    private final Template develop = Synth.environment("develop").service();
+    private final Template production = Synth.environment("production").service();
 
     @Test
     void unusableReportsAreRedrivenToTheDeadLetterQueue() {

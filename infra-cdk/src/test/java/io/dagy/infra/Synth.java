@@ -30,7 +30,7 @@ final class Synth {
     private Synth() {
     }
 
-    /** Skips the calling test class when Node.js is missing. */
+    /** Skips the calling test, with the reason, when Node.js is missing. */
     static void requireNode() {
         Assumptions.assumeTrue(nodeAvailable(), "Node.js (`node`) is not on the PATH: the CDK's Java binding runs the"
                 + " CDK on Node.js, so the infra-cdk templates cannot be synthesized on this machine");
@@ -39,7 +39,7 @@ final class Synth {
     static synchronized boolean nodeAvailable() {
         if (nodeAvailable == null) {
             try {
-                Process node = new ProcessBuilder("node", "--version").redirectErrorStream(true).start();
+                Process node = new ProcessBuilder(System.getProperty("dagy.node", "node"), "--version").redirectErrorStream(true).start();
                 nodeAvailable = node.waitFor(30, TimeUnit.SECONDS) && node.exitValue() == 0;
             } catch (Exception e) {
                 nodeAvailable = false;
@@ -50,6 +50,7 @@ final class Synth {
 
     /** The stacks of {@code environments/<environment>.yml}, synthesized into {@code target/cdk.out/<environment>}. */
     static Synthesized environment(String environment) {
+        requireNode();
         return CACHE.computeIfAbsent(environment, name -> {
             try {
                 Files.createDirectories(OUT);

@@ -1,7 +1,6 @@
 package io.dagy.infra;
 
 import io.dagy.tables.DagyTable;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import software.amazon.awscdk.assertions.Match;
@@ -14,11 +13,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** Every table comes from the catalogue, with its keys, time to live and the environment's protection. */
 class TablesTest {
-
-    @BeforeAll
-    static void node() {
-        Synth.requireNode();
-    }
 
     @ParameterizedTest
     @ValueSource(strings = {"develop", "production"})
