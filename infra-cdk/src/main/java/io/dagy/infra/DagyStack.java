@@ -139,8 +139,8 @@ public final class DagyStack extends Stack {
                                 settings.service().ecrRepositoryName()), settings.service().imageTag()))
                         .containerPort(ServiceEnvironment.PORT)
                         .environment(ServiceEnvironment.of(settings, getRegion(), tables.all(),
-                                artifacts.getBucketName(), reports.queue().getQueueUrl(),
-                                reports.deadLetters().getQueueUrl(), tasksClusterArn, taskSubnets, taskSecurityGroups))
+                                artifacts.getBucketName(), reports.queue().getQueueUrl(), tasksClusterArn, taskSubnets,
+                                taskSecurityGroups))
                         .secrets(secrets)
                         .logDriver(LogDriver.awsLogs(AwsLogDriverProps.builder().logGroup(logs).streamPrefix("dagy").build()))
                         .build());

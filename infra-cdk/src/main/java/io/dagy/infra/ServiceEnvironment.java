@@ -28,7 +28,7 @@ final class ServiceEnvironment {
      * @param ecsSecurityGroups comma-separated security group ids of ECS tasks
      */
     static Map<String, String> of(Settings settings, String region, Map<DagyTable, Table> tables, String bucket,
-                                  String eventsQueueUrl, String deadLetterQueueUrl, String ecsCluster,
+                                  String eventsQueueUrl, String ecsCluster,
                                   String ecsSubnets, String ecsSecurityGroups) {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("SPRING_PROFILES_ACTIVE", "aws");
@@ -40,7 +40,6 @@ final class ServiceEnvironment {
         tables.forEach((table, resource) -> env.put(table.variable(), resource.getTableName()));
         env.put("DAGY_ARTIFACT_BUCKET", bucket);
         env.put("DAGY_EVENTS_QUEUE_URL", eventsQueueUrl);
-        env.put("DAGY_EVENTS_DLQ_URL", deadLetterQueueUrl);
 
         Settings.Jwt jwt = settings.service().jwt();
         env.put("DAGY_JWT_REQUIRED", String.valueOf(jwt.required()));
@@ -56,7 +55,9 @@ final class ServiceEnvironment {
         env.put("DAGY_ECS_CLUSTER", ecsCluster);
         env.put("DAGY_ECS_SUBNETS", ecsSubnets);
         env.put("DAGY_ECS_SECURITY_GROUPS", ecsSecurityGroups);
-        backends.ecsTaskDefinition().ifPresent(t -> env.put("DAGY_ECS_TASK_DEFINITION", t));
+        // private subnets with a NAT gateway: tasks need no public address to pull images and reach AWS
+        env.put("DAGY_ECS_ASSIGN_PUBLIC_IP", "false");
+        backends.ecsContainer().ifPresent(c -> env.put("DAGY_ECS_CONTAINER", c));
 
         // the JVM sizes its heap from the task's memory; leave room for metaspace, threads and direct buffers
         env.put("JAVA_TOOL_OPTIONS", "-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError");

@@ -88,14 +88,14 @@ public record Settings(String environment, String region, String account, boolea
      * @param stateMachines          ARNs of the state machines tasks may start
      * @param ecsClusterName         the cluster tasks run in; empty: the service's own cluster
      * @param ecsTaskDefinitions     task definition ARNs (or family ARNs ending in {@code :*}) tasks may run
-     * @param ecsTaskDefinition      the default task definition (the guide's ecs_task_definition_arn)
+     * @param ecsContainer           the container of those task definitions that gets the overrides (env, command)
      * @param ecsTaskRoles           the task and execution roles of those task definitions, which RunTask passes
      * @param ecsSubnets             subnets of the tasks; empty: the service's private subnets
      * @param ecsSecurityGroups      security groups of the tasks; empty: one the stack creates (egress only)
      */
     public record Backends(List<String> lambdaFunctions, Optional<String> flowExecutorFunction,
                            List<String> stateMachines, Optional<String> ecsClusterName,
-                           List<String> ecsTaskDefinitions, Optional<String> ecsTaskDefinition,
+                           List<String> ecsTaskDefinitions, Optional<String> ecsContainer,
                            List<String> ecsTaskRoles, List<String> ecsSubnets, List<String> ecsSecurityGroups) {
         public Backends {
             lambdaFunctions = List.copyOf(lambdaFunctions);
@@ -103,7 +103,7 @@ public record Settings(String environment, String region, String account, boolea
             stateMachines = List.copyOf(stateMachines);
             Objects.requireNonNull(ecsClusterName, "ecsClusterName");
             ecsTaskDefinitions = List.copyOf(ecsTaskDefinitions);
-            Objects.requireNonNull(ecsTaskDefinition, "ecsTaskDefinition");
+            Objects.requireNonNull(ecsContainer, "ecsContainer");
             ecsTaskRoles = List.copyOf(ecsTaskRoles);
             ecsSubnets = List.copyOf(ecsSubnets);
             ecsSecurityGroups = List.copyOf(ecsSecurityGroups);

@@ -34,7 +34,8 @@ public final class SettingsFile {
             // the guide's keys for its Lambda-image build, which Dagy's service image replaces
             "lambda_image_uri", "lambda_image_tag", "step_functions_role_arn");
     private static final Set<String> BACKENDS = Set.of("lambda_functions", "flow_executor_function", "state_machines",
-            "ecs_cluster_name", "ecs_task_definitions", "ecs_task_definition_arn", "ecs_task_roles", "ecs_subnets",
+            "ecs_cluster_name", "ecs_task_definitions", "ecs_task_definition_arn", "ecs_container", "ecs_task_roles",
+            "ecs_subnets",
             "ecs_security_groups");
     private static final Set<String> ALARMS = Set.of("emails", "error_rate_percent", "queue_age_seconds");
     private static final Pattern ENVIRONMENT = Pattern.compile("[a-z][a-z0-9-]{0,19}");
@@ -120,12 +121,13 @@ public final class SettingsFile {
         Map<String, Object> b = map(dagy.getOrDefault("backends", Map.of()), "dagy.backends.");
         unknown(b, BACKENDS, "dagy.backends.");
         String p = "dagy.backends.";
+        // the guide's single ecs_task_definition_arn is one more task definition tasks may run
+        List<String> taskDefinitions = new ArrayList<>(list(b, "ecs_task_definitions", p));
+        text(b, "ecs_task_definition_arn", p).filter(arn -> !taskDefinitions.contains(arn)).ifPresent(taskDefinitions::add);
         Settings.Backends backends = new Settings.Backends(list(b, "lambda_functions", p),
                 text(b, "flow_executor_function", p), list(b, "state_machines", p), text(b, "ecs_cluster_name", p),
-                list(b, "ecs_task_definitions", p), text(b, "ecs_task_definition_arn", p), list(b, "ecs_task_roles", p),
+                taskDefinitions, text(b, "ecs_container", p), list(b, "ecs_task_roles", p),
                 list(b, "ecs_subnets", p), list(b, "ecs_security_groups", p));
-        backends.ecsTaskDefinition().filter(arn -> !backends.ecsTaskDefinitions().contains(arn)).ifPresent(arn ->
-                problems.add(p + "ecs_task_definition_arn must be one of " + p + "ecs_task_definitions"));
         if (!backends.ecsTaskDefinitions().isEmpty() && backends.ecsTaskRoles().isEmpty()) {
             problems.add(p + "ecs_task_definitions are set: " + p + "ecs_task_roles must list their task and execution"
                     + " roles (RunTask passes them)");

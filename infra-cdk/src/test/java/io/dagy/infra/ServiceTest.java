@@ -31,7 +31,15 @@ class ServiceTest {
         }
         assertThat(String.valueOf(env.get("DAGY_ARTIFACT_BUCKET"))).startsWith("{Ref=Artifacts");
         assertThat(String.valueOf(env.get("DAGY_EVENTS_QUEUE_URL"))).startsWith("{Ref=ReportsEvents");
-        assertThat(String.valueOf(env.get("DAGY_EVENTS_DLQ_URL"))).startsWith("{Ref=ReportsDeadLetters");
+        // develop runs ECS tasks in the service's cluster, production in the one its settings name
+        assertThat(String.valueOf(env.get("DAGY_ECS_CLUSTER"))).contains(environment.equals("develop")
+                ? "{Fn::GetAtt=[Cluster" : ":ecs:us-east-1:987654321098:cluster/dagy-tasks");
+        if (environment.equals("develop")) {
+            assertThat(env).containsEntry("DAGY_FLOW_EXECUTOR_FUNCTION", "dagy-flow-executor-develop")
+                    .containsEntry("DAGY_ECS_CONTAINER", "task-worker");
+        } else {
+            assertThat(env).doesNotContainKey("DAGY_FLOW_EXECUTOR_FUNCTION");
+        }
     }
 
     @ParameterizedTest
