@@ -36,7 +36,7 @@ final class Reports extends Construct {
     Reports(Construct scope, String id, Settings settings, String ecsClusterArn) {
         super(scope, id);
         deadLetters = Queue.Builder.create(this, "DeadLetters")
-                .queueName(settings.name("events-dlq"))
+                .queueName(settings.name("events") + "-dlq")
                 .retentionPeriod(Duration.days(14))
                 .encryption(QueueEncryption.SQS_MANAGED)
                 .enforceSsl(true)

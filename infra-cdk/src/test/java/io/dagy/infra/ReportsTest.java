@@ -25,7 +25,7 @@ class ReportsTest {
                 "RedrivePolicy", Map.of("deadLetterTargetArn", Map.of("Fn::GetAtt", List.of(deadLetters, "Arn")),
                         "maxReceiveCount", Reports.MAX_RECEIVES))));
         Map<String, Map<String, Object>> dlq = develop.findResources("AWS::SQS::Queue",
-                Map.of("Properties", Match.objectLike(Map.of("QueueName", "dagy-events-dlq-develop"))));
+                Map.of("Properties", Match.objectLike(Map.of("QueueName", "dagy-events-develop-dlq"))));
         assertThat(dlq.keySet()).containsExactly(deadLetters.asString());
     }
 
