@@ -22,6 +22,7 @@ import software.amazon.awscdk.services.ecs.ContainerImage;
 import software.amazon.awscdk.services.ecs.DeploymentCircuitBreaker;
 import software.amazon.awscdk.services.ecs.LogDriver;
 import software.amazon.awscdk.services.ecs.AwsLogDriverProps;
+import software.amazon.awscdk.services.ecs.CfnTaskDefinition;
 import software.amazon.awscdk.services.ecs.Secret;
 import software.amazon.awscdk.services.ecs.patterns.ApplicationLoadBalancedFargateService;
 import software.amazon.awscdk.services.ecs.patterns.ApplicationLoadBalancedTaskImageOptions;
@@ -48,6 +49,8 @@ import java.util.Map;
  * Lambda cannot host; decision 62), its least-privilege role, and the alarms. docs/deploy-aws.md walks through it.
  */
 public final class DagyStack extends Stack {
+
+    static final int STOP_TIMEOUT_SECONDS = 60;
 
     private final Tables tables;
     private final Reports reports;
@@ -154,6 +157,10 @@ public final class DagyStack extends Stack {
         service.getTargetGroup().configureHealthCheck(HealthCheck.builder().path("/health")
                 .healthyHttpCodes("200").interval(Duration.seconds(15)).build());
         service.getTargetGroup().setAttribute("deregistration_delay.timeout_seconds", "30");
+        // a stopping node finishes its requests, releases its segments and deadlines (Spring's graceful shutdown takes
+        // up to 30 s): give it 60 s after SIGTERM before ECS kills it (Fargate allows 120)
+        ((CfnTaskDefinition) service.getTaskDefinition().getNode().getDefaultChild())
+                .addPropertyOverride("ContainerDefinitions.0.StopTimeout", STOP_TIMEOUT_SECONDS);
 
         ServicePermissions.grant(service.getTaskDefinition().getTaskRole(), ServicePermissions.statements(settings, this,
                 tables.all(), reports.queue(), reports.deadLetters(), artifacts, tasksClusterName, tasksClusterArn));

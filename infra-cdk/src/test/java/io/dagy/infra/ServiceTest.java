@@ -83,6 +83,7 @@ class ServiceTest {
         synthesized.service().hasResourceProperties("AWS::ECS::Service", Match.objectLike(Map.of(
                 "LoadBalancers", List.of(Match.objectLike(Map.of("ContainerName", "dagy",
                         "ContainerPort", ServiceEnvironment.PORT))))));
+        assertThat(container(synthesized.service())).containsEntry("StopTimeout", DagyStack.STOP_TIMEOUT_SECONDS);
         Annotations.fromStack(synthesized.stacks().service()).hasNoError("*", Match.anyValue());
         Annotations.fromStack(synthesized.stacks().images()).hasNoError("*", Match.anyValue());
         // the build leaves the synthesized templates in target/cdk.out, never in the repository
