@@ -2,7 +2,7 @@ package io.dagy.infra;
 
 import io.dagy.tables.DagyTable;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import software.amazon.awscdk.assertions.Match;
 import software.amazon.awscdk.assertions.Template;
 
@@ -15,12 +15,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 class AlarmsTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"develop", "production"})
+    @MethodSource("io.dagy.infra.Synth#environments")
     void theQueueAlarmsWatchTheRightQueues(String environment) {
         Template template = Synth.environment(environment).service();
+        Settings.Alarms settings = Synth.environment(environment).settings().alarms();
         template.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
                 "AlarmName", "dagy-events-queue-age-" + environment,
-                "MetricName", "ApproximateAgeOfOldestMessage", "Namespace", "AWS/SQS", "Threshold", 300,
+                "MetricName", "ApproximateAgeOfOldestMessage", "Namespace", "AWS/SQS",
+                "Threshold", settings.queueAgeSeconds(),
                 "Dimensions", List.of(Map.of("Name", "QueueName",
                         "Value", Map.of("Fn::GetAtt", List.of(Match.stringLikeRegexp("ReportsEvents.*"), "QueueName")))))));
         template.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
@@ -32,7 +34,7 @@ class AlarmsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"develop", "production"})
+    @MethodSource("io.dagy.infra.Synth#environments")
     void everyTableHasAThrottlingAlarmAndTheApiAnErrorRateAlarm(String environment) {
         Template template = Synth.environment(environment).service();
         for (DagyTable table : DagyTable.values()) {
@@ -46,13 +48,14 @@ class AlarmsTest {
                                                             + "[0-9A-F]{8}")))))))))))))));
         }
         template.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
-                "AlarmName", "dagy-api-error-rate-" + environment, "Threshold", 1,
+                "AlarmName", "dagy-api-error-rate-" + environment,
+                "Threshold", Synth.environment(environment).settings().alarms().errorRatePercent(),
                 "Metrics", Match.arrayWith(List.of(Match.objectLike(Map.of(
                         "Expression", "IF(requests > 0, 100 * errors / requests, 0)")))))));
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"develop", "production"})
+    @MethodSource("io.dagy.infra.Synth#environments")
     void everyAlarmNotifiesTheAlarmTopic(String environment) {
         Map<String, Map<String, Object>> alarms = Synth.environment(environment).service()
                 .findResources("AWS::CloudWatch::Alarm");

@@ -1,7 +1,7 @@
 package io.dagy.infra;
 
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import software.amazon.awscdk.assertions.Match;
 import software.amazon.awscdk.assertions.Template;
 
@@ -12,14 +12,15 @@ import java.util.Map;
 class ArtifactBucketTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"develop", "production"})
+    @MethodSource("io.dagy.infra.Synth#environments")
     void theBucketIsVersionedEncryptedPrivateAndExpiresOldVersions(String environment) {
         Synth.Synthesized synthesized = Synth.environment(environment);
         Template template = synthesized.service();
         template.resourceCountIs("AWS::S3::Bucket", 1);
         template.hasResource("AWS::S3::Bucket", Match.objectLike(Map.of("DeletionPolicy", "Retain",
                 "Properties", Match.objectLike(Map.of(
-                        "BucketName", "dagy-artifacts-" + synthesized.settings().account() + "-us-east-1-" + environment,
+                        "BucketName", "dagy-artifacts-" + synthesized.settings().account() + "-" + synthesized.settings().region()
+                                + "-" + environment,
                         "VersioningConfiguration", Map.of("Status", "Enabled"),
                         "BucketEncryption", Map.of("ServerSideEncryptionConfiguration", List.of(Map.of(
                                 "ServerSideEncryptionByDefault", Map.of("SSEAlgorithm", "AES256")))),
@@ -31,7 +32,7 @@ class ArtifactBucketTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"develop", "production"})
+    @MethodSource("io.dagy.infra.Synth#environments")
     void theBucketPolicyRefusesEveryRequestWithoutTls(String environment) {
         Synth.environment(environment).service().hasResourceProperties("AWS::S3::BucketPolicy", Match.objectLike(Map.of(
                 "PolicyDocument", Match.objectLike(Map.of("Statement", List.of(Map.of(

@@ -3,7 +3,7 @@ package io.dagy.infra;
 import io.dagy.tables.DagyTable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import software.amazon.awscdk.assertions.Template;
 
 import java.util.ArrayList;
@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class ServicePermissionsTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"develop", "production"})
+    @MethodSource("io.dagy.infra.Synth#environments")
     void noPolicyOfEitherStackAllowsAWildcardAction(String environment) {
         Synth.Synthesized synthesized = Synth.environment(environment);
         for (Template template : List.of(synthesized.service(), synthesized.images())) {
@@ -30,7 +30,7 @@ class ServicePermissionsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"develop", "production"})
+    @MethodSource("io.dagy.infra.Synth#environments")
     void onlyTheListedStatementsHaveAWildcardResource(String environment) {
         Map<String, Map<String, Object>> byId = taskRoleStatements(Synth.environment(environment).service());
         List<String> wildcards = byId.entrySet().stream().filter(e -> resources(e.getValue()).contains("*"))

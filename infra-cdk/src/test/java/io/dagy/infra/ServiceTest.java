@@ -3,7 +3,7 @@ package io.dagy.infra;
 import io.dagy.tables.DagyTable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import software.amazon.awscdk.assertions.Annotations;
 import software.amazon.awscdk.assertions.Match;
 import software.amazon.awscdk.assertions.Template;
@@ -19,8 +19,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ServiceTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"develop", "production"})
+    @MethodSource("io.dagy.infra.Synth#environments")
     void everyTableBucketAndQueueVariableNamesTheResourceOfThisStack(String environment) {
+        Settings settings = Synth.environment(environment).settings();
         Map<String, Object> env = environment(Synth.environment(environment).service());
         assertThat(env).containsEntry("SPRING_PROFILES_ACTIVE", "aws").containsEntry("DAGY_ENVIRONMENT", environment)
                 .containsEntry("DAGY_LOCAL_BACKEND_ENABLED", "false");
@@ -31,19 +32,17 @@ class ServiceTest {
         }
         assertThat(String.valueOf(env.get("DAGY_ARTIFACT_BUCKET"))).startsWith("{Ref=Artifacts");
         assertThat(String.valueOf(env.get("DAGY_EVENTS_QUEUE_URL"))).startsWith("{Ref=ReportsEvents");
-        // develop runs ECS tasks in the service's cluster, production in the one its settings name
-        assertThat(String.valueOf(env.get("DAGY_ECS_CLUSTER"))).contains(environment.equals("develop")
-                ? "{Fn::GetAtt=[Cluster" : ":ecs:us-east-1:987654321098:cluster/dagy-tasks");
-        if (environment.equals("develop")) {
-            assertThat(env).containsEntry("DAGY_FLOW_EXECUTOR_FUNCTION", "dagy-flow-executor-develop")
-                    .containsEntry("DAGY_ECS_CONTAINER", "task-worker");
-        } else {
-            assertThat(env).doesNotContainKey("DAGY_FLOW_EXECUTOR_FUNCTION");
-        }
+        // ECS tasks run in the service's cluster unless the settings name one
+        assertThat(String.valueOf(env.get("DAGY_ECS_CLUSTER"))).contains(settings.backends().ecsClusterName()
+                .map(name -> ":ecs:" + settings.region() + ":" + settings.account() + ":cluster/" + name)
+                .orElse("{Fn::GetAtt=[Cluster"));
+        assertThat(env.get("DAGY_FLOW_EXECUTOR_FUNCTION")).isEqualTo(settings.backends().flowExecutorFunction()
+                .orElse(null));
+        assertThat(env.get("DAGY_ECS_CONTAINER")).isEqualTo(settings.backends().ecsContainer().orElse(null));
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"develop", "production"})
+    @MethodSource("io.dagy.infra.Synth#environments")
     void secretsComeFromSecretsManagerAndNeverAsPlainVariables(String environment) {
         Synth.Synthesized synthesized = Synth.environment(environment);
         Map<String, Object> container = container(synthesized.service());
@@ -53,7 +52,7 @@ class ServiceTest {
                 s -> String.valueOf(s.get("ValueFrom"))));
         assertThat(valueFrom).containsOnlyKeys(synthesized.settings().secrets().keySet()).containsKey("DAGY_SECRETS_KEY");
         assertThat(valueFrom.get("DAGY_SECRETS_KEY"))
-                .contains(":secretsmanager:us-east-1:" + synthesized.settings().account() + ":secret:dagy/" + environment
+                .contains(":secretsmanager:" + synthesized.settings().region() + ":" + synthesized.settings().account() + ":secret:dagy/" + environment
                         + "/DAGY_SECRETS_KEY");
         assertThat(environment(synthesized.service())).doesNotContainKeys("DAGY_SECRETS_KEY",
                 "DAGY_CLERK_WEBHOOK_SECRET", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET");
@@ -75,7 +74,7 @@ class ServiceTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"develop", "production"})
+    @MethodSource("io.dagy.infra.Synth#environments")
     void theLoadBalancerChecksHealthAndTheStacksHaveNoErrors(String environment) throws Exception {
         Synth.Synthesized synthesized = Synth.environment(environment);
         synthesized.service().hasResourceProperties("AWS::ElasticLoadBalancingV2::TargetGroup", Match.objectLike(Map.of(

@@ -7,9 +7,11 @@ import software.amazon.awscdk.assertions.Template;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * Synthesizes each environment's stacks once per test JVM (jsii runs the CDK on Node.js, which takes seconds) and
@@ -28,6 +30,14 @@ final class Synth {
     }
 
     private Synth() {
+    }
+
+    /** Every environment file in {@code infra-cdk/environments}: a new one is synthesized and checked too. */
+    static List<String> environments() throws java.io.IOException {
+        try (Stream<Path> files = Files.list(ENVIRONMENTS)) {
+            return files.map(f -> f.getFileName().toString()).filter(f -> f.endsWith(".yml"))
+                    .map(f -> f.substring(0, f.length() - ".yml".length())).sorted().toList();
+        }
     }
 
     /** Skips the calling test, with the reason, when Node.js is missing. */

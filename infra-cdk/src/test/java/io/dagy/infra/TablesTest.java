@@ -4,7 +4,7 @@ import io.dagy.tables.DagyTable;
 import io.dagy.tables.TableDesign;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import software.amazon.awscdk.assertions.Match;
 import software.amazon.awscdk.assertions.Template;
 
@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class TablesTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"develop", "production"})
+    @MethodSource("io.dagy.infra.Synth#environments")
     void everyTableOfTheCatalogueIsDeployedWithItsKeysOnDemand(String environment) {
         Template template = Synth.environment(environment).service();
         template.resourceCountIs("AWS::DynamoDB::Table", DagyTable.values().length);
@@ -54,9 +54,9 @@ class TablesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"develop", "production"})
+    @MethodSource("io.dagy.infra.Synth#environments")
     void productionTablesHaveRecoveryAndDeletionProtectionAndOutliveTheStack(String environment) {
-        boolean production = environment.equals("production");
+        boolean production = Synth.environment(environment).settings().production();
         Map<String, Map<String, Object>> tables = Synth.environment(environment).service()
                 .findResources("AWS::DynamoDB::Table");
         assertThat(tables).isNotEmpty();
