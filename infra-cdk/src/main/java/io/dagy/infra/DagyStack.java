@@ -19,6 +19,7 @@ import software.amazon.awscdk.services.ec2.VpcLookupOptions;
 import software.amazon.awscdk.services.ecr.Repository;
 import software.amazon.awscdk.services.ecs.Cluster;
 import software.amazon.awscdk.services.ecs.ContainerImage;
+import software.amazon.awscdk.services.ecs.ContainerInsights;
 import software.amazon.awscdk.services.ecs.DeploymentCircuitBreaker;
 import software.amazon.awscdk.services.ecs.LogDriver;
 import software.amazon.awscdk.services.ecs.AwsLogDriverProps;
@@ -52,17 +53,11 @@ public final class DagyStack extends Stack {
 
     static final int STOP_TIMEOUT_SECONDS = 60;
 
-    private final Tables tables;
-    private final Reports reports;
-    private final Bucket artifacts;
-    private final ApplicationLoadBalancedFargateService service;
-    private final Alarms alarms;
-
     public DagyStack(Construct scope, String id, StackProps props, Settings settings) {
         super(scope, id, props);
-        tables = new Tables(this, "Tables", settings);
+        Tables tables = new Tables(this, "Tables", settings);
 
-        artifacts = Bucket.Builder.create(this, "Artifacts")
+        Bucket artifacts = Bucket.Builder.create(this, "Artifacts")
                 .bucketName("dagy-artifacts-" + settings.account() + "-" + settings.region() + "-" + settings.environment())
                 .versioned(true)
                 .encryption(BucketEncryption.S3_MANAGED)
@@ -89,13 +84,13 @@ public final class DagyStack extends Stack {
                         .map(subnetId -> Subnet.fromSubnetId(this, "Subnet-" + subnetId, subnetId)).toList()).build();
 
         Cluster cluster = Cluster.Builder.create(this, "Cluster").clusterName(settings.name("cluster")).vpc(vpc)
-                .containerInsightsV2(software.amazon.awscdk.services.ecs.ContainerInsights.ENABLED).build();
+                .containerInsightsV2(ContainerInsights.ENABLED).build();
         String tasksClusterName = settings.backends().ecsClusterName().orElse(settings.name("cluster"));
         String tasksClusterArn = settings.backends().ecsClusterName()
                 .map(name -> formatArn(ServicePermissions.arn("ecs", "cluster", name)))
                 .orElse(cluster.getClusterArn());
 
-        reports = new Reports(this, "Reports", settings, tasksClusterArn);
+        Reports reports = new Reports(this, "Reports", settings, tasksClusterArn);
 
         // ECS backend tasks: their own security group (egress only) unless the settings name some
         String taskSecurityGroups = String.join(",", settings.backends().ecsSecurityGroups());
@@ -111,7 +106,7 @@ public final class DagyStack extends Stack {
         Map<String, Secret> secrets = new LinkedHashMap<>();
         settings.secrets().forEach((variable, secretName) -> {
             ISecret secret = software.amazon.awscdk.services.secretsmanager.Secret.fromSecretNameV2(this,
-                    "Secret-" + variable, secretName);
+                    "Secret-" + variable, secretName); // ecs.Secret and secretsmanager.Secret share a name
             secrets.put(variable, Secret.fromSecretsManager(secret));
         });
 
@@ -153,7 +148,7 @@ public final class DagyStack extends Stack {
         settings.service().certificateArn().ifPresent(arn -> serviceBuilder
                 .certificate(Certificate.fromCertificateArn(this, "Certificate", arn))
                 .protocol(ApplicationProtocol.HTTPS).redirectHttp(true));
-        service = serviceBuilder.build();
+        ApplicationLoadBalancedFargateService service = serviceBuilder.build();
         service.getTargetGroup().configureHealthCheck(HealthCheck.builder().path("/health")
                 .healthyHttpCodes("200").interval(Duration.seconds(15)).build());
         service.getTargetGroup().setAttribute("deregistration_delay.timeout_seconds", "30");
@@ -165,7 +160,7 @@ public final class DagyStack extends Stack {
         ServicePermissions.grant(service.getTaskDefinition().getTaskRole(), ServicePermissions.statements(settings, this,
                 tables.all(), reports.queue(), reports.deadLetters(), artifacts, tasksClusterName, tasksClusterArn));
 
-        alarms = new Alarms(this, "Alarms", settings, service.getLoadBalancer(), tables.all(), reports.queue(),
+        Alarms alarms = new Alarms(this, "Alarms", settings, service.getLoadBalancer(), tables.all(), reports.queue(),
                 reports.deadLetters());
 
         output("ApiEndpoint", (settings.service().certificateArn().isPresent() ? "https://" : "http://")
@@ -189,9 +184,5 @@ public final class DagyStack extends Stack {
 
     private void output(String id, String value) {
         CfnOutput.Builder.create(this, id).value(value).build();
-    }
-
-    Tables tables() {
-        return tables;
     }
 }

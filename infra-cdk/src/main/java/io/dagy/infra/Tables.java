@@ -60,8 +60,4 @@ final class Tables extends Construct {
     Map<DagyTable, Table> all() {
         return Collections.unmodifiableMap(tables);
     }
-
-    Table of(DagyTable table) {
-        return tables.get(table);
-    }
 }
