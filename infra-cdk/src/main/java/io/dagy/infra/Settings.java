@@ -50,7 +50,8 @@ public record Settings(String environment, String region, String account, boolea
      * @param memoryMib         Fargate memory per node
      * @param vpcId             an existing VPC, or empty to create one
      * @param subnetIds         the private subnets of the existing VPC the nodes run in
-     * @param securityGroupIds  extra security groups for the nodes
+     * @param securityGroupIds  the nodes' security groups instead of one the stack creates (the load balancer's access
+     *                          is added); they must admit nothing else, as the nodes trust forwarded addresses
      * @param certificateArn    an ACM certificate: the load balancer then listens on HTTPS (443) and redirects 80
      * @param jwt               JWT settings (the guide's jwt_required, jwt_issuer, jwt_audience, jwks_url)
      * @param corsAllowedOrigins the guide's api_cors_allowed_origins
