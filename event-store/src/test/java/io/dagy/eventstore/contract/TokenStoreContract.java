@@ -280,6 +280,8 @@ public abstract class TokenStoreContract {
                 .isInstanceOf(UnableToClaimTokenException.class);
         assertThatThrownBy(() -> b().deleteToken(PROCESSOR, 1)).as("claimed by another node")
                 .isInstanceOf(UnableToClaimTokenException.class);
+        assertThatThrownBy(() -> a().deleteToken(PROCESSOR, 7)).as("never initialized")
+                .isInstanceOf(UnableToClaimTokenException.class);
         a().deleteToken(PROCESSOR, 1);
 
         assertThat(a().fetchSegments(PROCESSOR)).containsExactly(0, 2);
