@@ -110,7 +110,7 @@ public abstract class DeadlineManagerContract {
 
     // ------------------------------------------------------------------------------------------ helpers
 
-    private <R> R send(Object command) {
+    protected <R> R send(Object command) {
         return configuration.commandGateway().sendAndWait(command);
     }
 
@@ -118,7 +118,7 @@ public abstract class DeadlineManagerContract {
         configuration.eventBus().publish(GenericEventMessage.asEventMessage(event));
     }
 
-    private String scheduleOn(String order, String name, String note, Duration in) {
+    protected String scheduleOn(String order, String name, String note, Duration in) {
         return send(new ScheduleDeadline(order, name, note, in.toMillis()));
     }
 
@@ -126,11 +126,11 @@ public abstract class DeadlineManagerContract {
         return published.stream().<Object>map(EventMessage::getPayload).toList();
     }
 
-    private List<Fired> fired() {
+    protected List<Fired> fired() {
         return published.stream().filter(e -> e.getPayload() instanceof Fired).map(e -> (Fired) e.getPayload()).toList();
     }
 
-    private EventMessage<?> awaitFired(String order, String name, String note) {
+    protected EventMessage<?> awaitFired(String order, String name, String note) {
         Fired expected = new Fired(order, name, note);
         await().atMost(FIRE_TIMEOUT).until(() -> fired().contains(expected));
         return published.stream().filter(e -> expected.equals(e.getPayload())).findFirst().orElseThrow();
@@ -278,7 +278,7 @@ public abstract class DeadlineManagerContract {
     }
 
     @Test
-    void aFiringThatFailsPublishesNothingAndIsRetriedAsAFailure() {
+    void aFiringThatFailsPublishesNothingAndItsSpanRecordsTheFailure() {
         AtomicInteger firings = new AtomicInteger();
         deadlines.registerHandlerInterceptor((unitOfWork, chain) -> {
             chain.proceed();

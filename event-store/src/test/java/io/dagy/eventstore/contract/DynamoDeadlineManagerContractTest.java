@@ -15,7 +15,12 @@ import org.axonframework.deadline.DeadlineManagerSpanFactory;
 import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
 import org.axonframework.modelling.saga.repository.SagaStore;
 
+import org.junit.jupiter.api.Test;
+
 import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** Axon's deadline-manager contract against Dagy's manager, event store and saga store on DynamoDB Local. */
 class DynamoDeadlineManagerContractTest extends DeadlineManagerContract {
@@ -61,6 +66,31 @@ class DynamoDeadlineManagerContractTest extends DeadlineManagerContract {
                 .retryBackoff(Duration.ofMillis(100))
                 .maxAttempts(2)
                 .build();
+    }
+
+    /**
+     * Deviation: Axon's simple manager logs a failed firing and drops the deadline; ours fires it again after a
+     * back-off and parks it after {@code maxAttempts} firings (2 here), publishing nothing of any failed attempt.
+     */
+    @Test
+    void deviationAFiringThatKeepsFailingIsRetriedThenParked() {
+        deadlines.registerHandlerInterceptor((unitOfWork, chain) -> {
+            chain.proceed();
+            throw new IllegalStateException("the handler fails after it applied its event");
+        });
+        send(new OpenOrder("order-1"));
+
+        String id = scheduleOn("order-1", "note", "doomed", Duration.ZERO);
+
+        DynamoDeadlineManager manager = (DynamoDeadlineManager) deadlines;
+        await().atMost(Duration.ofSeconds(20)).until(() -> !manager.parkedDeadlines().isEmpty());
+        assertThat(manager.parkedDeadlines()).singleElement().satisfies(parked -> {
+            assertThat(parked.scheduleId()).isEqualTo(id);
+            assertThat(parked.attempts()).isEqualTo(2);
+        });
+        assertThat(spans.ended("DeadlineManager.executeDeadline(note)")).hasSize(2)
+                .allSatisfy(span -> assertThat(span.exceptions()).isNotEmpty());
+        assertThat(fired()).isEmpty();
     }
 
     @Override
