@@ -71,6 +71,13 @@ class AxonStorageConfiguration {
 
     /** Axon's name for the processor of {@code TaskExecutionSaga}. */
     private static final String TASK_SAGA_PROCESSOR = "TaskExecutionSagaProcessor";
+    /**
+     * Events per transaction of the task saga processor. One event of {@code TaskExecutionSaga} writes at most 13
+     * items (a failed attempt with a retry: three deadlines of three items deleted, a retry deadline's three put, the
+     * saga's state), so 6 events and the token stay below DynamoDB's 100 items per transaction, and a batch never
+     * commits in parts (decision 77).
+     */
+    static final int TASK_SAGA_BATCH_SIZE = 6;
 
     /** Events a processor's stream reads ahead of the processor at most. */
     private static final int READ_AHEAD_BUFFER = 1024;
@@ -269,10 +276,10 @@ class AxonStorageConfiguration {
                                 .batchSize(batchSize)
                                 // a batch may run for minutes (a large fan-out): keep its claim alive meanwhile
                                 .enableCoordinatorClaimExtension())
-                // a saga's start writes ~8 items (state, association, deadlines); one event per transaction keeps
-                // each saga's writes atomic, never split into parts (decision 21)
+                // a saga's writes must never be split into parts (decision 21): few enough events per transaction
+                // that the largest stays under DynamoDB's 100 items (decision 77)
                 .registerPooledStreamingEventProcessorConfiguration(TASK_SAGA_PROCESSOR,
-                        (config, builder) -> builder.batchSize(1)));
+                        (config, builder) -> builder.batchSize(Math.min(batchSize, TASK_SAGA_BATCH_SIZE))));
     }
 
     /**
