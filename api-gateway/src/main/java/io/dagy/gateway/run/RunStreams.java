@@ -129,7 +129,8 @@ public class RunStreams implements AutoCloseable {
             }
             after = page.resolved();
             if (page.atEnd() && finished) {
-                send(SseEmitter.event().name("end").id(Long.toString(after)).data("{}", MediaType.APPLICATION_JSON));
+                // no id: a client that reconnects anyway resumes after the run's last event, and gets the end again
+                send(SseEmitter.event().name("end").data("{}", MediaType.APPLICATION_JSON));
                 closed = true;
                 emitter.complete();
                 return;
