@@ -30,12 +30,14 @@ import java.util.concurrent.TimeUnit;
  * </ol>
  * A client that reconnects with {@code Last-Event-ID} gets every event after that position: the history reader never
  * passes a position that may still receive an event. Each open stream polls the store every {@code pollInterval}
- * while it waits (one query).
+ * while it waits (one query), and sends a comment after 15 s of silence, so a client that went away is noticed.
  */
 public class RunStreams implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(RunStreams.class);
     private static final int PAGE = 200;
+    /** A comment sent after this much silence: keeps proxies from closing the response, and finds clients gone. */
+    private static final long KEEP_ALIVE_NANOS = Duration.ofSeconds(15).toNanos();
 
     /** The first message of a stream. */
     record StreamState(String runId, String status, TaskCounts counts, int rerun, long position) {
@@ -96,6 +98,7 @@ public class RunStreams implements AutoCloseable {
         private volatile boolean closed;
         private long after;
         private boolean finished;
+        private long lastSent = System.nanoTime();
 
         Stream(RunId runId, FamilyHistory.Origin origin, SseEmitter emitter) {
             this.runId = runId;
@@ -136,6 +139,9 @@ public class RunStreams implements AutoCloseable {
                 return;
             }
             if (page.atEnd()) {
+                if (System.nanoTime() - lastSent > KEEP_ALIVE_NANOS && !send(SseEmitter.event().comment("waiting"))) {
+                    return;
+                }
                 schedule();
             } else {
                 polls.execute(this::poll);
@@ -151,6 +157,7 @@ public class RunStreams implements AutoCloseable {
         private boolean send(SseEmitter.SseEventBuilder event) {
             try {
                 emitter.send(event);
+                lastSent = System.nanoTime();
                 return true;
             } catch (IOException | IllegalStateException gone) {
                 closed = true; // the client went away; it resumes with Last-Event-ID
