@@ -62,9 +62,9 @@ public class RunStreams implements AutoCloseable {
     Optional<SseEmitter> open(OrgId organization, RunId runId, Long lastEventId) {
         return history.origin(organization, runId).map(origin -> {
             SseEmitter emitter = new SseEmitter(timeout.toMillis());
-            RunHistory.Snapshot snapshot = history.snapshot(runId);
             Stream stream = new Stream(runId, origin, emitter);
             if (lastEventId == null) {
+                RunHistory.Snapshot snapshot = history.snapshot(runId);
                 stream.after = snapshot.position();
                 stream.finished = snapshot.finished();
                 stream.send(SseEmitter.event().name("state").id(Long.toString(snapshot.position()))
@@ -73,7 +73,7 @@ public class RunStreams implements AutoCloseable {
             } else {
                 stream.after = lastEventId;
                 // finished before what the client has seen: its end was sent already
-                stream.finished = snapshot.finished() && snapshot.position() <= lastEventId;
+                stream.finished = history.finishedBy(runId, lastEventId);
             }
             emitter.onCompletion(() -> stream.closed = true);
             emitter.onTimeout(() -> {

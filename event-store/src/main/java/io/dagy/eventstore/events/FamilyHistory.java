@@ -94,6 +94,14 @@ public final class FamilyHistory {
         return events;
     }
 
+    /** The root aggregate's last event with its position (one item read). */
+    public Optional<Placed> lastRootEvent(String rootId) {
+        var items = dynamoDb.query(b -> b.tableName(eventsTable).keyConditionExpression("pk = :pk")
+                .expressionAttributeValues(Map.of(":pk", s("agg#" + rootId))).scanIndexForward(false).limit(1)
+                .consistentRead(true)).items();
+        return items.isEmpty() ? Optional.empty() : Optional.of(placed(items.get(0), longOf(items.get(0), POSITION)));
+    }
+
     /**
      * Up to {@code limit} events of the family at positions after {@code after} (at least the origin's first position
      * minus one), examining at most {@code maxExamined} positions.

@@ -76,6 +76,16 @@ public class RunHistory {
         return history.read(runId.value(), origin, after, limit, MAX_EXAMINED);
     }
 
+    /**
+     * Whether the run had finished at {@code position}: its last event is its end, stored at or before that position
+     * (one item read).
+     */
+    public boolean finishedBy(RunId runId, long position) {
+        return history.lastRootEvent(runId.value())
+                .filter(last -> last.event().getPayload() instanceof RunFinished && last.position() <= position)
+                .isPresent();
+    }
+
     /** The run's state from its own events (not its task runs'): one query of the run aggregate. */
     public Snapshot snapshot(RunId runId) {
         RunStatus status = RunStatus.RUNNING;
