@@ -8,8 +8,13 @@ import io.dagy.command.run.RunStarter;
 import io.dagy.command.run.TaskOutcomes;
 import io.dagy.command.task.TaskRun;
 import io.dagy.gateway.settings.DagyResources;
-import io.dagy.projection.run.RunViewProjection;
+import io.dagy.query.run.RunHistory;
 import io.dagy.query.run.RunQueryHandler;
+import io.dagy.query.run.RunViewProjection;
+import io.dagy.query.run.RunViews;
+import io.dagy.eventstore.events.FamilyHistory;
+import io.dagy.gateway.settings.DagyProperties;
+import org.springframework.beans.factory.annotation.Qualifier;
 import io.dagy.saga.backend.BackendReports;
 import io.dagy.saga.report.DirectReports;
 import io.dagy.saga.backend.ExecutionBackends;
@@ -146,12 +151,32 @@ class RunConfiguration {
     }
 
     @Bean
-    RunViewProjection runViewProjection(DynamoDbClient dynamoDb, DagyResources resources, Serializer serializer) {
-        return new RunViewProjection(dynamoDb, resources.table(DagyTable.RUNS), serializer);
+    RunViews runViews(DynamoDbClient dynamoDb, DagyResources resources, Serializer serializer) {
+        return new RunViews(dynamoDb, resources.table(DagyTable.RUNS), serializer);
     }
 
     @Bean
-    RunQueryHandler runQueryHandler(DynamoDbClient dynamoDb, DagyResources resources, Serializer serializer) {
-        return new RunQueryHandler(dynamoDb, resources.table(DagyTable.RUNS), serializer);
+    RunViewProjection runViewProjection(RunViews views) {
+        return new RunViewProjection(views);
+    }
+
+    @Bean
+    RunQueryHandler runQueryHandler(RunViews views, DynamoDbClient dynamoDb, Serializer serializer) {
+        return new RunQueryHandler(views, dynamoDb, serializer);
+    }
+
+    /** A run's history, read from the event store (shared by every node), for its events and its live stream. */
+    @Bean
+    RunHistory runHistory(DynamoDbClient dynamoDb, DagyResources resources, DagyProperties properties,
+                          org.axonframework.config.Configuration axon,
+                          @Qualifier("eventSerializer") Serializer eventSerializer) {
+        return new RunHistory(new FamilyHistory(dynamoDb, resources.table(DagyTable.EVENTS),
+                io.dagy.eventstore.events.EventStoreSettings.defaults().withShards(properties.eventStore().shards()),
+                eventSerializer, axon.upcasterChain()));
+    }
+
+    @Bean(destroyMethod = "close")
+    RunStreams runStreams(RunHistory history) {
+        return new RunStreams(history, java.time.Duration.ofMillis(250), java.time.Duration.ofMinutes(30));
     }
 }

@@ -73,6 +73,9 @@ public final class ApiRoutes {
 
             new Route(GET, "/v1/runs", new Access.Requires(READ)),
             new Route(GET, "/v1/runs/{id}", new Access.Requires(READ)),
+            new Route(GET, "/v1/runs/{id}/tasks", new Access.Requires(READ)),
+            new Route(GET, "/v1/runs/{id}/events", new Access.Requires(READ)),
+            new Route(GET, "/v1/runs/{id}/stream", new Access.Requires(READ)),
             new Route(POST, "/v1/runs/{id}/cancel", new Access.Requires(OPERATE_RUNS)),
             new Route(POST, "/v1/runs/{id}/rerun", new Access.Requires(OPERATE_RUNS)),
 
