@@ -121,8 +121,13 @@ abstract class AwsBackend implements ExecutionBackend {
 
     /** Common fields of what an execution receives: who it is and what it got. */
     static Map<String, Object> identity(Dispatch dispatch, String name) {
-        return Map.of("dispatch_id", dispatch.dispatchId(), "execution_name", name,
-                "run_id", dispatch.taskRunId().runId().value(), "task_id", dispatch.taskRunId().taskId(),
-                "attempt", dispatch.attempt(), "org_id", dispatch.org().value());
+        Map<String, Object> identity = new java.util.LinkedHashMap<>();
+        identity.put("dispatch_id", dispatch.dispatchId());
+        identity.put("execution_name", name);
+        identity.put("run_id", dispatch.taskRunId().runId().value());
+        identity.put("task_id", dispatch.taskRunId().taskId());
+        identity.put("attempt", dispatch.attempt());
+        identity.put("org_id", dispatch.org().value());
+        return identity;
     }
 }

@@ -10,6 +10,8 @@ import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.InvocationType;
 import software.amazon.awssdk.services.lambda.model.InvokeResponse;
+import tools.jackson.databind.ObjectWriter;
+import tools.jackson.databind.SerializationFeature;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.util.LinkedHashMap;
@@ -34,14 +36,14 @@ public final class LambdaBackend extends AwsBackend {
 
     private final LambdaClient lambda;
     private final String defaultFunction;
-    private final JsonMapper json;
+    private final ObjectWriter json;
 
     public LambdaBackend(LambdaClient lambda, String defaultFunction, AwsDispatches dispatches, SecretResolver secrets,
                          BackendReports reports, JsonMapper json) {
         super(dispatches, secrets, reports);
         this.lambda = lambda;
         this.defaultFunction = defaultFunction == null || defaultFunction.isBlank() ? null : defaultFunction;
-        this.json = json;
+        this.json = json.writer().with(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
     }
 
     @Override

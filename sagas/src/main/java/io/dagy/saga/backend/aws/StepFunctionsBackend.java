@@ -5,7 +5,10 @@ import io.dagy.saga.backend.BackendReports;
 import io.dagy.saga.backend.Dispatch;
 import io.dagy.saga.secret.SecretResolver;
 import software.amazon.awssdk.services.sfn.SfnClient;
+import software.amazon.awssdk.services.sfn.model.ExecutionAlreadyExistsException;
 import software.amazon.awssdk.services.sfn.model.ExecutionDoesNotExistException;
+import tools.jackson.databind.ObjectWriter;
+import tools.jackson.databind.SerializationFeature;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.util.LinkedHashMap;
@@ -22,13 +25,14 @@ import java.util.Optional;
 public final class StepFunctionsBackend extends AwsBackend {
 
     private final SfnClient sfn;
-    private final JsonMapper json;
+    /** Keys in order: the same dispatch gives the same input on every node, as an idempotent start needs. */
+    private final ObjectWriter json;
 
     public StepFunctionsBackend(SfnClient sfn, AwsDispatches dispatches, SecretResolver secrets, BackendReports reports,
                                 JsonMapper json) {
         super(dispatches, secrets, reports);
         this.sfn = sfn;
-        this.json = json;
+        this.json = json.writer().with(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
     }
 
     @Override
@@ -49,10 +53,20 @@ public final class StepFunctionsBackend extends AwsBackend {
         return new Started(executionArn, stateMachine);
     }
 
-    /** Starting the same name with the same input again is Step Functions' own idempotent start. */
+    /**
+     * Starting the same name with the same input again is Step Functions' own idempotent start. If the input differs
+     * (a secret changed meanwhile) Step Functions refuses it as {@code ExecutionAlreadyExists}: that execution is this
+     * dispatch's, and its ARN follows from the state machine's and the name.
+     */
     @Override
     Optional<Started> resume(Dispatch dispatch, String name, Map<String, String> secretValues) {
-        return Optional.of(start(dispatch, name, secretValues));
+        try {
+            return Optional.of(start(dispatch, name, secretValues));
+        } catch (ExecutionAlreadyExistsException startedBefore) {
+            String stateMachine = (String) dispatch.spec().backend().config().get("state_machine_arn");
+            return Optional.of(new Started(stateMachine.replace(":stateMachine:", ":execution:") + ":" + name,
+                    stateMachine));
+        }
     }
 
     @Override
