@@ -54,34 +54,41 @@ abstract class AwsBackend implements ExecutionBackend {
     /** Stops a started execution; one that has ended or no longer exists is no error. */
     abstract void stop(String handle, String scope, String reason);
 
+    /**
+     * A failure of DynamoDB (the record, the secrets) propagates: the saga's event is handled again, and the record
+     * makes that safe. A failure of AWS fails the attempt with its kind.
+     */
     @Override
     public final void dispatch(Dispatch dispatch) {
         String name = AwsDispatches.executionName(dispatch.dispatchId());
+        Map<String, String> secretValues;
         try {
-            Map<String, String> secretValues = secrets.resolve(dispatch.org(), secretNames(dispatch));
-            Optional<AwsDispatches.Record> before = dispatches.claim(dispatch.dispatchId(), type());
-            Optional<Started> started;
-            if (before.isEmpty()) {
-                started = Optional.of(start(dispatch, name, secretValues));
-            } else if (before.get().handle() != null) {
-                log.info("Dispatch {} was started before ({}); not starting it again", dispatch.dispatchId(), name);
-                return;
-            } else {
-                started = resume(dispatch, name, secretValues);
-            }
-            if (started.isPresent()) {
-                AwsDispatches.Record now = dispatches.started(dispatch.dispatchId(), started.get().handle(),
-                        started.get().scope());
-                if (now.cancelRequested()) {
-                    stop(started.get().handle(), started.get().scope(), "cancelled while it was being started");
-                }
-            }
+            secretValues = secrets.resolve(dispatch.org(), secretNames(dispatch));
         } catch (SecretUnavailableException e) {
             reports.failed(dispatch.dispatchId(), ErrorKinds.SECRET_UNAVAILABLE, e.getMessage());
+            return;
+        }
+        Optional<AwsDispatches.Record> before = dispatches.claim(dispatch.dispatchId(), type());
+        if (before.isPresent() && before.get().handle() != null) {
+            log.info("Dispatch {} was started before ({}); not starting it again", dispatch.dispatchId(), name);
+            return;
+        }
+        Optional<Started> started;
+        try {
+            started = before.isEmpty() ? Optional.of(start(dispatch, name, secretValues))
+                    : resume(dispatch, name, secretValues);
         } catch (SdkException e) {
             String kind = errorKind(e);
             log.warn("{} refused dispatch {} ({}): {}", type().wire(), dispatch.dispatchId(), kind, e.getMessage());
             reports.failed(dispatch.dispatchId(), kind, type().wire() + ": " + e.getMessage());
+            return;
+        }
+        if (started.isPresent()) {
+            AwsDispatches.Record now = dispatches.started(dispatch.dispatchId(), started.get().handle(),
+                    started.get().scope());
+            if (now.cancelRequested()) {
+                stop(started.get().handle(), started.get().scope(), "cancelled while it was being started");
+            }
         }
     }
 

@@ -206,6 +206,43 @@ class AwsBackendsTest {
     }
 
     @Test
+    void aLambdaTaskWithoutAFunctionOnAnInstallationWithoutAFlowExecutorIsMisconfigured() {
+        LambdaBackend withoutExecutor = new LambdaBackend(clients.lambda(), null, dispatches, secrets, reports, json);
+        Dispatch dispatch = dispatch(BackendType.LAMBDA, Map.of());
+
+        withoutExecutor.dispatch(dispatch);
+
+        assertThat(aws.requests()).isEmpty();
+        assertThat(reports.reports).containsExactly("failed " + dispatch.dispatchId() + " "
+                + ErrorKinds.BACKEND_MISCONFIGURED);
+    }
+
+    @Test
+    void anEcsTaskWithoutAClusterIsMisconfigured() {
+        EcsBackend withoutCluster = new EcsBackend(clients.ecs(), new EcsBackend.Settings(null, List.of(), List.of(),
+                false, "task-worker"), dispatches, secrets, reports, json);
+        Dispatch dispatch = dispatch(BackendType.ECS, Map.of("task_definition", "t:1"));
+
+        withoutCluster.dispatch(dispatch);
+
+        assertThat(aws.requests()).isEmpty();
+        assertThat(reports.reports).containsExactly("failed " + dispatch.dispatchId() + " "
+                + ErrorKinds.BACKEND_MISCONFIGURED);
+    }
+
+    @Test
+    void aStoreOutageFailsTheDispatchSoTheSagaHandlesItAgainRatherThanFailingTheAttempt() {
+        AwsDispatches unreachable = new AwsDispatches(dynamoDb, "no-such-table-" + java.util.UUID.randomUUID());
+        Dispatch dispatch = dispatch(BackendType.STEP_FUNCTIONS, Map.of("state_machine_arn", MACHINE));
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new StepFunctionsBackend(clients.stepFunctions(),
+                        unreachable, secrets, reports, json).dispatch(dispatch))
+                .isInstanceOf(software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException.class);
+        assertThat(aws.requests()).isEmpty();
+        assertThat(reports.reports).isEmpty();
+    }
+
+    @Test
     void throttlingIsRetriedByTheSdkAndTheExecutionStarts() {
         aws.failNext("StartExecution", 2, 400, "ThrottlingException");
 
