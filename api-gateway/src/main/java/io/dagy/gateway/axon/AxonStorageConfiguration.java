@@ -30,6 +30,8 @@ import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.modelling.command.AggregateStreamCreationException;
 import org.axonframework.config.ConfigurationScopeAwareProvider;
 import org.axonframework.config.ConfigurerModule;
+import org.axonframework.deadline.DeadlineManagerSpanFactory;
+import org.axonframework.eventhandling.EventBusSpanFactory;
 import org.axonframework.eventhandling.PropagatingErrorHandler;
 import org.axonframework.eventhandling.tokenstore.TokenStore;
 import org.axonframework.eventsourcing.EventCountSnapshotTriggerDefinition;
@@ -132,11 +134,17 @@ class AxonStorageConfiguration {
                 .build();
     }
 
-    /** The event store, polling for other nodes' events every {@code pollInterval}; local appends wake it at once. */
+    /**
+     * The event store, polling for other nodes' events every {@code pollInterval}; local appends wake it at once. Its
+     * publishing and commit spans come from Axon's {@code EventBusSpanFactory}, as for Axon's own event stores.
+     */
     @Bean(name = "eventBus")
     @Primary
-    EmbeddedEventStore eventStore(EventStorageEngine storageEngine, DagyProperties properties) {
-        return EmbeddedEventStore.builder()
+    EmbeddedEventStore eventStore(EventStorageEngine storageEngine, DagyProperties properties,
+                                  ObjectProvider<EventBusSpanFactory> spans) {
+        EmbeddedEventStore.Builder builder = EmbeddedEventStore.builder();
+        spans.ifAvailable(builder::spanFactory);
+        return builder
                 .storageEngine(storageEngine)
                 .fetchDelay(properties.eventStore().pollInterval().toMillis())
                 .timeUnit(TimeUnit.MILLISECONDS)
@@ -163,9 +171,11 @@ class AxonStorageConfiguration {
     DynamoDeadlineManager deadlineManager(DynamoDbClient dynamoDb, DagyResources resources, DagyProperties properties,
                                           org.axonframework.config.Configuration axon, Serializer serializer,
                                           TransactionManager transactionManager, NodeId nodeId,
-                                          ObjectProvider<Clock> clock) {
+                                          ObjectProvider<Clock> clock, ObjectProvider<DeadlineManagerSpanFactory> spans) {
         // a test's clock, when it has one, so that schedules' deadlines come due when the test moves time on
-        return DynamoDeadlineManager.builder()
+        DynamoDeadlineManager.Builder builder = DynamoDeadlineManager.builder();
+        spans.ifAvailable(builder::spanFactory);
+        return builder
                 .clock(clock.getIfUnique(Clock::systemUTC))
                 .dynamoDb(dynamoDb)
                 .tableName(resources.table(DagyTable.DEADLINES))
