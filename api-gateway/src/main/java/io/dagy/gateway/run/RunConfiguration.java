@@ -17,6 +17,8 @@ import io.dagy.gateway.settings.DagyProperties;
 import org.springframework.beans.factory.annotation.Qualifier;
 import io.dagy.saga.backend.BackendReports;
 import io.dagy.saga.report.DirectReports;
+import io.dagy.gateway.backend.AwsBackends;
+import io.dagy.saga.backend.ExecutionBackend;
 import io.dagy.saga.backend.ExecutionBackends;
 import io.dagy.saga.backend.LocalProcessBackend;
 import io.dagy.saga.backend.NoopBackend;
@@ -43,6 +45,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import tools.jackson.databind.json.JsonMapper;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /** Runs: starting them, executing their tasks on this node's backends, and their read model. */
@@ -105,14 +108,21 @@ class RunConfiguration {
 
     @Bean
     ExecutionBackends executionBackends(NoopBackend noop, LocalProcessBackend local, WorkerBackend worker,
-                                        BackendPolicy policy) {
+                                        BackendPolicy policy, AwsBackends aws) {
+        List<ExecutionBackend> backends = new ArrayList<>(List.of(noop, worker));
         // a deployment published before the local backend was disabled still cannot run shell commands here
-        return new ExecutionBackends(policy.allows(local.type()) ? List.of(noop, local, worker) : List.of(noop, worker));
+        if (policy.allows(local.type())) {
+            backends.add(local);
+        }
+        backends.addAll(aws.backends());
+        return new ExecutionBackends(backends);
     }
 
+    /** Reports in Dagy's shape and the AWS backends' state changes (docs/backends.md). */
     @Bean(destroyMethod = "close")
-    ReportConsumer reportConsumer(SqsClient sqs, DagyResources resources, CommandGateway commands, JsonMapper json) {
-        return new ReportConsumer(sqs, resources.eventsQueueUrl(), commands, json, 1);
+    ReportConsumer reportConsumer(SqsClient sqs, DagyResources resources, CommandGateway commands, JsonMapper json,
+                                  AwsBackends aws) {
+        return new ReportConsumer(sqs, resources.eventsQueueUrl(), commands, json, 1, aws.stateChanges());
     }
 
     /** Reports are consumed once the application (and its processors) are up. */
