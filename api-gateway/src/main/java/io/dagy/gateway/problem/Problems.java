@@ -69,7 +69,9 @@ public final class Problems {
 
     /** A problem for a refusal raised outside the business rules (filters, request checks). */
     public static ProblemDetail of(ProblemException refusal) {
-        return withErrors(of(refusal.status(), refusal.code(), refusal.getMessage()), refusal.errors());
+        ProblemDetail problem = withErrors(of(refusal.status(), refusal.code(), refusal.getMessage()), refusal.errors());
+        refusal.properties().forEach(problem::setProperty);
+        return problem;
     }
 
     /** Adds the field errors, if any, as {@code errors}: a list of {@code {field, message}}. */

@@ -15,6 +15,7 @@ import io.dagy.contracts.run.RunQueries.RunDetails;
 import io.dagy.contracts.run.RunQueries.RunPage;
 import io.dagy.contracts.run.RunQueries.TaskView;
 import io.dagy.contracts.run.RunStatus;
+import io.dagy.gateway.billing.BillingGuard;
 import io.dagy.gateway.problem.ProblemException;
 import io.dagy.gateway.security.Caller;
 import io.dagy.gateway.web.RequestChecks;
@@ -52,10 +53,12 @@ class RunController {
 
     private final CommandGateway commands;
     private final QueryGateway queries;
+    private final BillingGuard billing;
 
-    RunController(CommandGateway commands, QueryGateway queries) {
+    RunController(CommandGateway commands, QueryGateway queries, BillingGuard billing) {
         this.commands = commands;
         this.queries = queries;
+        this.billing = billing;
     }
 
     record StartRequest(Map<String, Object> params) {
@@ -78,11 +81,14 @@ class RunController {
         }
         RunId runId = idempotencyKey == null ? new RunId("r-" + UUID.randomUUID())
                 : new RunId("r-" + sha256(idempotencyScope(caller.org(), name) + idempotencyKey).substring(0, 32));
+        // the plan's limits (docs/billing.md): 402 past a monthly quota or read-only, 429 at the concurrency limit
+        BillingGuard.Slot slot = billing.startRun(caller.org(), runId.value());
         try {
             commands.sendAndWait(new StartRun(runId, caller.org(), new DeploymentName(name),
                     request == null ? Map.of() : request.params()));
         } catch (RuntimeException e) {
             if (idempotencyKey == null || !causedBy(e, AggregateStreamCreationException.class)) {
+                slot.release();
                 throw e;
             }
             // the key's run exists already: answer as the first request did
