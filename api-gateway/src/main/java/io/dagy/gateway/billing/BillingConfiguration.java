@@ -69,15 +69,19 @@ class BillingConfiguration {
     }
 
     @Bean
-    StripeWebhook stripeWebhook(BillingProperties properties, DynamoDbClient dynamoDb, DagyResources resources,
-                                SubscriptionDirectory directory, CommandGateway commands, ObjectProvider<Clock> clock) {
+    StripeWebhook stripeWebhook(BillingProperties properties,
+                                SubscriptionDirectory directory, CommandGateway commands, WebhookLedger ledger,
+                                ObjectProvider<Clock> clock) {
         if (properties.webhookSecret() == null || properties.webhookSecret().isBlank()) {
             log.warn("STRIPE_WEBHOOK_SECRET is not set: POST /webhooks/stripe refuses every delivery");
         }
-        Clock time = clock.getIfUnique(Clock::systemUTC);
-        return new StripeWebhook(properties.webhookSecret(), time,
-                new WebhookLedger(dynamoDb, resources.table(DagyTable.SUBSCRIPTIONS), time),
+        return new StripeWebhook(properties.webhookSecret(), clock.getIfUnique(Clock::systemUTC), ledger,
                 new StripeEventCommands(properties, directory), commands);
+    }
+
+    @Bean
+    WebhookLedger stripeWebhookLedger(DynamoDbClient dynamoDb, DagyResources resources, ObjectProvider<Clock> clock) {
+        return new WebhookLedger(dynamoDb, resources.table(DagyTable.SUBSCRIPTIONS), clock.getIfUnique(Clock::systemUTC));
     }
 
     @Bean
