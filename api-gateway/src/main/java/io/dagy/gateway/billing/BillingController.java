@@ -10,6 +10,7 @@ import io.dagy.contracts.billing.SubscriptionView;
 import io.dagy.gateway.problem.ProblemException;
 import io.dagy.gateway.security.Caller;
 import io.dagy.projection.billing.SubscriptionDirectory;
+import io.dagy.projection.identity.IdentityDirectory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
@@ -40,9 +41,12 @@ class BillingController {
     private final MeterReports reports;
     private final ObjectProvider<StripeClient> stripe;
     private final Clock clock;
+    private final IdentityDirectory identities;
 
     BillingController(BillingProperties properties, SubscriptionDirectory subscriptions, BillingGuard guard,
-                      MeterReports reports, ObjectProvider<StripeClient> stripe, ObjectProvider<Clock> clock) {
+                      MeterReports reports, ObjectProvider<StripeClient> stripe, ObjectProvider<Clock> clock,
+                      IdentityDirectory identities) {
+        this.identities = identities;
         this.properties = properties;
         this.subscriptions = subscriptions;
         this.guard = guard;
@@ -73,8 +77,10 @@ class BillingController {
         usage.add(new LimitUsage("task_seconds_per_month", limits.taskSecondsPerMonth(),
                 BillingGuard.taskMillis(month) / 1000));
         usage.add(new LimitUsage("concurrent_runs", limits.concurrentRuns(), guard.concurrentRuns(caller.org())));
-        usage.add(new LimitUsage("members", limits.members(), -1));
-        usage.add(new LimitUsage("api_keys", limits.apiKeys(), -1));
+        usage.add(new LimitUsage("members", limits.members(), identities.members(caller.org()).size()));
+        Instant now = clock.instant();
+        usage.add(new LimitUsage("api_keys", limits.apiKeys(), identities.keys(caller.org()).stream()
+                .filter(k -> !k.revoked() && (k.expiresAt() == null || k.expiresAt().isAfter(now))).count()));
         var recent = reports.since(caller.org(), UsageAggregatesHours.hourOf(clock.instant().minus(35, ChronoUnit.DAYS)));
         String lastSent = recent.values().stream().filter(r -> MeterReports.SENT.equals(r.state()))
                 .map(MeterReports.Report::hour).max(String::compareTo).orElse(null);

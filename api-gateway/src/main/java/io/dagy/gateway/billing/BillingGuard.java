@@ -90,6 +90,35 @@ public final class BillingGuard {
         return NONE;
     }
 
+    /** The countable limits enforced where the thing is added, not where a run starts. */
+    public enum Countable {
+        MEMBERS("members"), API_KEYS("api_keys");
+
+        private final String code;
+
+        Countable(String code) {
+            this.code = code;
+        }
+    }
+
+    /**
+     * Before one more member or API key is added: 402 {@code plan_limit_reached} when the organization has as many as
+     * its plan allows. {@code current} is what the identity directory counts (this node's view, caught up after its
+     * own commands), so two nodes adding at the same moment may pass the limit by one each (docs/billing.md).
+     */
+    public void requireRoomFor(OrgId org, Countable what, long current) {
+        if (!enabled()) {
+            return;
+        }
+        Plan plan = subscriptions.find(org).effectivePlan();
+        BillingProperties.Limits limits = properties.limitsOf(plan);
+        long limit = what == Countable.MEMBERS ? limits.members() : limits.apiKeys();
+        if (limit >= 0 && current >= limit) {
+            throw limitReached(ErrorCode.PLAN_LIMIT_REACHED, plan, what.code, limit, current,
+                    "The " + plan.code() + " plan allows " + limit + " " + what.code.replace('_', ' ') + ".");
+        }
+    }
+
     /** @throws ProblemException 402 {@code subscription_read_only} when the organization may only read */
     public void requireWritable(OrgId org) {
         if (enabled()) {

@@ -57,7 +57,7 @@ import static org.awaitility.Awaitility.await;
 @SpringBootTest(classes = DagyApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {"dagy.billing.stripe-secret-key=sk_test_standin", "dagy.billing.webhook-secret=" + StripeEvents.SECRET,
                 "dagy.billing.price-pro=" + PRICE_PRO, "dagy.billing.price-enterprise=" + PRICE_ENTERPRISE,
-                "dagy.billing.report-interval=0s"})
+                "dagy.billing.report-interval=0s", "dagy.billing.plans.free.api-keys=2", "dagy.billing.plans.free.members=1"})
 @ActiveProfiles({"local", "test"})
 @Import(StripeWebhookTest.Clocks.class)
 class StripeWebhookTest {
@@ -140,6 +140,7 @@ class StripeWebhookTest {
         ApiCalls.assertProblem(post(body, stale), 401, "invalid_signature");
         ApiCalls.assertProblem(post(body, "t=" + clock.instant().getEpochSecond() + ",v1=" + "0".repeat(64)), 401,
                 "invalid_signature");
+        assertThat(eventCount()).as("a refused delivery changes nothing").isZero();
 
         // the same body, signed now, goes through: the refusals above were the signatures, not the body
         clock.reset();
@@ -305,6 +306,31 @@ class StripeWebhookTest {
         var portal = ApiCalls.send(port, owner, "POST", "/v1/billing/portal", null);
         assertThat(portal.statusCode()).as(portal.body()).isEqualTo(200);
         assertThat(STRIPE.last("/v1/billing_portal/sessions").form()).containsEntry("customer", "cus_portal");
+    }
+
+    @Test
+    void theFreePlanLimitsApiKeysAndMembersWhereTheyAreAdded() throws Exception {
+        String owner = new TestOrganizations(context).key(org, Role.OWNER); // the organization's first key
+
+        var second = ApiCalls.send(port, owner, "POST", "/v1/api-keys", "{\"name\": \"ci\", \"role\": \"developer\"}");
+        assertThat(second.statusCode()).as(second.body()).isEqualTo(201);
+        var third = ApiCalls.send(port, owner, "POST", "/v1/api-keys", "{\"name\": \"more\", \"role\": \"developer\"}");
+        ApiCalls.assertProblem(third, 402, "plan_limit_reached");
+        JsonNode problem = json.readTree(third.body());
+        assertThat(problem.get("limit").asString()).isEqualTo("api_keys");
+        assertThat(problem.get("limit_value").asLong()).isEqualTo(2);
+        assertThat(problem.get("used").asLong()).isEqualTo(2);
+
+        String member = "{\"role\": \"viewer\"}";
+        assertThat(ApiCalls.send(port, owner, "PUT", "/v1/organization/members/user_a", member).statusCode()).isEqualTo(200);
+        ApiCalls.assertProblem(ApiCalls.send(port, owner, "PUT", "/v1/organization/members/user_b", member), 402,
+                "plan_limit_reached");
+        assertThat(ApiCalls.send(port, owner, "PUT", "/v1/organization/members/user_a", "{\"role\": \"developer\"}")
+                .statusCode()).as("a member's role may still change").isEqualTo(200);
+
+        JsonNode limits = json.readTree(ApiCalls.send(port, owner, "GET", "/v1/billing", null).body()).get("limits");
+        assertThat(limits.get(3).get("used").asLong()).isEqualTo(1);
+        assertThat(limits.get(4).get("used").asLong()).isEqualTo(2);
     }
 
     private SubscriptionView awaitView(java.util.function.Predicate<SubscriptionView> condition) {
