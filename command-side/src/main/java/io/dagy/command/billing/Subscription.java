@@ -38,8 +38,9 @@ import static org.axonframework.modelling.command.AggregateLifecycle.apply;
  *     <li>deliveries are ordered by the Stripe event's creation time ({@code stripeVersion}): one older than the state
  *     changes nothing; one of the same second is applied (Stripe's clock has seconds, so a tie has no order to
  *     find);</li>
- *     <li>a subscription that ended ({@code canceled}, {@code incomplete_expired}) never comes back, and an event of
- *     another subscription than the current one changes nothing while the current one is live;</li>
+ *     <li>a subscription that ended ({@code canceled}, {@code incomplete_expired}) or was replaced never comes back;
+ *     another subscription's event replaces the live one only if it is newer than the state and not an end (a
+ *     customer who subscribed again); an older one changes nothing, an end is only remembered;</li>
  *     <li>a delivery that would leave the state as it is appends nothing.</li>
  * </ul>
  */
@@ -99,8 +100,12 @@ public class Subscription {
                 // another subscription ended; ours goes on. Remembered, so it cannot come back later.
                 apply(new OtherSubscriptionEnded(command.organization(), command.subscriptionId(),
                         command.stripeEventId()));
+                return;
             }
-            return;
+            if (version != null && command.stripeCreated().isBefore(version)) {
+                return; // an older subscription's news, older than ours
+            }
+            // a newer subscription replaces the live one (whose later events then change nothing); see on(...) below
         }
         Instant since = command.status() == SubscriptionStatus.PAST_DUE
                 ? (status == SubscriptionStatus.PAST_DUE && current && pastDueSince != null ? pastDueSince
@@ -161,6 +166,9 @@ public class Subscription {
     void on(SubscriptionChanged event) {
         id = SubscriptionCommands.aggregateId(event.organization());
         organization = event.organization();
+        if (subscriptionId != null && !subscriptionId.equals(event.subscriptionId())) {
+            endedSubscriptions.add(subscriptionId); // replaced: it may only end now, and that changes nothing
+        }
         subscriptionId = event.subscriptionId();
         customerId = event.customerId();
         plan = event.plan();

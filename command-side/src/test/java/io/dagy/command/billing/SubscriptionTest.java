@@ -121,6 +121,22 @@ class SubscriptionTest {
     }
 
     @Test
+    void aNewerSubscriptionReplacesTheLiveOneWhoseLaterEventsChangeNothing() {
+        fixture.given(changed("evt_1", 10, "sub_1", ACTIVE, Plan.PRO, false, null))
+                .when(record("evt_2", 5, "sub_2", ACTIVE, Plan.ENTERPRISE, false))
+                .expectSuccessfulHandlerExecution()
+                .expectNoEvents();
+        fixture.given(changed("evt_1", 10, "sub_1", ACTIVE, Plan.PRO, false, null))
+                .when(record("evt_2", 20, "sub_2", ACTIVE, Plan.ENTERPRISE, false))
+                .expectEvents(changed("evt_2", 20, "sub_2", ACTIVE, Plan.ENTERPRISE, false, null));
+        fixture.given(changed("evt_1", 10, "sub_1", ACTIVE, Plan.PRO, false, null),
+                        changed("evt_2", 20, "sub_2", ACTIVE, Plan.ENTERPRISE, false, null))
+                .when(record("evt_3", 30, "sub_1", ACTIVE, Plan.PRO, true))
+                .expectSuccessfulHandlerExecution()
+                .expectNoEvents();
+    }
+
+    @Test
     void aCheckoutLinksTheCustomerOnce() {
         fixture.givenNoPriorActivity()
                 .when(new CompleteCheckout(ACME, "evt_c", T0, "cus_1", "sub_1"))
