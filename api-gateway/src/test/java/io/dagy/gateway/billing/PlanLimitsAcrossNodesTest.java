@@ -85,6 +85,13 @@ class PlanLimitsAcrossNodesTest {
                 assertThat(problem.get("limit_value").asLong()).isEqualTo(2);
                 assertThat(problem.get("used").asLong()).isEqualTo(2);
             }
+
+            // refusals are audited like every refused write (decision 47)
+            await().atMost(Duration.ofSeconds(30)).until(() -> JSON.readTree(ApiCalls.send(portA, key, "GET",
+                            "/v1/audit?action=run_started&limit=100", null).body()).get("items").valueStream()
+                    .map(item -> item.hasNonNull("reason") ? item.get("reason").asString() : "")
+                    .toList(), reasons -> reasons.contains("concurrency_limit_reached (429)")
+                    && reasons.contains("plan_limit_reached (402)"));
         }
     }
 
