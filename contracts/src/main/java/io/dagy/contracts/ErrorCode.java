@@ -61,6 +61,25 @@ public enum ErrorCode {
     REPLAY_NOT_FOUND("replay_not_found"),
     /** A webhook delivery whose signature is missing, wrong or too old. */
     INVALID_SIGNATURE("invalid_signature"),
+    /**
+     * Starting the work would pass a limit of the organization's plan for its period (runs or task-seconds a month):
+     * 402, with {@code limit}, {@code used} and {@code plan} in the problem; upgrading or the next period helps, a retry
+     * does not.
+     */
+    PLAN_LIMIT_REACHED("plan_limit_reached"),
+    /**
+     * The organization runs as many runs at once as its plan allows: 429, with {@code limit} in the problem; retry
+     * when one of them has finished.
+     */
+    CONCURRENCY_LIMIT_REACHED("concurrency_limit_reached"),
+    /** The subscription's payment is overdue past its grace period: the organization is read-only until it is paid. */
+    SUBSCRIPTION_READ_ONLY("subscription_read_only"),
+    /** This installation has no Stripe account configured ({@code STRIPE_SECRET_KEY}), so it has no billing. */
+    BILLING_NOT_CONFIGURED("billing_not_configured"),
+    /** The organization has no Stripe customer yet (it never completed a checkout). */
+    NO_BILLING_ACCOUNT("no_billing_account"),
+    /** Stripe did not answer or refused the request; nothing was created. */
+    PAYMENT_PROVIDER_UNAVAILABLE("payment_provider_unavailable"),
     /** Any other client error that has no more precise code. */
     BAD_REQUEST("bad_request"),
     /** An unexpected server-side failure; the details are in the server log under the problem's instance id. */

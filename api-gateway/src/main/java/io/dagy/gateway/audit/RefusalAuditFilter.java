@@ -67,6 +67,8 @@ final class RefusalAuditFilter extends OncePerRequestFilter {
             action("PUT", "/v1/deployments/{name}", "deployment_published", "deployment", "name"),
             action("PUT", "/v1/deployments/{name}/settings", "deployment_settings_changed", "deployment", "name"),
             action("POST", "/v1/deployments/{name}/runs", "run_started", "deployment", "name"),
+            action("POST", "/v1/billing/checkout", "billing_checkout_started", "organization", null),
+            action("POST", "/v1/billing/portal", "billing_portal_opened", "organization", null),
             action("POST", "/v1/deployments/{name}/schedules", "schedule_created", "deployment", "name"),
             action("PUT", "/v1/deployments/{name}/schedules/{scheduleId}", "schedule_updated", "schedule", "scheduleId"),
             action("DELETE", "/v1/deployments/{name}/schedules/{scheduleId}", "schedule_deleted", "schedule", "scheduleId"),

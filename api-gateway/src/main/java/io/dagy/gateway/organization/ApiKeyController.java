@@ -6,6 +6,7 @@ import io.dagy.contracts.identity.OrganizationCommands.CreateApiKey;
 import io.dagy.contracts.identity.OrganizationCommands.RevokeApiKey;
 import io.dagy.contracts.identity.OrganizationQueries.ApiKeyView;
 import io.dagy.contracts.identity.Role;
+import io.dagy.gateway.billing.BillingGuard;
 import io.dagy.gateway.problem.ProblemException;
 import io.dagy.gateway.security.ApiKeys;
 import io.dagy.gateway.security.Caller;
@@ -36,9 +37,11 @@ class ApiKeyController {
     private final CommandGateway commands;
     private final IdentityDirectory directory;
     private final EventStore eventStore;
+    private final BillingGuard billing;
     private final Clock clock = Clock.systemUTC();
 
-    ApiKeyController(CommandGateway commands, IdentityDirectory directory, EventStore eventStore) {
+    ApiKeyController(CommandGateway commands, IdentityDirectory directory, EventStore eventStore, BillingGuard billing) {
+        this.billing = billing;
         this.commands = commands;
         this.directory = directory;
         this.eventStore = eventStore;
@@ -71,6 +74,9 @@ class ApiKeyController {
             throw ProblemException.of(ErrorCode.FORBIDDEN, "You cannot create a key with a role above your own.");
         }
         Instant expiresAt = expiry(body.expiresAt());
+        Instant now = clock.instant();
+        billing.requireRoomFor(caller.org(), BillingGuard.Countable.API_KEYS, directory.keys(caller.org()).stream()
+                .filter(k -> !k.revoked() && (k.expiresAt() == null || k.expiresAt().isAfter(now))).count());
         ApiKeys.NewKey key = ApiKeys.generate();
         commands.sendAndWait(new CreateApiKey(caller.org(), key.id(), body.name(), role, key.prefix(), key.hash(),
                 expiresAt));

@@ -8,6 +8,7 @@ import io.dagy.contracts.identity.OrganizationCommands.PutMember;
 import io.dagy.contracts.identity.OrganizationCommands.RemoveMember;
 import io.dagy.contracts.identity.OrganizationQueries.MemberView;
 import io.dagy.contracts.identity.Role;
+import io.dagy.gateway.billing.BillingGuard;
 import io.dagy.gateway.problem.ProblemException;
 import io.dagy.gateway.security.Caller;
 import io.dagy.gateway.security.CallerFilter;
@@ -42,8 +43,10 @@ class OrganizationController {
     private final CommandGateway commands;
     private final IdentityDirectory directory;
     private final EventStore eventStore;
+    private final BillingGuard billing;
 
-    OrganizationController(CommandGateway commands, IdentityDirectory directory, EventStore eventStore) {
+    OrganizationController(CommandGateway commands, IdentityDirectory directory, EventStore eventStore, BillingGuard billing) {
+        this.billing = billing;
         this.commands = commands;
         this.directory = directory;
         this.eventStore = eventStore;
@@ -115,11 +118,15 @@ class OrganizationController {
         if (!caller.role().covers(role)) {
             throw ProblemException.of(ErrorCode.FORBIDDEN, "You cannot grant a role above your own.");
         }
-        directory.role(userId, caller.org()).ifPresent(current -> {
+        var existing = directory.role(userId, caller.org());
+        existing.ifPresent(current -> {
             if (!caller.role().covers(current)) {
                 throw ProblemException.of(ErrorCode.FORBIDDEN, "You cannot change the role of a member above your own.");
             }
         });
+        if (existing.isEmpty()) {
+            billing.requireRoomFor(caller.org(), BillingGuard.Countable.MEMBERS, directory.members(caller.org()).size());
+        }
         commands.sendAndWait(new PutMember(caller.org(), userId, role));
         directory.catchUp(eventStore, caller.org());
         return new MemberResponse(userId, role.code());

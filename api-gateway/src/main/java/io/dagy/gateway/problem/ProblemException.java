@@ -22,6 +22,7 @@ public class ProblemException extends RuntimeException {
     private final HttpStatusCode status;
     private final ErrorCode code;
     private final List<FieldError> errors;
+    private final java.util.Map<String, Object> properties = new java.util.LinkedHashMap<>();
 
     public ProblemException(HttpStatusCode status, ErrorCode code, String detail) {
         this(status, code, detail, List.of());
@@ -69,5 +70,16 @@ public class ProblemException extends RuntimeException {
 
     public List<FieldError> errors() {
         return errors;
+    }
+
+    /** Adds a property to the problem's body (e.g. the {@code limit} a refusal hit); returns this refusal. */
+    public ProblemException with(String name, Object value) {
+        properties.put(name, value);
+        return this;
+    }
+
+    /** The extra properties of the problem's body, in the order added. */
+    public java.util.Map<String, Object> properties() {
+        return java.util.Collections.unmodifiableMap(properties);
     }
 }

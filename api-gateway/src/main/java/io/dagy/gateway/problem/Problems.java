@@ -45,7 +45,11 @@ public final class Problems {
                     HttpStatus.NOT_FOUND;
             case UNAUTHENTICATED, INVALID_SIGNATURE -> HttpStatus.UNAUTHORIZED;
             case FORBIDDEN -> HttpStatus.FORBIDDEN;
-            case RATE_LIMITED -> HttpStatus.TOO_MANY_REQUESTS;
+            case RATE_LIMITED, CONCURRENCY_LIMIT_REACHED -> HttpStatus.TOO_MANY_REQUESTS;
+            case PLAN_LIMIT_REACHED, SUBSCRIPTION_READ_ONLY -> HttpStatus.PAYMENT_REQUIRED;
+            case BILLING_NOT_CONFIGURED -> HttpStatus.NOT_FOUND;
+            case NO_BILLING_ACCOUNT -> HttpStatus.CONFLICT;
+            case PAYMENT_PROVIDER_UNAVAILABLE -> HttpStatus.BAD_GATEWAY;
             case LAST_OWNER -> HttpStatus.CONFLICT;
             case METHOD_NOT_ALLOWED -> HttpStatus.METHOD_NOT_ALLOWED;
             case NOT_ACCEPTABLE -> HttpStatus.NOT_ACCEPTABLE;
@@ -65,7 +69,9 @@ public final class Problems {
 
     /** A problem for a refusal raised outside the business rules (filters, request checks). */
     public static ProblemDetail of(ProblemException refusal) {
-        return withErrors(of(refusal.status(), refusal.code(), refusal.getMessage()), refusal.errors());
+        ProblemDetail problem = withErrors(of(refusal.status(), refusal.code(), refusal.getMessage()), refusal.errors());
+        refusal.properties().forEach(problem::setProperty);
+        return problem;
     }
 
     /** Adds the field errors, if any, as {@code errors}: a list of {@code {field, message}}. */

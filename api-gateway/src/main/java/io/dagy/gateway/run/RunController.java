@@ -20,6 +20,7 @@ import io.dagy.contracts.run.RunQueries.RunEventPage;
 import io.dagy.contracts.run.RunQueries.TaskCounts;
 import io.dagy.contracts.run.RunQueries.TaskPage;
 import io.dagy.contracts.run.RunStatus;
+import io.dagy.gateway.billing.BillingGuard;
 import io.dagy.gateway.problem.ProblemException;
 import io.dagy.gateway.security.Caller;
 import io.dagy.gateway.web.RequestChecks;
@@ -60,11 +61,13 @@ class RunController {
     private final CommandGateway commands;
     private final QueryGateway queries;
     private final RunStreams streams;
+    private final BillingGuard billing;
 
-    RunController(CommandGateway commands, QueryGateway queries, RunStreams streams) {
+    RunController(CommandGateway commands, QueryGateway queries, RunStreams streams, BillingGuard billing) {
         this.commands = commands;
         this.queries = queries;
         this.streams = streams;
+        this.billing = billing;
     }
 
     record StartRequest(Map<String, Object> params) {
@@ -87,11 +90,14 @@ class RunController {
         }
         RunId runId = idempotencyKey == null ? new RunId("r-" + UUID.randomUUID())
                 : new RunId("r-" + sha256(idempotencyScope(caller.org(), name) + idempotencyKey).substring(0, 32));
+        // the plan's limits (docs/billing.md): 402 past a monthly quota or read-only, 429 at the concurrency limit
+        BillingGuard.Slot slot = billing.startRun(caller.org(), runId.value());
         try {
             commands.sendAndWait(new StartRun(runId, caller.org(), new DeploymentName(name),
                     request == null ? Map.of() : request.params()));
         } catch (RuntimeException e) {
             if (idempotencyKey == null || !causedBy(e, AggregateStreamCreationException.class)) {
+                slot.release();
                 throw e;
             }
             // the key's run exists already: answer as the first request did

@@ -13,6 +13,7 @@ import static io.dagy.contracts.identity.Permission.CHANGE_SETTINGS;
 import static io.dagy.contracts.identity.Permission.DELETE_ORGANIZATION;
 import static io.dagy.contracts.identity.Permission.DEPLOY;
 import static io.dagy.contracts.identity.Permission.MANAGE_API_KEYS;
+import static io.dagy.contracts.identity.Permission.MANAGE_BILLING;
 import static io.dagy.contracts.identity.Permission.MANAGE_MEMBERS;
 import static io.dagy.contracts.identity.Permission.OPERATE_INSTALLATION;
 import static io.dagy.contracts.identity.Permission.OPERATE_RUNS;
@@ -44,6 +45,7 @@ public final class ApiRoutes {
             new Route(GET, "/health", new Access.Public()),
             new Route(GET, "/health/detailed", new Access.Public()),
             new Route(POST, "/webhooks/clerk", new Access.Public()),
+            new Route(POST, "/webhooks/stripe", new Access.Public()),
 
             new Route(POST, "/v1/organizations", new Access.SignedInUser()),
             new Route(GET, "/v1/organization", new Access.Requires(READ)),
@@ -89,6 +91,9 @@ public final class ApiRoutes {
             new Route(POST, "/v1/audit/replay", new Access.Requires(REPLAY_AUDIT)),
             new Route(GET, "/v1/audit/replay/{jobId}", new Access.Requires(REPLAY_AUDIT)),
             new Route(GET, "/v1/usage", new Access.Requires(READ_USAGE)),
+            new Route(GET, "/v1/billing", new Access.Requires(READ_USAGE)),
+            new Route(POST, "/v1/billing/checkout", new Access.Requires(MANAGE_BILLING)),
+            new Route(POST, "/v1/billing/portal", new Access.Requires(MANAGE_BILLING)),
 
             new Route(POST, "/v1/workers/poll", new Access.Requires(WORK)),
             new Route(POST, "/v1/workers/attempts/{runId}/{taskId}/{attempt}/heartbeat", new Access.Requires(WORK)),
