@@ -60,6 +60,18 @@ public final class BillingGuard {
      * @throws ProblemException 402 or 429, as the class says
      */
     public Slot startRun(OrgId org, String runId) {
+        return admit(org, runId, true);
+    }
+
+    /**
+     * Checks the plan before a finished run runs again: as {@link #startRun}, except that a rerun is not a new run, so
+     * the monthly run quota does not apply (its task-seconds and its concurrency slot do).
+     */
+    public Slot rerun(OrgId org, String runId) {
+        return admit(org, runId, false);
+    }
+
+    private Slot admit(OrgId org, String runId, boolean newRun) {
         if (!enabled()) {
             return NONE;
         }
@@ -69,7 +81,7 @@ public final class BillingGuard {
         BillingProperties.Limits limits = properties.limitsOf(plan);
         Map<String, Long> month = monthTotals(org);
         long runs = month.getOrDefault("runs_started", 0L);
-        if (limits.runsPerMonth() >= 0 && runs >= limits.runsPerMonth()) {
+        if (newRun && limits.runsPerMonth() >= 0 && runs >= limits.runsPerMonth()) {
             throw limitReached(ErrorCode.PLAN_LIMIT_REACHED, plan, "runs_per_month", limits.runsPerMonth(), runs,
                     "The " + plan.code() + " plan allows " + limits.runsPerMonth() + " runs a month.");
         }

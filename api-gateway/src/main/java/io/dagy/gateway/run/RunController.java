@@ -131,6 +131,9 @@ class RunController {
     @PostMapping("/v1/runs/{id}/rerun")
     @ResponseStatus(HttpStatus.ACCEPTED)
     StartResponse rerun(Caller caller, @PathVariable String id) {
+        // a rerun runs again, so the plan's limits apply as to a start; a refused rerun keeps the slot, which is
+        // freed when the run is seen finished (a running run's 409 must not give its slot away)
+        billing.rerun(caller.org(), runId(id).value());
         send(new RerunRun(runId(id), caller.org()), id);
         return new StartResponse(id, "RUNNING");
     }

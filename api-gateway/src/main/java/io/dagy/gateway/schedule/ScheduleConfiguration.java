@@ -3,6 +3,9 @@ package io.dagy.gateway.schedule;
 import io.dagy.command.deployment.DeploymentIds;
 import io.dagy.command.schedule.DeploymentLookup;
 import io.dagy.command.schedule.ScheduleClock;
+import io.dagy.gateway.billing.BillingGuard;
+import io.dagy.gateway.problem.ProblemException;
+import io.dagy.saga.schedule.RunAdmission;
 import io.dagy.saga.schedule.ScheduledRunCommands;
 import io.dagy.gateway.settings.DagyResources;
 import io.dagy.projection.schedule.ScheduleViewProjection;
@@ -48,9 +51,16 @@ class ScheduleConfiguration {
         return new ScheduleQueryHandler(dynamoDb, resources.table(DagyTable.SCHEDULES), serializer);
     }
 
+    /** Scheduled runs are held to the plan's limits like runs started through the API (docs/billing.md). */
     @Bean(destroyMethod = "close")
-    ScheduledRunCommands scheduledRunCommands(CommandGateway commands) {
-        return new ScheduledRunCommands(commands);
+    ScheduledRunCommands scheduledRunCommands(CommandGateway commands, BillingGuard billing) {
+        return new ScheduledRunCommands(commands, (org, run) -> {
+            try {
+                return billing.startRun(org, run.value())::release;
+            } catch (ProblemException refused) {
+                throw new RunAdmission.Refusal(refused.error());
+            }
+        });
     }
 
     /** One event per transaction, as for the task execution saga: a saga's start stays one atomic write (decision 21). */

@@ -51,11 +51,22 @@ public class ScheduledRunCommands implements AutoCloseable {
         return thread;
     });
 
+    private final RunAdmission admission;
+
     public ScheduledRunCommands(CommandGateway commands) {
-        this.commands = commands;
+        this(commands, RunAdmission.OPEN);
     }
 
-    /** Starts the fire's run; a run id that exists already (a redelivered fire) is not an error. */
+    /** With {@code admission}: asked before each start, like the API's start (the plan's limits). */
+    public ScheduledRunCommands(CommandGateway commands, RunAdmission admission) {
+        this.commands = commands;
+        this.admission = admission;
+    }
+
+    /**
+     * Starts the fire's run; a run id that exists already (a redelivered fire) is not an error. A run the plan does
+     * not admit, or whose start is refused, is {@link Refused}.
+     */
     public Started start(ScheduleFired fire) {
         var schedule = fire.scheduleId();
         CommandMessage<?> command = GenericCommandMessage.asCommandMessage(new StartRun(fire.runId(), schedule.org(),
@@ -63,6 +74,12 @@ public class ScheduledRunCommands implements AutoCloseable {
                 MessageKeys.ORG_ID, schedule.org().value(),
                 MessageKeys.ACTOR_KIND, ActorKind.SCHEDULE.code(),
                 MessageKeys.ACTOR_ID, schedule.actorId()));
+        Runnable giveBack;
+        try {
+            giveBack = admission.admit(schedule.org(), fire.runId());
+        } catch (RunAdmission.Refusal refusal) {
+            throw new Refused(refusal.error());
+        }
         try {
             onOwnThread(() -> commands.sendAndWait(command));
             return Started.STARTED;
@@ -70,6 +87,7 @@ public class ScheduledRunCommands implements AutoCloseable {
             if (causedBy(e, AggregateStreamCreationException.class)) {
                 return Started.ALREADY_STARTED;
             }
+            giveBack.run();
             BusinessError refused = businessError(e);
             if (refused != null) {
                 throw new Refused(refused);
