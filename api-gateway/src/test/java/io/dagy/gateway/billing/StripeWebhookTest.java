@@ -1,5 +1,6 @@
 package io.dagy.gateway.billing;
 
+import io.dagy.gateway.support.MovableClock;
 import io.dagy.contracts.billing.Plan;
 import io.dagy.contracts.billing.SubscriptionStatus;
 import io.dagy.contracts.billing.SubscriptionView;

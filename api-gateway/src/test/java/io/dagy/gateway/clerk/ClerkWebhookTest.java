@@ -1,5 +1,6 @@
 package io.dagy.gateway.clerk;
 
+import io.dagy.gateway.support.MovableClock;
 import io.dagy.gateway.DagyApplication;
 import io.dagy.gateway.settings.DagyResources;
 import io.dagy.projection.user.UserDirectory;

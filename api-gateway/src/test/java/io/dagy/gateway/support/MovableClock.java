@@ -1,4 +1,4 @@
-package io.dagy.gateway.billing;
+package io.dagy.gateway.support;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -8,15 +8,15 @@ import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicReference;
 
 /** The system clock, moved by an offset a test sets. */
-final class MovableClock extends Clock {
+public final class MovableClock extends Clock {
 
     private final AtomicReference<Duration> offset = new AtomicReference<>(Duration.ZERO);
 
-    void moveBy(Duration by) {
+    public void moveBy(Duration by) {
         offset.updateAndGet(current -> current.plus(by));
     }
 
-    void reset() {
+    public void reset() {
         offset.set(Duration.ZERO);
     }
 
