@@ -600,6 +600,11 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
      * interval however often it polls; this node's own events are read at once, other nodes' within the interval, and
      * a busy or lagging stream reads at Axon's pace.
      */
+    /** No stream of this engine read an event, and it appended none, for two idle intervals. */
+    private boolean quiet(long now, long appended) {
+        return idleReadNanos > 0 && now - Math.max(lastEventReadNanos, appended) > 2 * idleReadNanos;
+    }
+
     private boolean resting(DynamoTrackingToken from) {
         EmptyRead empty = lastEmptyRead;
         if (idleReadNanos == 0 || empty == null) {
@@ -607,7 +612,7 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         }
         long now = System.nanoTime();
         long appended = lastAppendNanos;
-        boolean quiet = now - Math.max(lastEventReadNanos, appended) > 2 * idleReadNanos;
+        boolean quiet = quiet(now, appended);
         boolean reached = empty.at() == null || from != null && from.covers(empty.at());
         return quiet && reached && now - empty.nanos() < idleReadNanos && appended - empty.nanos() < 0;
     }
@@ -854,13 +859,18 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
     /**
      * The shard's counter, for a reader that found nothing at {@code expected}: whether a position there is reserved
      * but not written yet (a gap at the tail). A reading that showed nothing reserved at {@code expected} is reused for
-     * a quarter of the gap timeout. That only delays noticing a tail gap, and a gap waits the whole timeout before it
-     * is fenced anyway; it saves one read per shard on every poll of an idle or caught-up reader.
+     * a quarter of the gap timeout, by a quiet engine for {@link #QUIET_COUNTER_REUSE_NANOS}. That only delays
+     * noticing a tail gap, and a gap waits the whole timeout before it is fenced anyway; it saves one read per shard on
+     * every poll of an idle or caught-up reader.
      */
     private long tailCounter(int shard, long expected) {
         CounterReading last = counterReadings.get(shard);
         long now = System.nanoTime();
-        if (last != null && last.value() < expected && now - last.readAt() < settings.gapTimeout().toNanos() / 4) {
+        long reuse = settings.gapTimeout().toNanos() / 4;
+        if (quiet(now, lastAppendNanos)) {
+            reuse = Math.max(reuse, QUIET_COUNTER_REUSE_NANOS);
+        }
+        if (last != null && last.value() < expected && now - last.readAt() < reuse) {
             return last.value();
         }
         long counter = readCounter(shard);
@@ -870,6 +880,14 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
 
     private record CounterReading(long value, long readAt) {
     }
+
+    /**
+     * How long a quiet engine reuses a counter reading that showed nothing reserved at the tail. A quiet engine's
+     * idle reads would otherwise read each shard's counter once per idle interval (a sixth of what an idle node asked
+     * the store). Not reading it only delays noticing a tail gap, which matters once an event lands after it: that
+     * read finds the gap by the event's position and waits the gap timeout from then, as for any gap.
+     */
+    private static final long QUIET_COUNTER_REUSE_NANOS = Duration.ofSeconds(30).toNanos();
 
     private long readCounter(int shard) {
         var item = dynamoDb.getItem(b -> b.tableName(eventsTable).key(counterKey(shard)).consistentRead(true)).item();

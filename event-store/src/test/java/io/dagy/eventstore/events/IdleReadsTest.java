@@ -38,6 +38,7 @@ class IdleReadsTest {
     private final Serializer serializer = TestSerializer.jackson();
     private final TestTables tables = TestTables.create(DagyTable.EVENTS, DagyTable.SNAPSHOTS);
     private final AtomicInteger streamQueries = new AtomicInteger();
+    private final AtomicInteger counterReads = new AtomicInteger();
     private final ExecutionInterceptor counting = new ExecutionInterceptor() {
         @Override
         public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
@@ -45,6 +46,10 @@ class IdleReadsTest {
                     && query.expressionAttributeValues().values().stream()
                     .anyMatch(value -> value.s() != null && value.s().startsWith("stream#"))) {
                 streamQueries.incrementAndGet();
+            }
+            if (context.request() instanceof software.amazon.awssdk.services.dynamodb.model.GetItemRequest get
+                    && get.key().get("pk").s() != null && get.key().get("pk").s().startsWith("counter#")) {
+                counterReads.incrementAndGet();
             }
         }
     };
@@ -87,9 +92,14 @@ class IdleReadsTest {
             poll(stream, 2 * IDLE.toMillis() + 200); // the store goes quiet
 
             streamQueries.set(0);
+            counterReads.set(0);
             assertThat(poll(stream, 1_800)).isEmpty();
             // 90 asks in 1.8 s: at most 4 reads of 2 shards (plus the empty follow-up batch of each), not 90
             assertThat(streamQueries.get()).isLessThanOrEqualTo(16);
+            // and the shards' counters, which a busy reader reads every quarter gap timeout (75 ms here), are not
+            // read again while the store stays quiet
+            assertThat(streamQueries.get()).isPositive();
+            assertThat(counterReads.get()).isLessThanOrEqualTo(2);
 
             long appendedAt = System.nanoTime();
             node.appendEvents(List.of(event("a", 1)));
