@@ -8,6 +8,7 @@ import io.dagy.command.run.RunStarter;
 import io.dagy.command.run.TaskOutcomes;
 import io.dagy.command.task.TaskRun;
 import io.dagy.gateway.settings.DagyResources;
+import io.dagy.projection.run.RunObserver;
 import io.dagy.projection.run.RunViewProjection;
 import io.dagy.query.run.RunQueryHandler;
 import io.dagy.saga.backend.BackendReports;
@@ -146,8 +147,9 @@ class RunConfiguration {
     }
 
     @Bean
-    RunViewProjection runViewProjection(DynamoDbClient dynamoDb, DagyResources resources, Serializer serializer) {
-        return new RunViewProjection(dynamoDb, resources.table(DagyTable.RUNS), serializer);
+    RunViewProjection runViewProjection(DynamoDbClient dynamoDb, DagyResources resources, Serializer serializer,
+                                        RunObserver observer) {
+        return new RunViewProjection(dynamoDb, resources.table(DagyTable.RUNS), serializer, observer);
     }
 
     @Bean

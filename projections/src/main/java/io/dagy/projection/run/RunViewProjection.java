@@ -20,6 +20,7 @@ import io.dagy.eventstore.views.ViewItems;
 import io.dagy.eventstore.views.ViewKeys;
 import org.axonframework.config.ProcessingGroup;
 import org.axonframework.eventhandling.EventHandler;
+import org.axonframework.eventhandling.ReplayStatus;
 import org.axonframework.eventhandling.SequenceNumber;
 import org.axonframework.eventhandling.Timestamp;
 import org.axonframework.serialization.Serializer;
@@ -49,23 +50,39 @@ public class RunViewProjection {
     private final DynamoDbClient dynamoDb;
     private final String table;
     private final Serializer serializer;
+    private final RunObserver observer;
 
     public RunViewProjection(DynamoDbClient dynamoDb, String table, Serializer serializer) {
+        this(dynamoDb, table, serializer, RunObserver.NONE);
+    }
+
+    public RunViewProjection(DynamoDbClient dynamoDb, String table, Serializer serializer, RunObserver observer) {
         this.dynamoDb = dynamoDb;
         this.table = table;
         this.serializer = serializer;
+        this.observer = observer;
     }
 
     @EventHandler
-    void on(RunStarted event, @Timestamp Instant at) {
-        writeRun(new RunView(event.runId(), event.organization(), event.deployment(), event.version(), RunStatus.RUNNING, at, null,
-                event.dag().tasks().stream().map(task -> task.id()).toList()));
+    void on(RunStarted event, @Timestamp Instant at, ReplayStatus replay) {
+        RunView run = new RunView(event.runId(), event.organization(), event.deployment(), event.version(),
+                RunStatus.RUNNING, at, null, event.dag().tasks().stream().map(task -> task.id()).toList());
+        writeRun(run);
+        if (!replay.isReplay()) {
+            observer.runStarted(run);
+        }
     }
 
     @EventHandler
-    void on(RunFinished event, @Timestamp Instant at) {
-        readRun(event.runId().value()).ifPresent(run -> writeRun(new RunView(run.runId(), run.organization(), run.deployment(),
-                run.version(), event.status(), run.startedAt(), at, run.taskIds())));
+    void on(RunFinished event, @Timestamp Instant at, ReplayStatus replay) {
+        readRun(event.runId().value()).ifPresent(run -> {
+            RunView finished = new RunView(run.runId(), run.organization(), run.deployment(), run.version(),
+                    event.status(), run.startedAt(), at, run.taskIds());
+            writeRun(finished);
+            if (!replay.isReplay()) {
+                observer.runFinished(finished);
+            }
+        });
     }
 
     @EventHandler
