@@ -32,7 +32,7 @@ class ManagementSecurity {
 
     @Bean
     @Order(0)
-    SecurityFilterChain managementSecurity(HttpSecurity http, ObservabilityProperties settings, Environment environment,
+    SecurityFilterChain managementFilterChain(HttpSecurity http, ObservabilityProperties settings, Environment environment,
                                            ProblemWriter writer) throws Exception {
         boolean aws = environment.acceptsProfiles(Profiles.of("aws"));
         AuthenticationEntryPoint refuse = (request, response, failure) -> {

@@ -13,6 +13,7 @@ import io.opentelemetry.sdk.trace.SdkTracerProviderBuilder;
 import io.opentelemetry.sdk.trace.SpanProcessor;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
+import org.axonframework.messaging.correlation.CorrelationDataProvider;
 import org.axonframework.tracing.SpanFactory;
 import org.axonframework.tracing.opentelemetry.OpenTelemetrySpanFactory;
 import org.slf4j.Logger;
@@ -85,6 +86,25 @@ class TracingConfiguration {
                 .tracer(openTelemetry.getTracer("AxonFramework-OpenTelemetry"))
                 .contextPropagators(openTelemetry.getPropagators().getTextMapPropagator())
                 .build();
+    }
+
+    /**
+     * The trace context of the handler that creates a message goes into the message's metadata ({@code traceparent}),
+     * as correlation data: events an aggregate applies and commands a saga or processor sends carry it, and stay
+     * with the event in the store, so each processor's handling joins the trace of the request that caused it (Axon's
+     * span factory reads it back). Absent when no span is recording. About 70 bytes of metadata per event.
+     */
+    @Bean
+    CorrelationDataProvider traceCorrelation(OpenTelemetry openTelemetry) {
+        var propagator = openTelemetry.getPropagators().getTextMapPropagator();
+        return message -> {
+            if (!io.opentelemetry.api.trace.Span.current().getSpanContext().isValid()) {
+                return java.util.Map.of();
+            }
+            java.util.Map<String, String> carrier = new java.util.HashMap<>();
+            propagator.inject(io.opentelemetry.context.Context.current(), carrier, (map, key, value) -> map.put(key, value));
+            return carrier;
+        };
     }
 
     /** The REST request's span, outside every other filter, so security and rate-limit refusals are traced too. */
