@@ -13,6 +13,7 @@ import io.opentelemetry.sdk.trace.SdkTracerProviderBuilder;
 import io.opentelemetry.sdk.trace.SpanProcessor;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
+import io.dagy.saga.backend.ContextCarrier;
 import org.axonframework.messaging.correlation.CorrelationDataProvider;
 import org.axonframework.tracing.SpanFactory;
 import org.axonframework.tracing.opentelemetry.OpenTelemetrySpanFactory;
@@ -104,6 +105,33 @@ class TracingConfiguration {
             java.util.Map<String, String> carrier = new java.util.HashMap<>();
             propagator.inject(io.opentelemetry.context.Context.current(), carrier, (map, key, value) -> map.put(key, value));
             return carrier;
+        };
+    }
+
+    /**
+     * Work a backend hands to its own threads (a local task, a report sent in the background) keeps the trace and the
+     * logging context of the dispatch, so the report's command is part of the run's trace and its lines carry the run.
+     */
+    @Bean
+    ContextCarrier contextCarrier() {
+        return task -> {
+            Runnable traced = io.opentelemetry.context.Context.current().wrap(task);
+            java.util.Map<String, String> logContext = org.slf4j.MDC.getCopyOfContextMap();
+            return () -> {
+                java.util.Map<String, String> previous = org.slf4j.MDC.getCopyOfContextMap();
+                if (logContext != null) {
+                    org.slf4j.MDC.setContextMap(logContext);
+                }
+                try {
+                    traced.run();
+                } finally {
+                    if (previous == null) {
+                        org.slf4j.MDC.clear();
+                    } else {
+                        org.slf4j.MDC.setContextMap(previous);
+                    }
+                }
+            };
         };
     }
 

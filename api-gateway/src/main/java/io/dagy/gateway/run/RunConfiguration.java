@@ -12,6 +12,7 @@ import io.dagy.projection.run.RunObserver;
 import io.dagy.projection.run.RunViewProjection;
 import io.dagy.query.run.RunQueryHandler;
 import io.dagy.saga.backend.BackendReports;
+import io.dagy.saga.backend.ContextCarrier;
 import io.dagy.saga.report.DirectReports;
 import io.dagy.saga.backend.ExecutionBackends;
 import io.dagy.saga.backend.LocalProcessBackend;
@@ -61,8 +62,8 @@ class RunConfiguration {
      * for reports from outside (AWS backends), read by the report consumer.
      */
     @Bean(destroyMethod = "close")
-    BackendReports backendReports(CommandGateway commands) {
-        return new DirectReports(commands);
+    BackendReports backendReports(CommandGateway commands, ContextCarrier carrier) {
+        return new DirectReports(commands, carrier);
     }
 
     @Bean
@@ -72,9 +73,9 @@ class RunConfiguration {
 
     @Bean
     LocalProcessBackend localProcessBackend(BackendReports reports, DynamoDbClient dynamoDb, S3Client s3,
-                                            DagyResources resources, JsonMapper json) {
+                                            DagyResources resources, JsonMapper json, ContextCarrier carrier) {
         return new LocalProcessBackend(reports, dynamoDb, resources.table(DagyTable.TASK_RUNS), s3,
-                resources.artifactBucket(), json);
+                resources.artifactBucket(), json, carrier);
     }
 
     @Bean

@@ -35,7 +35,7 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * After runs on the local stack, the management port's Prometheus endpoint shows Dagy's and Axon's meters with the
- * values the runs imply, and one run's spans form one tree from the REST request to the backend dispatch. Nothing
+ * values the runs imply, and one run's spans form one tree from the REST request through the backend and its report to the run's end. Nothing
  * timed is asserted: counts, tags and the parent of each span.
  */
 @SpringBootTest(classes = {DagyApplication.class, ObservabilityTest.InMemorySpans.class},
@@ -123,7 +123,7 @@ class ObservabilityTest {
     }
 
     @Test
-    void aRunsSpansFormOneTreeFromTheRequestThroughItsEventsToTheBackendDispatch() throws Exception {
+    void aRunsSpansFormOneTreeFromTheRequestThroughTheBackendAndItsReportToTheRunsEnd() throws Exception {
         String deployment = deploy("""
                 {"tasks": [{"id": "only", "backend": {"type": "noop"}}]}""");
         InMemorySpans.EXPORTER.reset();
@@ -134,7 +134,7 @@ class ObservabilityTest {
                 all -> all.stream().anyMatch(s -> s.getName().startsWith("POST /v1/deployments/"))
                         && all.stream().anyMatch(s -> s.getName().contains("TaskExecutionSaga")
                         && s.getName().contains("TaskAttemptDispatched"))
-                        && all.stream().anyMatch(s -> s.getName().contains("RunViewProjection.on(TaskAttemptDispatched")));
+                        && all.stream().anyMatch(s -> s.getName().startsWith("RunViewProjection.on(RunFinished")));
         SpanData request = spans.stream().filter(s -> s.getName().equals("POST /v1/deployments/{name}/runs")).findFirst()
                 .orElseThrow();
         List<SpanData> tree = spans.stream().filter(s -> s.getTraceId().equals(request.getTraceId())).toList();
@@ -151,6 +151,10 @@ class ObservabilityTest {
         // the saga's dispatch to the backend, and the worker hand-off, in the request's trace
         assertThat(names).anyMatch(n -> n.startsWith("TaskExecutionSaga.on(TaskAttemptDispatched"));
         assertThat(names).anyMatch(n -> n.startsWith("WorkerHandOff.on(TaskAttemptDispatched"));
+        // the backend's report, the task's end, the run's decision and its end, all in the same trace
+        assertThat(names).anyMatch(n -> n.equals("CommandBus.dispatchCommand(CompleteTaskAttempt)"));
+        assertThat(names).anyMatch(n -> n.startsWith("TaskExecutionSaga.on(TaskRunFinished"));
+        assertThat(names).anyMatch(n -> n.startsWith("RunViewProjection.on(RunFinished"));
     }
 
     private static boolean reachesRoot(SpanData span, Map<String, SpanData> byId, SpanData root) {
