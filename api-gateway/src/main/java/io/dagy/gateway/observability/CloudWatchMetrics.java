@@ -23,8 +23,9 @@ import java.util.Map;
  * dimensions {@code Environment} and {@code Service}. Two meters also go out under the seed's names with only those two
  * dimensions, for its alarms: {@code FlowExecutionTime} (runs' durations in milliseconds, published by Micrometer as
  * {@code FlowExecutionTime.avg}, {@code .max}, {@code .sum} and {@code .count}) and {@code FailedRuns} (runs that
- * ended {@code FAILED}). Boot 4 has no CloudWatch auto-configuration, so the registry is made here; Boot adds it to
- * its composite registry beside Prometheus's. Not exercised against CloudWatch in the tests (no AWS here).
+ * ended {@code FAILED}, published as {@code FailedRuns.count}). Boot 4 has no CloudWatch auto-configuration, so the
+ * registry is made here; Boot adds it to its composite registry beside Prometheus's. Its requests are tested against a
+ * local stand-in ({@code ExportStandInTest}), not CloudWatch.
  */
 @Configuration(proxyBeanMethods = false)
 @Profile("aws")
@@ -33,10 +34,15 @@ class CloudWatchMetrics {
 
     @Bean(destroyMethod = "close")
     CloudWatchMeterRegistry cloudWatchMeterRegistry(ObservabilityProperties settings, Environment environment) {
+        return registry(settings, environment.getProperty("dagy.environment", "local"), CloudWatchAsyncClient.create(),
+                Clock.SYSTEM);
+    }
+
+    /** The registry with its filters, on the given client (a test's stand-in endpoint). */
+    static CloudWatchMeterRegistry registry(ObservabilityProperties settings, String env, CloudWatchAsyncClient client,
+                                            Clock clock) {
         Map<String, String> config = Map.of("cloudwatch.namespace", settings.namespace(), "cloudwatch.step", "PT1M");
-        CloudWatchMeterRegistry registry = new CloudWatchMeterRegistry(config::get, Clock.SYSTEM,
-                CloudWatchAsyncClient.create());
-        String env = environment.getProperty("dagy.environment", "local");
+        CloudWatchMeterRegistry registry = new CloudWatchMeterRegistry(config::get, clock, client);
         registry.config()
                 .meterFilter(seedNames())
                 .meterFilter(MeterFilter.denyUnless(id -> id.getName().startsWith("dagy.")
