@@ -33,7 +33,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *       event timestamps, so clocks of writing nodes that disagree shift it by their difference.</li>
  * </ul>
  * Stored tokens are what the gauges see: a processor's progress since its last token write (a batch in flight) is
- * not, and a replaying processor counts its replay as lag. Cost per poll: one read per shard for the heads, one query
+ * not; a segment that had none of the latest events stores its position only at its next claim extension, so a
+ * caught-up processor may show a little lag for a few seconds; a replaying processor counts its replay as lag. Cost per poll: one read per shard for the heads, one query
  * and one read per segment per processor, one query per lagging shard.
  */
 final class ProcessorLag {

@@ -6,7 +6,14 @@ import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.SpanProcessor;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
+import org.axonframework.config.EventProcessingConfiguration;
+import org.axonframework.eventhandling.StreamingEventProcessor;
 import org.junit.jupiter.api.Test;
+import org.springframework.context.ApplicationContext;
+import io.dagy.contracts.identity.OrgId;
+import io.dagy.contracts.identity.Role;
+import io.dagy.gateway.support.ApiCalls;
+import io.dagy.gateway.support.TestOrganizations;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
@@ -26,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -67,6 +75,12 @@ class ObservabilityTest {
 
     @Autowired
     MetricsPoller poller;
+
+    @Autowired
+    EventProcessingConfiguration processing;
+
+    @Autowired
+    ApplicationContext context;
 
     private final HttpClient http = HttpClient.newHttpClient();
 
@@ -110,8 +124,38 @@ class ObservabilityTest {
         assertThat(meters.keySet()).anyMatch(name -> name.startsWith("dagy_sqs_queue_depth{"));
         assertThat(meters.keySet()).anyMatch(name -> name.startsWith("dagy_sqs_dlq_size{"));
         assertThat(value(meters, "dagy_processor_lag_events", "processor", "run-views")).isGreaterThanOrEqualTo(0.0);
-        assertThat(meters.keySet()).anyMatch(name -> name.startsWith("dagy_deadline_lag_seconds_count{"));
+        // one deadline fired: the flaky task's retry (its timeouts were cancelled)
+        assertThat(value(meters, "dagy_deadline_lag_seconds_count", "deadline", "retry")).isEqualTo(1.0);
         assertThat(meters.keySet()).anyMatch(name -> name.contains("processor=\"run-views\""));
+    }
+
+    @Test
+    void aStoppedProcessorsLagCountsTheEventsItHasNotHandledAndReturnsToZeroOnceItCatchesUp() throws Exception {
+        String deployment = deploy("""
+                {"tasks": [{"id": "only", "backend": {"type": "noop"}}]}""");
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            poller.pollNow();
+            return value(scrape(), "dagy_processor_lag_events", "processor", "usage");
+        }, lag -> lag == 0.0);
+        StreamingEventProcessor usage = processing.eventProcessor("usage", StreamingEventProcessor.class).orElseThrow();
+        usage.shutdownAsync().get(30, TimeUnit.SECONDS);
+        try {
+            awaitFinished(startRun(deployment));
+            poller.pollNow();
+            Map<String, Double> meters = scrape();
+            // a one-task run appends at least: run started, task queued, dispatched, started, succeeded, finished
+            assertThat(value(meters, "dagy_processor_lag_events", "processor", "usage")).isGreaterThanOrEqualTo(6.0);
+            assertThat(value(meters, "dagy_processor_lag_seconds", "processor", "usage")).isPositive();
+        } finally {
+            usage.start();
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            poller.pollNow();
+            Map<String, Double> meters = scrape();
+            return value(meters, "dagy_processor_lag_events", "processor", "usage") == 0.0
+                    && value(meters, "dagy_processor_lag_seconds", "processor", "usage") == 0.0
+                    && value(meters, "dagy_processor_lag_events", "processor", "run-views") == 0.0;
+        });
     }
 
     @Test
@@ -155,6 +199,37 @@ class ObservabilityTest {
         assertThat(names).anyMatch(n -> n.equals("CommandBus.dispatchCommand(CompleteTaskAttempt)"));
         assertThat(names).anyMatch(n -> n.startsWith("TaskExecutionSaga.on(TaskRunFinished"));
         assertThat(names).anyMatch(n -> n.startsWith("RunViewProjection.on(RunFinished"));
+    }
+
+    @Test
+    void aWorkerGetsTheDispatchsTraceparentAndItsReportWithItContinuesTheRunsTrace() throws Exception {
+        String queue = "obs-" + UUID.randomUUID().toString().substring(0, 8);
+        String deployment = deploy("""
+                {"tasks": [{"id": "remote", "backend": {"type": "worker", "queue": "%s"}}]}""".formatted(queue));
+        String workerKey = new TestOrganizations(context).key(OrgId.DEFAULT, Role.WORKER);
+        InMemorySpans.EXPORTER.reset();
+        String runId = startRun(deployment);
+
+        HttpResponse<String> polled = await().atMost(Duration.ofSeconds(30)).until(() -> ApiCalls.send(port, workerKey,
+                "POST", "/v1/workers/poll", "{\"queue\": \"%s\", \"worker_id\": \"w1\", \"wait_seconds\": 1}"
+                        .formatted(queue)), response -> response.statusCode() == 200);
+        String traceparent = json.readTree(polled.body()).get("traceparent").asString();
+        SpanData request = InMemorySpans.EXPORTER.getFinishedSpanItems().stream()
+                .filter(s -> s.getName().equals("POST /v1/deployments/{name}/runs")).findFirst().orElseThrow();
+        assertThat(traceparent).matches("00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}");
+        assertThat(traceparent.split("-")[1]).isEqualTo(request.getTraceId());
+
+        HttpResponse<String> done = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                        + "/v1/workers/attempts/" + runId + "/remote/1/complete"))
+                .header("Authorization", "Bearer " + workerKey).header("Content-Type", "application/json")
+                .header("traceparent", traceparent)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"worker_id\": \"w1\", \"output\": {}}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(done.statusCode()).as(done.body()).isEqualTo(202);
+        assertThat(awaitFinished(runId).get("status").asString()).isEqualTo("SUCCEEDED");
+        await().atMost(Duration.ofSeconds(30)).until(() -> InMemorySpans.EXPORTER.getFinishedSpanItems().stream()
+                .anyMatch(s -> s.getName().startsWith("RunViewProjection.on(RunFinished")
+                        && s.getTraceId().equals(request.getTraceId())));
     }
 
     private static boolean reachesRoot(SpanData span, Map<String, SpanData> byId, SpanData root) {
