@@ -45,6 +45,8 @@ public enum ErrorCode {
     ORGANIZATION_NOT_FOUND("organization_not_found"),
     /** No API key has that id in this organization. */
     API_KEY_NOT_FOUND("api_key_not_found"),
+    /** No secret has that name in this organization. */
+    SECRET_NOT_FOUND("secret_not_found"),
     /** No member has that user id in this organization. */
     MEMBER_NOT_FOUND("member_not_found"),
     /** The change would leave the organization without an owner. */

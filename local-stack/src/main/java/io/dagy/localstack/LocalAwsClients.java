@@ -21,6 +21,11 @@ public final class LocalAwsClients {
     private LocalAwsClients() {
     }
 
+    /** The static credentials the local servers (and the AWS stand-ins) accept. */
+    public static StaticCredentialsProvider credentials() {
+        return CREDENTIALS;
+    }
+
     public static DynamoDbClient dynamoDb(URI endpoint) {
         return DynamoDbClient.builder().endpointOverride(endpoint).region(REGION).credentialsProvider(CREDENTIALS).build();
     }

@@ -135,6 +135,10 @@ public final class LocalStack implements AutoCloseable {
         } else {
             Path dir = Files.createDirectories(options.dataDirectory().resolve("dynamodb"));
             args.addAll(List.of("-dbPath", dir.toString()));
+            String mode = DynamoDbJournal.useWriteAheadLog(dir);
+            if (!"wal".equalsIgnoreCase(mode)) {
+                log.warn("DynamoDB Local's database stays in journal mode '{}': writes sync the disk more often", mode);
+            }
         }
         DynamoDBProxyServer server = ServerRunner.createServerFromCommandLineArgs(args.toArray(String[]::new));
         // DynamoDB Local binds every interface and has no option to choose one; bind its connector to loopback.

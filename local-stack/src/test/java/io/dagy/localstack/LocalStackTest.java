@@ -71,6 +71,19 @@ class LocalStackTest {
         }
     }
 
+    /** A rollback journal syncs the disk about four times per write request, the write-ahead log once. */
+    @Test
+    void anOnDiskStackKeepsDynamoDbInWriteAheadLogMode(@TempDir Path dataDir) {
+        try (LocalStack stack = LocalStack.start(new LocalStackOptions(dataDir, false, 0, 0, 0));
+             DynamoDbClient dynamoDb = LocalAwsClients.dynamoDb(stack.dynamoDbEndpoint())) {
+            createTable(dynamoDb, "journaled");
+            dynamoDb.putItem(b -> b.tableName("journaled").item(Map.of("pk", AttributeValue.fromS("written"))));
+
+            assertThat(DynamoDbJournal.mode(dataDir.resolve("dynamodb"))).isEqualTo("wal");
+            assertThat(dataDir.resolve("dynamodb").resolve(DynamoDbJournal.SHARED_DB_FILE + "-wal")).exists();
+        }
+    }
+
     @Test
     void aClosedStackNoLongerListens() {
         LocalStack stack = LocalStack.start(LocalStackOptions.inMemoryOnFreePorts());

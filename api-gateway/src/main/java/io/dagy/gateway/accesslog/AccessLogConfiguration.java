@@ -21,7 +21,7 @@ class AccessLogConfiguration {
         DagyProperties.AccessLog settings = properties.accessLog();
         // API calls are metered from the records written (docs/usage.md)
         return new AccessLogWriter(dynamoDb, resources.table(DagyTable.ACCESS_LOGS), settings.queueSize(),
-                Duration.ofDays(settings.ttlDays()), apiCalls::count);
+                Duration.ofDays(settings.ttlDays()), settings.linger(), apiCalls::count);
     }
 
     @Bean

@@ -19,8 +19,10 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Writes access-log records off the request path: requests put them in a bounded queue (never waiting), and one
- * background thread writes them with {@code BatchWriteItem}, up to 25 at a time. When the queue is full a record is
- * dropped and counted, with a warning at most once a minute. Stopping writes what is queued.
+ * background thread writes them with {@code BatchWriteItem}, up to 25 at a time. A batch is written when it holds 25
+ * records or its first record has waited {@code linger}: a busy worker's polls and reports then cost one write (and
+ * one metering of API calls) per 25 requests or per linger, not one per request. When the queue is full a record is
+ * dropped and counted, with a warning at most once a minute. Stopping writes what is queued, at once.
  *
  * <p>It stops after the web server (a lower phase stops later), so requests finished during graceful shutdown are
  * still written, and before the DynamoDB client is closed.
@@ -38,6 +40,7 @@ final class AccessLogWriter implements SmartLifecycle {
     private final java.util.function.Consumer<Map<String, List<java.time.Instant>>> written;
     private final String table;
     private final Duration timeToLive;
+    private final long lingerNanos;
     private final BlockingQueue<AccessLogEntry> queue;
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
@@ -46,20 +49,21 @@ final class AccessLogWriter implements SmartLifecycle {
     private volatile boolean stopping;
     private volatile Thread thread;
 
-    AccessLogWriter(DynamoDbClient dynamoDb, String table, int capacity, Duration timeToLive) {
-        this(dynamoDb, table, capacity, timeToLive, calls -> { });
+    AccessLogWriter(DynamoDbClient dynamoDb, String table, int capacity, Duration timeToLive, Duration linger) {
+        this(dynamoDb, table, capacity, timeToLive, linger, calls -> { });
     }
 
     /**
      * With {@code written}: told, after each batch is written, the calls of each organization it held (their arrival
      * times), to meter API calls (docs/usage.md).
      */
-    AccessLogWriter(DynamoDbClient dynamoDb, String table, int capacity, Duration timeToLive,
+    AccessLogWriter(DynamoDbClient dynamoDb, String table, int capacity, Duration timeToLive, Duration linger,
                     java.util.function.Consumer<Map<String, List<java.time.Instant>>> written) {
         this.written = written;
         this.dynamoDb = dynamoDb;
         this.table = table;
         this.timeToLive = timeToLive;
+        this.lingerNanos = linger.toNanos();
         this.queue = new ArrayBlockingQueue<>(capacity);
     }
 
@@ -142,10 +146,33 @@ final class AccessLogWriter implements SmartLifecycle {
                 continue;
             }
             batch.add(first);
-            queue.drainTo(batch, BATCH_SIZE - 1);
+            fill(batch, System.nanoTime() + lingerNanos);
             write(batch);
             batch.clear();
         }
+    }
+
+    /** Adds queued records until the batch is full, {@code until} has passed, or the writer is stopping. */
+    private void fill(List<AccessLogEntry> batch, long until) {
+        queue.drainTo(batch, BATCH_SIZE - batch.size());
+        while (batch.size() < BATCH_SIZE && !stopping) {
+            long left = until - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            AccessLogEntry next;
+            try {
+                next = queue.poll(Math.min(left, TimeUnit.MILLISECONDS.toNanos(200)), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                stopping = true;
+                return;
+            }
+            if (next != null) {
+                batch.add(next);
+                queue.drainTo(batch, BATCH_SIZE - batch.size());
+            }
+        }
+        queue.drainTo(batch, BATCH_SIZE - batch.size());
     }
 
     private void write(List<AccessLogEntry> batch) {

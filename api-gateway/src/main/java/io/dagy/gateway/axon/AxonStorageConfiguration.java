@@ -30,6 +30,8 @@ import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.modelling.command.AggregateStreamCreationException;
 import org.axonframework.config.ConfigurationScopeAwareProvider;
 import org.axonframework.config.ConfigurerModule;
+import org.axonframework.deadline.DeadlineManagerSpanFactory;
+import org.axonframework.eventhandling.EventBusSpanFactory;
 import org.axonframework.eventhandling.PropagatingErrorHandler;
 import org.axonframework.eventhandling.tokenstore.TokenStore;
 import org.axonframework.eventsourcing.EventCountSnapshotTriggerDefinition;
@@ -69,6 +71,13 @@ class AxonStorageConfiguration {
 
     /** Axon's name for the processor of {@code TaskExecutionSaga}. */
     private static final String TASK_SAGA_PROCESSOR = "TaskExecutionSagaProcessor";
+    /**
+     * Events per transaction of the task saga processor. One event of {@code TaskExecutionSaga} writes at most 13
+     * items (a failed attempt with a retry: three deadlines of three items deleted, a retry deadline's three put, the
+     * saga's state), so 6 events and the token stay below DynamoDB's 100 items per transaction, and a batch never
+     * commits in parts (decision 77).
+     */
+    static final int TASK_SAGA_BATCH_SIZE = 6;
 
     /** Events a processor's stream reads ahead of the processor at most. */
     private static final int READ_AHEAD_BUFFER = 1024;
@@ -132,11 +141,17 @@ class AxonStorageConfiguration {
                 .build();
     }
 
-    /** The event store, polling for other nodes' events every {@code pollInterval}; local appends wake it at once. */
+    /**
+     * The event store, polling for other nodes' events every {@code pollInterval}; local appends wake it at once. Its
+     * publishing and commit spans come from Axon's {@code EventBusSpanFactory}, as for Axon's own event stores.
+     */
     @Bean(name = "eventBus")
     @Primary
-    EmbeddedEventStore eventStore(EventStorageEngine storageEngine, DagyProperties properties) {
-        return EmbeddedEventStore.builder()
+    EmbeddedEventStore eventStore(EventStorageEngine storageEngine, DagyProperties properties,
+                                  ObjectProvider<EventBusSpanFactory> spans) {
+        EmbeddedEventStore.Builder builder = EmbeddedEventStore.builder();
+        spans.ifAvailable(builder::spanFactory);
+        return builder
                 .storageEngine(storageEngine)
                 .fetchDelay(properties.eventStore().pollInterval().toMillis())
                 .timeUnit(TimeUnit.MILLISECONDS)
@@ -163,9 +178,11 @@ class AxonStorageConfiguration {
     DynamoDeadlineManager deadlineManager(DynamoDbClient dynamoDb, DagyResources resources, DagyProperties properties,
                                           org.axonframework.config.Configuration axon, Serializer serializer,
                                           TransactionManager transactionManager, NodeId nodeId,
-                                          ObjectProvider<Clock> clock) {
+                                          ObjectProvider<Clock> clock, ObjectProvider<DeadlineManagerSpanFactory> spans) {
         // a test's clock, when it has one, so that schedules' deadlines come due when the test moves time on
-        return DynamoDeadlineManager.builder()
+        DynamoDeadlineManager.Builder builder = DynamoDeadlineManager.builder();
+        spans.ifAvailable(builder::spanFactory);
+        return builder
                 .clock(clock.getIfUnique(Clock::systemUTC))
                 .dynamoDb(dynamoDb)
                 .tableName(resources.table(DagyTable.DEADLINES))
@@ -259,10 +276,10 @@ class AxonStorageConfiguration {
                                 .batchSize(batchSize)
                                 // a batch may run for minutes (a large fan-out): keep its claim alive meanwhile
                                 .enableCoordinatorClaimExtension())
-                // a saga's start writes ~8 items (state, association, deadlines); one event per transaction keeps
-                // each saga's writes atomic, never split into parts (decision 21)
+                // a saga's writes must never be split into parts (decision 21): few enough events per transaction
+                // that the largest stays under DynamoDB's 100 items (decision 77)
                 .registerPooledStreamingEventProcessorConfiguration(TASK_SAGA_PROCESSOR,
-                        (config, builder) -> builder.batchSize(1)));
+                        (config, builder) -> builder.batchSize(Math.min(batchSize, TASK_SAGA_BATCH_SIZE))));
     }
 
     /**

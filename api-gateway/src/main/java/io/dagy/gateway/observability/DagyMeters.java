@@ -2,7 +2,7 @@ package io.dagy.gateway.observability;
 
 import io.dagy.contracts.deployment.BackendType;
 import io.dagy.contracts.run.RunQueries.RunView;
-import io.dagy.projection.run.RunObserver;
+import io.dagy.query.run.RunObserver;
 import io.dagy.saga.task.TaskObserver;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;

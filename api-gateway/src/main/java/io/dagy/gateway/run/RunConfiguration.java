@@ -8,12 +8,19 @@ import io.dagy.command.run.RunStarter;
 import io.dagy.command.run.TaskOutcomes;
 import io.dagy.command.task.TaskRun;
 import io.dagy.gateway.settings.DagyResources;
-import io.dagy.projection.run.RunObserver;
-import io.dagy.projection.run.RunViewProjection;
+import io.dagy.query.run.RunHistory;
+import io.dagy.query.run.RunObserver;
 import io.dagy.query.run.RunQueryHandler;
+import io.dagy.query.run.RunViewProjection;
+import io.dagy.query.run.RunViews;
+import io.dagy.eventstore.events.FamilyHistory;
+import io.dagy.gateway.settings.DagyProperties;
+import org.springframework.beans.factory.annotation.Qualifier;
 import io.dagy.saga.backend.BackendReports;
 import io.dagy.saga.backend.ContextCarrier;
 import io.dagy.saga.report.DirectReports;
+import io.dagy.gateway.backend.AwsBackends;
+import io.dagy.saga.backend.ExecutionBackend;
 import io.dagy.saga.backend.ExecutionBackends;
 import io.dagy.saga.backend.LocalProcessBackend;
 import io.dagy.saga.backend.NoopBackend;
@@ -40,6 +47,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import tools.jackson.databind.json.JsonMapper;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /** Runs: starting them, executing their tasks on this node's backends, and their read model. */
@@ -102,14 +110,21 @@ class RunConfiguration {
 
     @Bean
     ExecutionBackends executionBackends(NoopBackend noop, LocalProcessBackend local, WorkerBackend worker,
-                                        BackendPolicy policy) {
+                                        BackendPolicy policy, AwsBackends aws) {
+        List<ExecutionBackend> backends = new ArrayList<>(List.of(noop, worker));
         // a deployment published before the local backend was disabled still cannot run shell commands here
-        return new ExecutionBackends(policy.allows(local.type()) ? List.of(noop, local, worker) : List.of(noop, worker));
+        if (policy.allows(local.type())) {
+            backends.add(local);
+        }
+        backends.addAll(aws.backends());
+        return new ExecutionBackends(backends);
     }
 
+    /** Reports in Dagy's shape and the AWS backends' state changes (docs/backends.md). */
     @Bean(destroyMethod = "close")
-    ReportConsumer reportConsumer(SqsClient sqs, DagyResources resources, CommandGateway commands, JsonMapper json) {
-        return new ReportConsumer(sqs, resources.eventsQueueUrl(), commands, json, 1);
+    ReportConsumer reportConsumer(SqsClient sqs, DagyResources resources, CommandGateway commands, JsonMapper json,
+                                  AwsBackends aws) {
+        return new ReportConsumer(sqs, resources.eventsQueueUrl(), commands, json, 1, aws.stateChanges());
     }
 
     /** Reports are consumed once the application (and its processors) are up. */
@@ -148,13 +163,32 @@ class RunConfiguration {
     }
 
     @Bean
-    RunViewProjection runViewProjection(DynamoDbClient dynamoDb, DagyResources resources, Serializer serializer,
-                                        RunObserver observer) {
-        return new RunViewProjection(dynamoDb, resources.table(DagyTable.RUNS), serializer, observer);
+    RunViews runViews(DynamoDbClient dynamoDb, DagyResources resources, Serializer serializer) {
+        return new RunViews(dynamoDb, resources.table(DagyTable.RUNS), serializer);
     }
 
     @Bean
-    RunQueryHandler runQueryHandler(DynamoDbClient dynamoDb, DagyResources resources, Serializer serializer) {
-        return new RunQueryHandler(dynamoDb, resources.table(DagyTable.RUNS), serializer);
+    RunViewProjection runViewProjection(RunViews views, RunObserver observer) {
+        return new RunViewProjection(views, observer);
+    }
+
+    @Bean
+    RunQueryHandler runQueryHandler(RunViews views, DynamoDbClient dynamoDb, Serializer serializer) {
+        return new RunQueryHandler(views, dynamoDb, serializer);
+    }
+
+    /** A run's history, read from the event store (shared by every node), for its events and its live stream. */
+    @Bean
+    RunHistory runHistory(DynamoDbClient dynamoDb, DagyResources resources, DagyProperties properties,
+                          org.axonframework.config.Configuration axon,
+                          @Qualifier("eventSerializer") Serializer eventSerializer) {
+        return new RunHistory(new FamilyHistory(dynamoDb, resources.table(DagyTable.EVENTS),
+                io.dagy.eventstore.events.EventStoreSettings.defaults().withShards(properties.eventStore().shards()),
+                eventSerializer, axon.upcasterChain()));
+    }
+
+    @Bean(destroyMethod = "close")
+    RunStreams runStreams(RunHistory history) {
+        return new RunStreams(history, java.time.Duration.ofMillis(250), java.time.Duration.ofMinutes(30));
     }
 }

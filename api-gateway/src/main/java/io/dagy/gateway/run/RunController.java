@@ -14,6 +14,11 @@ import io.dagy.contracts.run.RunQueries.ListRuns;
 import io.dagy.contracts.run.RunQueries.RunDetails;
 import io.dagy.contracts.run.RunQueries.RunPage;
 import io.dagy.contracts.run.RunQueries.TaskView;
+import io.dagy.contracts.run.RunQueries.ListRunEvents;
+import io.dagy.contracts.run.RunQueries.ListRunTasks;
+import io.dagy.contracts.run.RunQueries.RunEventPage;
+import io.dagy.contracts.run.RunQueries.TaskCounts;
+import io.dagy.contracts.run.RunQueries.TaskPage;
 import io.dagy.contracts.run.RunStatus;
 import io.dagy.gateway.problem.ProblemException;
 import io.dagy.gateway.security.Caller;
@@ -25,6 +30,8 @@ import org.axonframework.modelling.command.AggregateNotFoundException;
 import org.axonframework.modelling.command.AggregateStreamCreationException;
 import org.axonframework.queryhandling.QueryGateway;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -52,10 +59,12 @@ class RunController {
 
     private final CommandGateway commands;
     private final QueryGateway queries;
+    private final RunStreams streams;
 
-    RunController(CommandGateway commands, QueryGateway queries) {
+    RunController(CommandGateway commands, QueryGateway queries, RunStreams streams) {
         this.commands = commands;
         this.queries = queries;
+        this.streams = streams;
     }
 
     record StartRequest(Map<String, Object> params) {
@@ -168,6 +177,10 @@ class RunController {
                 page.nextCursor());
     }
 
+    /**
+     * A run with its task counts and its first tasks (at most 100, in DAG order): the same size for a run of 10,000
+     * tasks as for one of 100. {@code tasks_next_cursor} continues with {@code GET /v1/runs/{id}/tasks}.
+     */
     @GetMapping("/v1/runs/{id}")
     RunResponse find(Caller caller, @PathVariable String id) {
         return queries.query(new FindRun(caller.org(), runId(id)), ResponseTypes.optionalInstanceOf(RunDetails.class))
@@ -175,17 +188,77 @@ class RunController {
     }
 
     record RunResponse(String runId, String deployment, int version, String status, Instant startedAt, Instant endedAt,
-                       List<TaskResponse> tasks) {
+                       int taskCount, TaskCounts taskCounts, List<TaskResponse> tasks, String tasksNextCursor) {
         static RunResponse of(RunDetails details) {
             var run = details.run();
             return new RunResponse(run.runId().value(), run.deployment().value(), run.version(), run.status().name(),
-                    run.startedAt(), run.endedAt(), details.tasks().stream().map(TaskResponse::of).toList());
+                    run.startedAt(), run.endedAt(), run.taskIds().size(), details.counts(),
+                    details.tasks().stream().map(TaskResponse::of).toList(), details.tasksNextCursor());
         }
     }
 
     record TaskResponse(String taskId, String status, List<AttemptView> attempts) {
         static TaskResponse of(TaskView task) {
             return new TaskResponse(task.taskId(), task.status().name(), task.attempts());
+        }
+    }
+
+    record TaskPageResponse(List<TaskResponse> items, String nextCursor) {
+    }
+
+    /** A run's tasks in DAG order, a page at a time; tasks not queued yet are {@code PENDING}. */
+    @GetMapping("/v1/runs/{id}/tasks")
+    TaskPageResponse tasks(Caller caller, @PathVariable String id, @RequestParam(required = false) String cursor,
+                           @RequestParam(defaultValue = "100") int limit) {
+        RunId runId = runId(id);
+        checkPage(cursor, PageCursor.RUN_TASKS, limit);
+        TaskPage page = queries.query(new ListRunTasks(caller.org(), runId, cursor, limit),
+                ResponseTypes.optionalInstanceOf(TaskPage.class)).join().orElseThrow(() -> runNotFound(id));
+        return new TaskPageResponse(page.items().stream().map(TaskResponse::of).toList(), page.nextCursor());
+    }
+
+    /**
+     * The run's history: every event of the run and its task runs, in stored order, a page at a time, read from the
+     * event store. {@code next_cursor} is null once the page reached what is stored now.
+     */
+    @GetMapping("/v1/runs/{id}/events")
+    RunEventPage events(Caller caller, @PathVariable String id, @RequestParam(required = false) String cursor,
+                        @RequestParam(defaultValue = "100") int limit) {
+        RunId runId = runId(id);
+        checkPage(cursor, PageCursor.RUN_EVENTS, limit);
+        return queries.query(new ListRunEvents(caller.org(), runId, cursor, limit),
+                ResponseTypes.optionalInstanceOf(RunEventPage.class)).join().orElseThrow(() -> runNotFound(id));
+    }
+
+    /**
+     * Live updates as Server-Sent Events: the run's state, then each of its events as stored, then {@code end} once it
+     * finished. Reconnecting with {@code Last-Event-ID} resumes after that event, missing nothing.
+     */
+    @GetMapping(path = "/v1/runs/{id}/stream", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
+    SseEmitter stream(Caller caller, @PathVariable String id,
+                      @RequestHeader(name = "Last-Event-ID", required = false) String lastEventId) {
+        RunId runId = runId(id);
+        Long after = null;
+        if (lastEventId != null) {
+            if (!lastEventId.matches("[0-9]{1,18}")) {
+                throw ProblemException.of(new BusinessError(ErrorCode.VALIDATION_FAILED, "The request is invalid.",
+                        List.of(new BusinessError.FieldError("Last-Event-ID", "an event id this stream sent"))));
+            }
+            after = Long.parseLong(lastEventId);
+        }
+        return streams.open(caller.org(), runId, after).orElseThrow(() -> runNotFound(id));
+    }
+
+    private static void checkPage(String cursor, PageCursor kind, int limit) {
+        List<BusinessError.FieldError> errors = new ArrayList<>();
+        if (limit < 1 || limit > 500) {
+            errors.add(new BusinessError.FieldError("limit", "must be 1..500"));
+        }
+        if (cursor != null && !kind.isValid(cursor)) {
+            errors.add(RequestChecks.invalidCursor());
+        }
+        if (!errors.isEmpty()) {
+            throw ProblemException.of(new BusinessError(ErrorCode.VALIDATION_FAILED, "The query is invalid.", errors));
         }
     }
 

@@ -54,6 +54,11 @@ public final class ApiRoutes {
             new Route(GET, "/v1/api-keys", new Access.Requires(MANAGE_API_KEYS)),
             new Route(POST, "/v1/api-keys", new Access.Requires(MANAGE_API_KEYS)),
             new Route(DELETE, "/v1/api-keys/{keyId}", new Access.Requires(MANAGE_API_KEYS)),
+            // secrets are credentials like API keys: admins and owners; values are never returned
+            new Route(GET, "/v1/secrets", new Access.Requires(MANAGE_API_KEYS)),
+            new Route(GET, "/v1/secrets/{name}", new Access.Requires(MANAGE_API_KEYS)),
+            new Route(PUT, "/v1/secrets/{name}", new Access.Requires(MANAGE_API_KEYS)),
+            new Route(DELETE, "/v1/secrets/{name}", new Access.Requires(MANAGE_API_KEYS)),
 
             new Route(GET, "/v1/deployments", new Access.Requires(READ)),
             new Route(GET, "/v1/deployments/{name}", new Access.Requires(READ)),
@@ -73,6 +78,9 @@ public final class ApiRoutes {
 
             new Route(GET, "/v1/runs", new Access.Requires(READ)),
             new Route(GET, "/v1/runs/{id}", new Access.Requires(READ)),
+            new Route(GET, "/v1/runs/{id}/tasks", new Access.Requires(READ)),
+            new Route(GET, "/v1/runs/{id}/events", new Access.Requires(READ)),
+            new Route(GET, "/v1/runs/{id}/stream", new Access.Requires(READ)),
             new Route(POST, "/v1/runs/{id}/cancel", new Access.Requires(OPERATE_RUNS)),
             new Route(POST, "/v1/runs/{id}/rerun", new Access.Requires(OPERATE_RUNS)),
 

@@ -191,12 +191,16 @@ public record DagyProperties(
      */
     public record AccessLog(
             @DefaultValue("30") int ttlDays,
-            @DefaultValue("10000") int queueSize) {
+            @DefaultValue("10000") int queueSize,
+            @DefaultValue("1s") java.time.Duration linger) {
 
         public AccessLog {
             if (ttlDays < 1 || queueSize < 1) {
                 throw new IllegalArgumentException("DAGY_ACCESS_LOG_TTL_DAYS and DAGY_ACCESS_LOG_QUEUE_SIZE must be at "
                         + "least 1, not " + ttlDays + " and " + queueSize);
+            }
+            if (linger.isNegative() || linger.compareTo(java.time.Duration.ofSeconds(10)) > 0) {
+                throw new IllegalArgumentException("DAGY_ACCESS_LOG_LINGER must be between 0 and 10s, not " + linger);
             }
         }
     }

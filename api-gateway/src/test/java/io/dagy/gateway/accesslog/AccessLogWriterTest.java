@@ -51,7 +51,8 @@ class AccessLogWriterTest {
 
     @Test
     void stoppingWritesEverythingStillQueuedInBatchesOfAtMost25() {
-        AccessLogWriter writer = new AccessLogWriter(dynamoDb, table, 100, Duration.ofDays(30));
+        // a linger longer than the test: stopping must not wait for it
+        AccessLogWriter writer = new AccessLogWriter(dynamoDb, table, 100, Duration.ofDays(30), Duration.ofSeconds(10));
         for (int i = 0; i < 60; i++) {
             writer.offer(entry());
         }
@@ -68,7 +69,7 @@ class AccessLogWriterTest {
 
     @Test
     void aFullQueueDropsNewRecordsAndCountsThem() {
-        AccessLogWriter writer = new AccessLogWriter(dynamoDb, table, 3, Duration.ofDays(30));
+        AccessLogWriter writer = new AccessLogWriter(dynamoDb, table, 3, Duration.ofDays(30), Duration.ZERO);
 
         for (int i = 0; i < 5; i++) {
             writer.offer(entry());
@@ -79,6 +80,23 @@ class AccessLogWriterTest {
         writer.start();
         writer.stop();
         assertThat(count()).isEqualTo(3);
+    }
+
+    /** Requests that arrive one by one within the linger share one write, not one write each. */
+    @Test
+    void recordsArrivingWithinTheLingerAreWrittenTogether() throws InterruptedException {
+        AccessLogWriter writer = new AccessLogWriter(dynamoDb, table, 100, Duration.ofDays(30), Duration.ofSeconds(3));
+        writer.start();
+        try {
+            for (int i = 0; i < 10; i++) {
+                writer.offer(entry());
+                Thread.sleep(20);
+            }
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> count() == 10);
+        } finally {
+            writer.stop();
+        }
+        assertThat(batchSizes).containsExactly(10);
     }
 
     private int count() {

@@ -29,6 +29,20 @@ final class Api {
         return expect(200, send("GET", path, null), "GET " + path);
     }
 
+    /** Every task of a run, in DAG order: {@code GET /v1/runs/{id}} holds the first page, {@code /tasks} the rest. */
+    java.util.List<JsonNode> tasks(String runId) {
+        java.util.List<JsonNode> tasks = new java.util.ArrayList<>();
+        JsonNode run = get("/v1/runs/" + runId);
+        run.get("tasks").forEach(tasks::add);
+        JsonNode next = run.path("tasks_next_cursor");
+        while (!next.isNull() && !next.isMissingNode()) {
+            JsonNode page = get("/v1/runs/" + runId + "/tasks?limit=500&cursor=" + next.asString());
+            page.get("items").forEach(tasks::add);
+            next = page.path("next_cursor");
+        }
+        return tasks;
+    }
+
     JsonNode put(String path, Object body) {
         return expect(200, send("PUT", path, body), "PUT " + path);
     }

@@ -59,7 +59,7 @@ final class Checks {
                 failures.add("run " + entry.getKey() + " (" + entry.getValue().workload() + ") ended "
                         + run.get("status").asString());
             }
-            for (JsonNode task : run.get("tasks")) {
+            for (JsonNode task : api.tasks(entry.getKey())) {
                 if (!task.get("status").asString().equals("SUCCEEDED")) {
                     failures.add("run " + entry.getKey() + ": task " + task.get("task_id").asString() + " is "
                             + task.get("status").asString());
@@ -91,8 +91,7 @@ final class Checks {
         }
         // every attempt that succeeded was started, and started once
         for (String runId : runs.keySet()) {
-            JsonNode run = api.get("/v1/runs/" + runId);
-            for (JsonNode task : run.get("tasks")) {
+            for (JsonNode task : api.tasks(runId)) {
                 for (JsonNode attempt : task.get("attempts")) {
                     String dispatchId = runId + "/" + task.get("task_id").asString() + "/" + attempt.get("attempt").asInt();
                     if (attempt.get("status").asString().equals("SUCCEEDED")
@@ -262,13 +261,12 @@ final class Checks {
      * 30 s late. The retry that follows waits for the saga processor, so its delay is reported, not checked.
      */
     void checkProbes(Report report, String probeRun, Map<String, String> probes, String victim, Instant killedAt) {
-        JsonNode run = api.get("/v1/runs/" + probeRun);
         Map<String, Instant> startedAt = DispatchRecords.startTimes(localLog);
         report.line("");
         report.line("probe attempts (first attempt hangs; start-to-close %d s) whose deadline %s scheduled:",
                 MultiNodeKillTest.PROBE_START_TO_CLOSE.toSeconds(), victim);
         int onVictim = 0;
-        for (JsonNode task : run.get("tasks")) {
+        for (JsonNode task : api.tasks(probeRun)) {
             String dispatchId = probeRun + "/" + task.get("task_id").asString() + "/1";
             if (!victim.equals(probes.get(dispatchId))) {
                 continue;

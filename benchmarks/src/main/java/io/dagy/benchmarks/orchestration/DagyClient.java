@@ -82,7 +82,16 @@ final class DagyClient {
         JsonNode run = expect(200, send("GET", "/v1/runs/" + runId, null), "GET run " + runId);
         Map<String, Attempt> tasks = new HashMap<>();
         List<String> order = new ArrayList<>();
-        for (JsonNode task : run.get("tasks")) {
+        List<JsonNode> all = new ArrayList<>();
+        run.get("tasks").forEach(all::add);
+        JsonNode next = run.path("tasks_next_cursor");
+        while (!next.isNull() && !next.isMissingNode()) {
+            JsonNode page = expect(200, send("GET", "/v1/runs/" + runId + "/tasks?limit=500&cursor=" + next.asString(),
+                    null), "GET tasks of " + runId);
+            page.get("items").forEach(all::add);
+            next = page.path("next_cursor");
+        }
+        for (JsonNode task : all) {
             String id = task.get("task_id").asString();
             order.add(id);
             JsonNode attempts = task.get("attempts");

@@ -29,6 +29,9 @@ import java.util.Set;
  */
 final class DagValidator {
 
+    /** A secret's name, as {@code /v1/secrets} accepts it. */
+    private static final java.util.regex.Pattern SECRET_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+
     static final int MAX_TASKS = 10_000;
     static final int MAX_ATTEMPTS = 100;
     private static final Duration DEFAULT_INITIAL_INTERVAL = Duration.ofSeconds(1);
@@ -168,12 +171,22 @@ final class DagValidator {
                             + "letter or digit");
                 }
             }
-            case LAMBDA -> requireText(config, "function", path);
+            case LAMBDA -> {
+                // without a function of its own a task invokes the installation's DAGY_FLOW_EXECUTOR_FUNCTION
+                if (config.containsKey("function")) {
+                    requireText(config, "function", path);
+                }
+            }
             case STEP_FUNCTIONS -> requireText(config, "state_machine_arn", path);
             case ECS -> requireText(config, "task_definition", path);
             case NOOP -> {
                 // nothing to configure
             }
+        }
+        if (config.containsKey("secrets") && !(config.get("secrets") instanceof List<?> secrets
+                && secrets.stream().allMatch(name -> name instanceof String text && SECRET_NAME.matcher(text).matches()))) {
+            error(path + ".secrets", "a list of secret names (1-128 of letters, digits, '_', '.', '-', starting with a "
+                    + "letter or digit)");
         }
         return new Dag.Backend(type.get(), config);
     }

@@ -75,6 +75,27 @@ class DagValidatorTest {
     }
 
     @Test
+    void aLambdaTaskWithoutAFunctionIsAcceptedForTheFlowExecutorButABlankOneIsNot() {
+        assertThat(DagValidator.validate(new DagDraft(null, List.of(task("a", new BackendDraft("lambda", Map.of()), null)))))
+                .isInstanceOf(DagValidator.Valid.class);
+        assertThat(errorsOf(new DagDraft(null, List.of(task("a", new BackendDraft("lambda", Map.of("function", " ")), null)))))
+                .extracting(FieldError::field).containsExactly("tasks[0].backend.function");
+    }
+
+    @Test
+    void secretsAreAListOfSecretNames() {
+        assertThat(DagValidator.validate(new DagDraft(null, List.of(task("a", new BackendDraft("ecs",
+                Map.of("task_definition", "worker:1", "secrets", List.of("db-password", "github.token"))), null)))))
+                .isInstanceOf(DagValidator.Valid.class);
+        List<FieldError> errors = errorsOf(new DagDraft(null, List.of(
+                task("a", new BackendDraft("lambda", Map.of("secrets", "db-password")), null),
+                task("b", new BackendDraft("lambda", Map.of("secrets", List.of("two words"))), null))));
+
+        assertThat(errors).extracting(FieldError::field).containsExactly("tasks[0].backend.secrets",
+                "tasks[1].backend.secrets");
+    }
+
+    @Test
     void aHugeValueIsCutShortInItsMessage() {
         String huge = "x".repeat(100_000);
 

@@ -7,6 +7,8 @@ import io.dagy.eventstore.tx.TransactionConflicts;
 import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.deadline.AbstractDeadlineManager;
 import org.axonframework.deadline.DeadlineException;
+import org.axonframework.deadline.DeadlineManagerSpanFactory;
+import org.axonframework.deadline.DefaultDeadlineManagerSpanFactory;
 import org.axonframework.deadline.DeadlineMessage;
 import org.axonframework.deadline.GenericDeadlineMessage;
 import org.axonframework.lifecycle.Lifecycle;
@@ -21,6 +23,9 @@ import org.axonframework.messaging.unitofwork.DefaultUnitOfWork;
 import org.axonframework.messaging.unitofwork.UnitOfWork;
 import org.axonframework.serialization.SerializedObject;
 import org.axonframework.serialization.Serializer;
+import org.axonframework.tracing.NoOpSpanFactory;
+import org.axonframework.tracing.Span;
+import org.axonframework.tracing.SpanScope;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
@@ -100,6 +105,12 @@ import static io.dagy.eventstore.deadlines.DeadlineItems.s;
  * {@code maxAttempts} times. A deadline never fires early and fires up to one poll interval late (more under a
  * backlog). The lease must outlast a handler (it is not renewed), and node clocks must agree to well within it.
  *
+ * <p><b>Tracing.</b> Like Axon's own deadline managers, every schedule, cancel and firing runs in a span of the
+ * {@link DeadlineManagerSpanFactory} ({@code DeadlineManager.scheduleDeadline(name)}, {@code cancelDeadline},
+ * {@code cancelAllDeadlines}, {@code cancelAllWithinScope}, {@code executeDeadline}, each with the schedule id as
+ * {@code axon.deadlineId} where there is one), and the scheduling span's context is stored with the deadline's
+ * metadata, so its firing, on whichever node, is linked to the trace that scheduled it.
+ *
  * <p>Start with {@link #start()} (or the {@link Lifecycle} handlers, or, unless disabled, the first schedule); stop
  * with {@link #shutdown()}. Build with {@link #builder()}.
  */
@@ -133,6 +144,7 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
     private final boolean startOnFirstSchedule;
     private final int maxAttempts;
     private final Duration retryBackoff;
+    private final DeadlineManagerSpanFactory spanFactory;
 
     /** Deadlines scheduled into the DynamoDB transaction open on this thread, so a bulk cancel sees them too. */
     private final ThreadLocal<PendingSchedules> pendingInTransaction = new ThreadLocal<>();
@@ -180,6 +192,7 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
         }
         this.maxAttempts = builder.maxAttempts;
         this.retryBackoff = requirePositive(builder.retryBackoff, "retryBackoff");
+        this.spanFactory = Objects.requireNonNull(builder.spanFactory, "spanFactory");
     }
 
     public static Builder builder() {
@@ -199,7 +212,9 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
         String group = deadlineScope instanceof org.axonframework.modelling.saga.SagaScopeDescriptor saga
                 ? io.dagy.eventstore.sagas.DynamoSagaStore.group(saga.getIdentifier().toString())
                 : "deadline#" + id.value();
-        runOnPrepareCommitOrNow(() -> store(id, processDispatchInterceptors(message), scope, group));
+        Span span = spanFactory.createScheduleSpan(deadlineName, id.value(), message);
+        runOnPrepareCommitOrNow(span.wrapRunnable(() -> store(id,
+                spanFactory.propagateContext(processDispatchInterceptors(message)), scope, group)));
         if (startOnFirstSchedule) {
             startIfNeverStarted();
         }
@@ -231,24 +246,27 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
 
     @Override
     public void cancelSchedule(String deadlineName, String scheduleId) {
-        runOnPrepareCommitOrNow(() -> ScheduleId.parse(scheduleId).ifPresentOrElse(
+        Span span = spanFactory.createCancelScheduleSpan(deadlineName, scheduleId);
+        runOnPrepareCommitOrNow(span.wrapRunnable(() -> ScheduleId.parse(scheduleId).ifPresentOrElse(
                 id -> cancel(deadlineName, List.of(id)),
                 () -> log.debug("Ignoring cancel of [{}]: {} is not an id this manager hands out",
-                        deadlineName, scheduleId)));
+                        deadlineName, scheduleId))));
     }
 
     @Override
     public void cancelAll(String deadlineName) {
-        runOnPrepareCommitOrNow(() -> cancel(deadlineName,
-                stored("name#" + deadlineName, p -> p.name().equals(deadlineName))));
+        Span span = spanFactory.createCancelAllSpan(deadlineName);
+        runOnPrepareCommitOrNow(span.wrapRunnable(() -> cancel(deadlineName,
+                stored("name#" + deadlineName, p -> p.name().equals(deadlineName)))));
     }
 
     @Override
     public void cancelAllWithinScope(String deadlineName, ScopeDescriptor scope) {
         String scopeKey = DeadlineItems.scopeKey(serializer.serialize(scope, byte[].class));
-        runOnPrepareCommitOrNow(() -> cancel(deadlineName,
+        Span span = spanFactory.createCancelAllWithinScopeSpan(deadlineName, scope);
+        runOnPrepareCommitOrNow(span.wrapRunnable(() -> cancel(deadlineName,
                 stored(DeadlineItems.scopeIndexPartition(deadlineName, scopeKey),
-                        p -> p.name().equals(deadlineName) && p.id().scopeKey().equals(scopeKey))));
+                        p -> p.name().equals(deadlineName) && p.id().scopeKey().equals(scopeKey)))));
     }
 
     /** The ids in an index partition, plus matching ones scheduled into the open transaction (not written yet). */
@@ -490,6 +508,20 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
             failed(name, id, item, e);
             return;
         }
+        // the span links to the trace that scheduled the deadline: its context travels in the stored metadata
+        Span span = spanFactory.createExecuteSpan(name, id.value(), message).start();
+        try (SpanScope unused = span.makeCurrent()) {
+            fire(name, id, item, message, scope, span);
+        } catch (RuntimeException e) {
+            span.recordException(e);
+            throw e;
+        } finally {
+            span.end();
+        }
+    }
+
+    private void fire(String name, ScheduleId id, Map<String, AttributeValue> item, DeadlineMessage<Object> message,
+                      ScopeDescriptor scope, Span span) {
         List<Write> removal = removal(name, id, item);
         AtomicBoolean removedInTransaction = new AtomicBoolean();
         AtomicBoolean cancelled = new AtomicBoolean();
@@ -520,6 +552,7 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
             return;
         }
         if (result.isExceptional()) {
+            span.recordException(result.exceptionResult());
             failed(name, id, item, result.exceptionResult());
             return;
         }
@@ -778,8 +811,20 @@ public class DynamoDeadlineManager extends AbstractDeadlineManager implements Li
         private boolean startOnFirstSchedule = true;
         private int maxAttempts = 5;
         private Duration retryBackoff = Duration.ofSeconds(1);
+        private DeadlineManagerSpanFactory spanFactory = DefaultDeadlineManagerSpanFactory.builder()
+                .spanFactory(NoOpSpanFactory.INSTANCE).build();
 
         private Builder() {
+        }
+
+        /**
+         * Creates the spans of schedules, cancels and firings, as Axon's own deadline managers do (Axon's
+         * configuration has one: {@code configuration.getComponent(DeadlineManagerSpanFactory.class)}). Default: no
+         * tracing.
+         */
+        public Builder spanFactory(DeadlineManagerSpanFactory spanFactory) {
+            this.spanFactory = spanFactory;
+            return this;
         }
 
         public Builder dynamoDb(DynamoDbClient dynamoDb) {

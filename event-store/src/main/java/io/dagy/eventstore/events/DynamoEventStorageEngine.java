@@ -501,11 +501,21 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         }
     }
 
+    /**
+     * Another event holds this event's aggregate sequence number. Like Axon's own engines, the builder's
+     * {@link PersistenceExceptionResolver} decides what that is: a duplicate key (the default resolver,
+     * {@link AggregateSequenceTakenException#RESOLVER}) gives {@link AggregateStreamCreationException} for sequence 0
+     * and {@link ConcurrencyException} after it, anything else {@link EventStoreException}.
+     */
     private RuntimeException concurrencyConflict(PendingEvent event, Exception cause) {
-        String message = "aggregate " + event.aggregateId() + " already has an event with sequence number "
-                + event.sequence();
-        return event.sequence() == 0 ? new AggregateStreamCreationException(message, cause)
-                : new ConcurrencyException(message, cause);
+        try {
+            handlePersistenceException(new AggregateSequenceTakenException(event.aggregateId(), event.sequence(), cause),
+                    event.message());
+        } catch (RuntimeException translated) {
+            return translated;
+        }
+        return new EventStoreException("the persistence exception resolver did not decide on a taken aggregate"
+                + " sequence number", cause);
     }
 
     private static void backOff(int attempt) {
@@ -1004,6 +1014,10 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         private UnaryOperator<String> placement = UnaryOperator.identity();
         private Duration idleReadInterval = Duration.ZERO;
 
+        public Builder() {
+            super.persistenceExceptionResolver(AggregateSequenceTakenException.RESOLVER);
+        }
+
         public Builder dynamoDb(DynamoDbClient dynamoDb) {
             this.dynamoDb = dynamoDb;
             return this;
@@ -1062,6 +1076,12 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
             return this;
         }
 
+        /**
+         * Decides what a refused append is (default {@link AggregateSequenceTakenException#RESOLVER}): the engine
+         * hands it an {@link AggregateSequenceTakenException} when another event already holds one of the append's
+         * aggregate sequence numbers. A duplicate-key violation becomes Axon's {@code AggregateStreamCreationException}
+         * or {@code ConcurrencyException}; anything else (or a null resolver) {@code EventStoreException}.
+         */
         @Override
         public Builder persistenceExceptionResolver(PersistenceExceptionResolver persistenceExceptionResolver) {
             super.persistenceExceptionResolver(persistenceExceptionResolver);

@@ -31,7 +31,11 @@ public enum PageCursor {
     /** Deployments in name order: the key is the last name of the page. */
     DEPLOYMENTS("deployments.1", DeploymentName::isValid),
     /** An organization's audit log in chain order: the key is the last {@code seq} examined, 12 digits. */
-    AUDIT("audit.1", key -> key != null && key.matches("[0-9]{12}"));
+    AUDIT("audit.1", key -> key != null && key.matches("[0-9]{12}")),
+    /** A run's tasks in DAG order: the key is the index of the next task, up to 6 digits. */
+    RUN_TASKS("tasks.1", key -> key != null && key.matches("[0-9]{1,6}")),
+    /** A run's history: the key is the last shard position examined, up to 18 digits. */
+    RUN_EVENTS("events.1", key -> key != null && key.matches("[0-9]{1,18}"));
 
     /** Far above what a real cursor needs (under 250 characters); longer text is refused without decoding. */
     public static final int MAX_LENGTH = 512;

@@ -6,7 +6,8 @@ import io.dagy.contracts.run.RunQueries.RunPage;
 import io.dagy.contracts.run.RunQueries.RunDetails;
 import io.dagy.contracts.run.RunQueries.RunView;
 import io.dagy.contracts.run.RunQueries.TaskView;
-import io.dagy.contracts.run.TaskStatus;
+import io.dagy.contracts.run.RunQueries.ListRunTasks;
+import io.dagy.contracts.run.RunQueries.TaskPage;
 import io.dagy.query.paging.PageCursor;
 import org.axonframework.queryhandling.QueryHandler;
 import org.axonframework.serialization.Serializer;
@@ -22,16 +23,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** Answers run queries from the {@code run-views} projection in {@code DAGY_RUNS}: a run is one partition. */
+/** Answers run queries from the run views ({@link RunViews}, written by {@link RunViewProjection}). */
 public class RunQueryHandler {
+
+    /** Tasks in {@code GET /v1/runs/{id}}: the first page; the rest through {@link ListRunTasks}. */
+    static final int FIRST_PAGE = 100;
 
     private final DynamoDbClient dynamoDb;
     private final String table;
     private final Serializer serializer;
+    private final RunViews views;
 
-    public RunQueryHandler(DynamoDbClient dynamoDb, String table, Serializer serializer) {
+    public RunQueryHandler(RunViews views, DynamoDbClient dynamoDb, Serializer serializer) {
+        this.views = views;
         this.dynamoDb = dynamoDb;
-        this.table = table;
+        this.table = views.table();
         this.serializer = serializer;
     }
 
@@ -59,26 +65,33 @@ public class RunQueryHandler {
         return new RunPage(runs, next);
     }
 
+    /** The header, the counts and the first page of tasks: one query and one batch read, whatever the run's size. */
     @QueryHandler
     Optional<RunDetails> handle(FindRun query) {
-        RunView run = null;
-        Map<String, TaskView> tasks = new HashMap<>();
-        for (Map<String, AttributeValue> item : dynamoDb.queryPaginator(b -> b.tableName(table).consistentRead(true)
-                .keyConditionExpression("pk = :pk")
-                .expressionAttributeValues(Map.of(":pk", AttributeValue.fromS(ViewKeys.run(query.runId().value()))))).items()) {
-            Object view = ViewItems.view(item, serializer);
-            if (view instanceof RunView header) {
-                run = header;
-            } else if (view instanceof TaskView task) {
-                tasks.put(task.taskId(), task);
-            }
-        }
-        if (run == null || !run.organization().equals(query.organization())) {
-            return Optional.empty(); // another organization's run does not exist for the caller
-        }
-        List<TaskView> ordered = run.taskIds().stream()
-                .map(id -> tasks.getOrDefault(id, new TaskView(id, TaskStatus.PENDING, List.of(), -1)))
-                .toList();
-        return Optional.of(new RunDetails(run, ordered));
+        return views.headerAndProgress(query.runId().value())
+                .filter(found -> found.run().organization().equals(query.organization())) // another organization's run does not exist for the caller
+                .map(found -> {
+                    TaskPage first = page(found.run(), 0, FIRST_PAGE);
+                    return new RunDetails(found.run(), found.progress() == null ? null : found.progress().counts(),
+                            first.items(), first.nextCursor());
+                });
+    }
+
+    /** A page of the run's tasks in DAG order: the header (for the task ids) and one batch read. */
+    @QueryHandler
+    Optional<TaskPage> handle(ListRunTasks query) {
+        int from = query.cursor() == null ? 0 : Integer.parseInt(PageCursor.RUN_TASKS.decode(query.cursor())
+                .orElseThrow(() -> new IllegalArgumentException("not a cursor of a run's tasks")));
+        return views.headerAndProgress(query.runId().value())
+                .filter(found -> found.run().organization().equals(query.organization()))
+                .map(found -> page(found.run(), from, query.limit()));
+    }
+
+    private TaskPage page(RunView run, int from, int limit) {
+        List<String> ids = run.taskIds();
+        int to = Math.min(ids.size(), from + limit);
+        List<TaskView> tasks = from >= ids.size() ? List.of()
+                : views.tasks(run.runId().value(), ids.subList(from, to));
+        return new TaskPage(tasks, to < ids.size() ? PageCursor.RUN_TASKS.encode(Integer.toString(to)) : null);
     }
 }

@@ -5,6 +5,7 @@ import io.dagy.contracts.run.TaskRunCommands.FailTaskAttempt;
 import io.dagy.contracts.run.TaskRunCommands.RecordHeartbeat;
 import io.dagy.contracts.run.TaskRunCommands.StartTaskAttempt;
 import io.dagy.contracts.run.TaskRunId;
+import io.dagy.saga.backend.aws.AwsStateChanges;
 import org.axonframework.commandhandling.CommandExecutionException;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.modelling.command.AggregateNotFoundException;
@@ -12,6 +13,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -22,10 +25,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Turns backend reports from the SQS events queue into commands on task runs. A report is deleted once its command
- * succeeded (a repeated report is a no-op there). A report that can never be processed (not JSON, an unknown dispatch
- * id, an attempt that does not exist) is released at once, so after the queue's receive limit it moves to the
- * dead-letter queue: never lost, never blocking the queue. Any other failure leaves it for a later receive.
+ * Turns backend reports from the SQS events queue into commands on task runs: Dagy's own report shape, and the AWS
+ * state changes that {@link AwsStateChanges} translates into it. A report is deleted once its command succeeded (a
+ * repeated report is a no-op there). A report that can never be processed (not JSON, an unknown dispatch id or
+ * execution name, an attempt that does not exist) is moved to the queue's dead-letter queue (from its redrive policy)
+ * with the reason in the message attribute {@code dagy_reason}; a queue without one releases it at once, so after the
+ * receive limit SQS moves it there. Never lost, never blocking the queue. Any other failure leaves it for a later
+ * receive.
  */
 public final class ReportConsumer implements AutoCloseable {
 
@@ -37,9 +43,18 @@ public final class ReportConsumer implements AutoCloseable {
     private final JsonMapper json;
     private final int waitSeconds;
     private final List<Thread> pollers = new ArrayList<>();
+    private final AwsStateChanges stateChanges;
     private volatile boolean running;
+    private volatile String deadLetterQueueUrl;
 
     public ReportConsumer(SqsClient sqs, URI queueUrl, CommandGateway commands, JsonMapper json, int waitSeconds) {
+        this(sqs, queueUrl, commands, json, waitSeconds, null);
+    }
+
+    /** With {@code stateChanges}, AWS state changes on the queue are reports too. */
+    public ReportConsumer(SqsClient sqs, URI queueUrl, CommandGateway commands, JsonMapper json, int waitSeconds,
+                          AwsStateChanges stateChanges) {
+        this.stateChanges = stateChanges;
         this.sqs = sqs;
         this.queueUrl = queueUrl;
         this.commands = commands;
@@ -94,15 +109,55 @@ public final class ReportConsumer implements AutoCloseable {
 
     void handle(Message message) {
         try {
-            commands.sendAndWait(command(message.body()));
-            sqs.deleteMessage(b -> b.queueUrl(queueUrl.toString()).receiptHandle(message.receiptHandle()));
+            Object command = command(message.body());
+            if (command != null) {
+                commands.sendAndWait(command);
+            }
+            delete(message);
         } catch (UnprocessableReport | AggregateNotFoundException | CommandExecutionException refused) {
-            log.warn("Backend report {} cannot be processed ({}); it goes to the dead-letter queue after its "
-                    + "receive limit", message.messageId(), refused.getMessage());
-            release(message);
+            log.warn("Backend report {} cannot be processed ({}); it goes to the dead-letter queue",
+                    message.messageId(), refused.getMessage());
+            deadLetter(message, refused.getMessage());
         } catch (RuntimeException transientFailure) {
             log.warn("Backend report {} failed; it is received again later", message.messageId(), transientFailure);
         }
+    }
+
+    private void delete(Message message) {
+        sqs.deleteMessage(b -> b.queueUrl(queueUrl.toString()).receiptHandle(message.receiptHandle()));
+    }
+
+    /** Moves a report to the dead-letter queue with its reason; without one, lets the receive limit move it. */
+    private void deadLetter(Message message, String reason) {
+        String deadLetters = deadLetterQueueUrl();
+        if (deadLetters == null) {
+            release(message);
+            return;
+        }
+        String why = reason == null ? "unprocessable" : reason;
+        sqs.sendMessage(b -> b.queueUrl(deadLetters).messageBody(message.body()).messageAttributes(Map.of(
+                "dagy_reason", MessageAttributeValue.builder().dataType("String").stringValue(why).build(),
+                "dagy_message_id", MessageAttributeValue.builder().dataType("String").stringValue(message.messageId())
+                        .build())));
+        delete(message);
+    }
+
+    /** The dead-letter queue of the events queue's redrive policy, or null if it has none. */
+    private String deadLetterQueueUrl() {
+        if (deadLetterQueueUrl == null) {
+            String policy = sqs.getQueueAttributes(b -> b.queueUrl(queueUrl.toString())
+                    .attributeNames(QueueAttributeName.REDRIVE_POLICY)).attributes().get(QueueAttributeName.REDRIVE_POLICY);
+            if (policy == null || policy.isBlank()) {
+                return null;
+            }
+            String arn = json.readTree(policy).path("deadLetterTargetArn").asString("");
+            if (arn.isBlank()) {
+                return null;
+            }
+            String name = arn.substring(arn.lastIndexOf(':') + 1);
+            deadLetterQueueUrl = sqs.getQueueUrl(b -> b.queueName(name)).queueUrl();
+        }
+        return deadLetterQueueUrl;
     }
 
     private void release(Message message) {
@@ -110,13 +165,23 @@ public final class ReportConsumer implements AutoCloseable {
                 .visibilityTimeout(0));
     }
 
-    /** The command a report asks for. */
+    /** The command a report asks for; null for a state change that asks for none. */
     Object command(String body) {
         JsonNode report;
         try {
             report = json.readTree(body);
         } catch (JacksonException e) {
             throw new UnprocessableReport("not JSON");
+        }
+        if (stateChanges != null) {
+            AwsStateChanges.Translation translation = stateChanges.translate(report);
+            if (translation instanceof AwsStateChanges.Report translated) {
+                report = translated.report();
+            } else if (translation instanceof AwsStateChanges.Ignored) {
+                return null;
+            } else if (translation instanceof AwsStateChanges.Unknown unknown) {
+                throw new UnprocessableReport(unknown.reason());
+            } // else Dagy's own report shape
         }
         String dispatchId = text(report, "dispatch_id");
         int slash = dispatchId.lastIndexOf('/');

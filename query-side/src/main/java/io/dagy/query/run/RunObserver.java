@@ -1,4 +1,4 @@
-package io.dagy.projection.run;
+package io.dagy.query.run;
 
 import io.dagy.contracts.run.RunQueries.RunView;
 
