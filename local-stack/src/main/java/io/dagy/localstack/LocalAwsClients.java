@@ -2,12 +2,14 @@ package io.dagy.localstack;
 
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.sqs.SqsClient;
 
 import java.net.URI;
+import java.util.List;
 
 /** AWS SDK clients aimed at the servers of a {@link LocalStack}. */
 public final class LocalAwsClients {
@@ -26,6 +28,12 @@ public final class LocalAwsClients {
 
     public static DynamoDbClient dynamoDb(URI endpoint) {
         return DynamoDbClient.builder().endpointOverride(endpoint).region(REGION).credentialsProvider(CREDENTIALS).build();
+    }
+
+    /** A DynamoDB client whose requests pass these interceptors (the application's request meter). */
+    public static DynamoDbClient dynamoDb(URI endpoint, ExecutionInterceptor... interceptors) {
+        return DynamoDbClient.builder().endpointOverride(endpoint).region(REGION).credentialsProvider(CREDENTIALS)
+                .overrideConfiguration(c -> c.executionInterceptors(List.of(interceptors))).build();
     }
 
     public static SqsClient sqs(URI endpoint) {

@@ -6,6 +6,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.DependsOn;
 import org.springframework.context.annotation.Profile;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.sqs.SqsClient;
@@ -25,8 +26,9 @@ class AwsConfiguration {
 
     @Bean
     @DependsOn("dagyResources") // settings are checked before any client looks for a region
-    DynamoDbClient dynamoDbClient() {
-        return DynamoDbClient.create();
+    DynamoDbClient dynamoDbClient(ExecutionInterceptor[] dynamoDbInterceptors) {
+        return DynamoDbClient.builder()
+                .overrideConfiguration(c -> c.executionInterceptors(java.util.List.of(dynamoDbInterceptors))).build();
     }
 
     @Bean

@@ -9,6 +9,7 @@ import io.dagy.localstack.SharedLocalStack;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Profile;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.sqs.SqsClient;
@@ -36,8 +37,8 @@ class LocalAwsConfiguration {
     }
 
     @Bean
-    DynamoDbClient dynamoDbClient(LocalStackLease lease) {
-        return LocalAwsClients.dynamoDb(lease.stack().dynamoDbEndpoint());
+    DynamoDbClient dynamoDbClient(LocalStackLease lease, ExecutionInterceptor[] dynamoDbInterceptors) {
+        return LocalAwsClients.dynamoDb(lease.stack().dynamoDbEndpoint(), dynamoDbInterceptors);
     }
 
     @Bean

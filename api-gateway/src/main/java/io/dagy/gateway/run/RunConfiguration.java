@@ -9,6 +9,7 @@ import io.dagy.command.run.TaskOutcomes;
 import io.dagy.command.task.TaskRun;
 import io.dagy.gateway.settings.DagyResources;
 import io.dagy.query.run.RunHistory;
+import io.dagy.query.run.RunObserver;
 import io.dagy.query.run.RunQueryHandler;
 import io.dagy.query.run.RunViewProjection;
 import io.dagy.query.run.RunViews;
@@ -16,6 +17,7 @@ import io.dagy.eventstore.events.FamilyHistory;
 import io.dagy.gateway.settings.DagyProperties;
 import org.springframework.beans.factory.annotation.Qualifier;
 import io.dagy.saga.backend.BackendReports;
+import io.dagy.saga.backend.ContextCarrier;
 import io.dagy.saga.report.DirectReports;
 import io.dagy.gateway.backend.AwsBackends;
 import io.dagy.saga.backend.ExecutionBackend;
@@ -68,8 +70,8 @@ class RunConfiguration {
      * for reports from outside (AWS backends), read by the report consumer.
      */
     @Bean(destroyMethod = "close")
-    BackendReports backendReports(CommandGateway commands) {
-        return new DirectReports(commands);
+    BackendReports backendReports(CommandGateway commands, ContextCarrier carrier) {
+        return new DirectReports(commands, carrier);
     }
 
     @Bean
@@ -79,9 +81,9 @@ class RunConfiguration {
 
     @Bean
     LocalProcessBackend localProcessBackend(BackendReports reports, DynamoDbClient dynamoDb, S3Client s3,
-                                            DagyResources resources, JsonMapper json) {
+                                            DagyResources resources, JsonMapper json, ContextCarrier carrier) {
         return new LocalProcessBackend(reports, dynamoDb, resources.table(DagyTable.TASK_RUNS), s3,
-                resources.artifactBucket(), json);
+                resources.artifactBucket(), json, carrier);
     }
 
     @Bean
@@ -166,8 +168,8 @@ class RunConfiguration {
     }
 
     @Bean
-    RunViewProjection runViewProjection(RunViews views) {
-        return new RunViewProjection(views);
+    RunViewProjection runViewProjection(RunViews views, RunObserver observer) {
+        return new RunViewProjection(views, observer);
     }
 
     @Bean

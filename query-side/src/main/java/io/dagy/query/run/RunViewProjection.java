@@ -23,6 +23,7 @@ import io.dagy.contracts.run.TaskRunId;
 import io.dagy.contracts.run.TaskStatus;
 import org.axonframework.config.ProcessingGroup;
 import org.axonframework.eventhandling.EventHandler;
+import org.axonframework.eventhandling.ReplayStatus;
 import org.axonframework.eventhandling.ResetHandler;
 import org.axonframework.eventhandling.SequenceNumber;
 import org.axonframework.eventhandling.Timestamp;
@@ -53,9 +54,16 @@ public class RunViewProjection {
     public static final String PROCESSING_GROUP = "run-views";
 
     private final RunViews views;
+    private final RunObserver observer;
 
     public RunViewProjection(RunViews views) {
+        this(views, RunObserver.NONE);
+    }
+
+    /** Tells {@code observer} of each run's start and end as the view records them (not during a replay). */
+    public RunViewProjection(RunViews views, RunObserver observer) {
         this.views = views;
+        this.observer = observer;
     }
 
     @ResetHandler
@@ -64,10 +72,14 @@ public class RunViewProjection {
     }
 
     @EventHandler
-    void on(RunStarted event, @SequenceNumber long sequence, @Timestamp Instant at) {
+    void on(RunStarted event, @SequenceNumber long sequence, @Timestamp Instant at, ReplayStatus replay) {
         String runId = event.runId().value();
-        views.putHeader(new RunView(event.runId(), event.organization(), event.deployment(), event.version(),
-                RunStatus.RUNNING, at, null, event.dag().tasks().stream().map(task -> task.id()).toList()));
+        RunView run = new RunView(event.runId(), event.organization(), event.deployment(), event.version(),
+                RunStatus.RUNNING, at, null, event.dag().tasks().stream().map(task -> task.id()).toList());
+        views.putHeader(run);
+        if (!replay.isReplay()) {
+            observer.runStarted(run);
+        }
         views.putProgress(runId, new RunProgressView(sequence, 0, TaskCounts.of(event.dag().tasks().size())));
     }
 
@@ -107,9 +119,15 @@ public class RunViewProjection {
     }
 
     @EventHandler
-    void on(RunFinished event, @Timestamp Instant at) {
-        views.header(event.runId().value()).ifPresent(run -> views.putHeader(new RunView(run.runId(), run.organization(),
-                run.deployment(), run.version(), event.status(), run.startedAt(), at, run.taskIds())));
+    void on(RunFinished event, @Timestamp Instant at, ReplayStatus replay) {
+        views.header(event.runId().value()).ifPresent(run -> {
+            RunView finished = new RunView(run.runId(), run.organization(), run.deployment(), run.version(),
+                    event.status(), run.startedAt(), at, run.taskIds());
+            views.putHeader(finished);
+            if (!replay.isReplay()) {
+                observer.runFinished(finished);
+            }
+        });
     }
 
     /**

@@ -33,6 +33,7 @@ import io.dagy.tables.TableBootstrap;
 import org.axonframework.eventhandling.AnnotationEventHandlerAdapter;
 import org.axonframework.serialization.Serializer;
 import org.axonframework.serialization.jackson3.Jackson3Serializer;
+import org.axonframework.eventhandling.ReplayStatus;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import tools.jackson.databind.jsontype.BasicPolymorphicTypeValidator;
@@ -64,7 +65,7 @@ class RunViewProjectionTest {
 
     /** a, then b after a: a fails, so b is upstream-failed without ever having a task run. */
     private void firstExecutionWhereAFails() {
-        projection.on(started("a", "b"), 0, AT);
+        projection.on(started("a", "b"), 0, AT, ReplayStatus.REGULAR);
         projection.on(new TasksReady(run, List.of(task("a")), Map.of(), 0, true), 1);
         projection.on(new TaskQueued(taskRun("a"), run, "a", 0), 0);
         projection.on(new TaskAttemptDispatched(taskRun("a"), 1, run + "/a/1", task("a"), Map.of()), 1, AT);
@@ -72,7 +73,7 @@ class RunViewProjectionTest {
         projection.on(new TaskRunFinished(taskRun("a"), run, "a", TaskStatus.FAILED, 1, true), 3);
         projection.on(new TaskOutcomeRecorded(run, "a", TaskStatus.FAILED), 2);
         projection.on(new TasksNotRun(run, Map.of("b", TaskStatus.UPSTREAM_FAILED)), 3);
-        projection.on(new RunFinished(run, RunStatus.FAILED, List.of("b")), AT);
+        projection.on(new RunFinished(run, RunStatus.FAILED, List.of("b")), AT, ReplayStatus.REGULAR);
     }
 
     @Test
@@ -144,7 +145,7 @@ class RunViewProjectionTest {
         for (int i = 0; i < 250; i++) {
             ids.add("t" + (1000 - i)); // DAG order is not key order
         }
-        projection.on(started(ids.toArray(String[]::new)), 0, AT);
+        projection.on(started(ids.toArray(String[]::new)), 0, AT, ReplayStatus.REGULAR);
         Map<String, TaskStatus> cancelled = new LinkedHashMap<>();
         ids.subList(0, 120).forEach(id -> cancelled.put(id, TaskStatus.CANCELLED));
         projection.on(new TasksNotRun(run, cancelled), 1);

@@ -55,6 +55,7 @@ public final class LocalProcessBackend implements ExecutionBackend, AutoCloseabl
                 thread.setDaemon(true);
                 return thread;
             });
+    private final ContextCarrier carrier;
     private final ExecutorService waiters = Executors.newCachedThreadPool(runnable -> {
         Thread thread = new Thread(runnable, "local-task");
         thread.setDaemon(true);
@@ -63,6 +64,13 @@ public final class LocalProcessBackend implements ExecutionBackend, AutoCloseabl
 
     public LocalProcessBackend(BackendReports reports, DynamoDbClient dynamoDb, String table, S3Client s3, String bucket,
                                JsonMapper json) {
+        this(reports, dynamoDb, table, s3, bucket, json, ContextCarrier.NONE);
+    }
+
+    /** The task's thread keeps the dispatch's trace and logging context ({@code carrier}). */
+    public LocalProcessBackend(BackendReports reports, DynamoDbClient dynamoDb, String table, S3Client s3, String bucket,
+                               JsonMapper json, ContextCarrier carrier) {
+        this.carrier = carrier;
         this.reports = reports;
         this.dynamoDb = dynamoDb;
         this.table = table;
@@ -83,7 +91,7 @@ public final class LocalProcessBackend implements ExecutionBackend, AutoCloseabl
             log.info("Dispatch {} was started before; not starting it again", dispatch.dispatchId());
             return;
         }
-        waiters.submit(() -> execute(dispatch));
+        waiters.submit(carrier.carry(() -> execute(dispatch)));
     }
 
     private static Map<String, AttributeValue> dispatchKey(String dispatchId) {

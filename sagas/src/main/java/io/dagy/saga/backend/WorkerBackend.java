@@ -95,9 +95,12 @@ public final class WorkerBackend implements ExecutionBackend {
         this.clock = clock;
     }
 
-    /** An attempt handed to a worker. */
+    /**
+     * An attempt handed to a worker; {@code traceparent} is the W3C trace context of its dispatch (null when tracing
+     * is off, and in entries queued before it existed): a worker that passes it on joins the run's trace.
+     */
     public record WorkItem(String dispatchId, String runId, String taskId, int attempt, Map<String, Object> config,
-                           Map<String, Object> params) {
+                           Map<String, Object> params, String traceparent) {
     }
 
     @Override
@@ -203,7 +206,7 @@ public final class WorkerBackend implements ExecutionBackend {
 
     private WorkItem workItem(Dispatch dispatch) {
         return new WorkItem(dispatch.dispatchId(), dispatch.taskRunId().runId().value(), dispatch.taskRunId().taskId(),
-                dispatch.attempt(), dispatch.spec().backend().config(), dispatch.params());
+                dispatch.attempt(), dispatch.spec().backend().config(), dispatch.params(), dispatch.traceparent());
     }
 
     /** The oldest offer of a queue that is not stale, or null. */

@@ -25,10 +25,11 @@ public class WorkerHandOff {
     }
 
     @EventHandler
-    void on(TaskAttemptDispatched event, @MetaDataValue(MessageKeys.ORG_ID) String org) {
+    void on(TaskAttemptDispatched event, @MetaDataValue(MessageKeys.ORG_ID) String org,
+            @MetaDataValue(Dispatch.TRACEPARENT) String traceparent) {
         if (event.spec().backend().type() == BackendType.WORKER) {
             workers.offer(new Dispatch(event.dispatchId(), org == null ? null : new OrgId(org), event.taskRunId(),
-                    event.attempt(), event.spec(), event.params()));
+                    event.attempt(), event.spec(), event.params(), traceparent));
         }
     }
 }

@@ -6,6 +6,7 @@ import io.dagy.contracts.run.TaskRunCommands.RecordHeartbeat;
 import io.dagy.contracts.run.TaskRunCommands.StartTaskAttempt;
 import io.dagy.contracts.run.TaskRunId;
 import io.dagy.saga.backend.BackendReports;
+import io.dagy.saga.backend.ContextCarrier;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
 import org.slf4j.Logger;
@@ -34,6 +35,7 @@ public final class DirectReports implements BackendReports, AutoCloseable {
     private static final int ATTEMPTS = 5;
 
     private final CommandGateway commands;
+    private final ContextCarrier carrier;
     private final ExecutorService senders = new ThreadPoolExecutor(SENDERS, SENDERS, 60, TimeUnit.SECONDS,
             new LinkedBlockingQueue<>(), runnable -> {
                 Thread thread = new Thread(runnable, "backend-report");
@@ -42,7 +44,13 @@ public final class DirectReports implements BackendReports, AutoCloseable {
             });
 
     public DirectReports(CommandGateway commands) {
+        this(commands, ContextCarrier.NONE);
+    }
+
+    /** Reports sent from the sender threads keep the reporting thread's trace and logging context. */
+    public DirectReports(CommandGateway commands, ContextCarrier carrier) {
         this.commands = commands;
+        this.carrier = carrier;
     }
 
     @Override
@@ -53,7 +61,7 @@ public final class DirectReports implements BackendReports, AutoCloseable {
     @Override
     public void startedInBackground(String dispatchId) {
         Object command = new StartTaskAttempt(taskRun(dispatchId), attempt(dispatchId));
-        senders.execute(() -> sendWithRetries(command));
+        senders.execute(carrier.carry(() -> sendWithRetries(command)));
     }
 
     @Override
@@ -73,7 +81,7 @@ public final class DirectReports implements BackendReports, AutoCloseable {
 
     private void send(Object command) {
         if (CurrentUnitOfWork.isStarted()) {
-            senders.execute(() -> sendWithRetries(command));
+            senders.execute(carrier.carry(() -> sendWithRetries(command)));
         } else {
             commands.sendAndWait(command);
         }

@@ -21,11 +21,13 @@ import io.dagy.saga.backend.ExecutionBackends;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.deadline.DeadlineManager;
 import org.axonframework.deadline.annotation.DeadlineHandler;
+import org.axonframework.eventhandling.Timestamp;
 import org.axonframework.modelling.saga.EndSaga;
 import org.axonframework.modelling.saga.SagaEventHandler;
 import org.axonframework.modelling.saga.StartSaga;
 
 import java.time.Duration;
+import java.time.Instant;
 
 /**
  * Executes one task run: hands each attempt to its backend under its dispatch id, holds the attempt's timeouts as
@@ -37,6 +39,8 @@ public class TaskExecutionSaga {
 
     static final String ATTEMPT_TIMEOUT = "attempt-timeout";
     static final String RETRY = "retry";
+    /** The error kind of a timed-out attempt (command-side's {@code TaskRun.TIMEOUT}). */
+    private static final String TIMEOUT_ERROR_KIND = "timeout";
 
     private TaskRunId taskRunId;
     private int attempt;
@@ -46,6 +50,9 @@ public class TaskExecutionSaga {
     private String startToCloseDeadline;
     private String heartbeatDeadline;
     private Duration heartbeatTimeout;
+    /** When the current attempt was dispatched and started (event times): its meters (docs/operations.md). */
+    private Instant dispatchedAt;
+    private Instant startedAt;
 
     /** The payload of a timeout deadline: which attempt, which timeout. */
     public record AttemptTimeout(int attempt, String timeout) {
@@ -57,10 +64,13 @@ public class TaskExecutionSaga {
 
     @StartSaga
     @SagaEventHandler(associationProperty = "taskRunId")
-    void on(TaskAttemptDispatched event, @MetaDataValue(MessageKeys.ORG_ID) String org, ExecutionBackends backends,
-            BackendReports reports, DeadlineManager deadlines) {
+    void on(TaskAttemptDispatched event, @MetaDataValue(MessageKeys.ORG_ID) String org, @Timestamp Instant at,
+            @MetaDataValue(Dispatch.TRACEPARENT) String traceparent, ExecutionBackends backends, BackendReports reports,
+            DeadlineManager deadlines) {
         taskRunId = event.taskRunId();
         attempt = event.attempt();
+        dispatchedAt = at;
+        startedAt = null;
         dispatchId = event.dispatchId();
         backend = event.spec().backend().type();
         Dag.Timeouts timeouts = event.spec().timeouts();
@@ -72,14 +82,18 @@ public class TaskExecutionSaga {
             return;
         }
         backends.of(backend).dispatch(new Dispatch(dispatchId, org == null ? null : new OrgId(org), taskRunId, attempt,
-                event.spec(), event.params()));
+                event.spec(), event.params(), traceparent));
     }
 
     @SagaEventHandler(associationProperty = "taskRunId")
-    void on(TaskAttemptStarted event, DeadlineManager deadlines) {
+    void on(TaskAttemptStarted event, @Timestamp Instant at, DeadlineManager deadlines, TaskObserver observer) {
         if (event.attempt() != attempt) {
             return;
         }
+        if (startedAt == null && dispatchedAt != null) {
+            observer.attemptStarted(backend, Duration.between(dispatchedAt, at));
+        }
+        startedAt = at;
         if (scheduleToStartDeadline != null) {
             deadlines.cancelSchedule(ATTEMPT_TIMEOUT, scheduleToStartDeadline);
             scheduleToStartDeadline = null;
@@ -103,13 +117,25 @@ public class TaskExecutionSaga {
     }
 
     @SagaEventHandler(associationProperty = "taskRunId")
-    void on(TaskAttemptSucceeded event, DeadlineManager deadlines) {
+    void on(TaskAttemptSucceeded event, @Timestamp Instant at, DeadlineManager deadlines, TaskObserver observer) {
         cancelTimeouts(deadlines);
+        if (event.attempt() == attempt && startedAt != null) {
+            observer.attemptEnded(backend, "succeeded", Duration.between(startedAt, at));
+        }
     }
 
     @SagaEventHandler(associationProperty = "taskRunId")
-    void on(TaskAttemptFailed event, DeadlineManager deadlines) {
+    void on(TaskAttemptFailed event, @Timestamp Instant at, DeadlineManager deadlines, TaskObserver observer) {
         cancelTimeouts(deadlines);
+        if (event.attempt() == attempt) {
+            boolean timedOut = TIMEOUT_ERROR_KIND.equals(event.errorKind());
+            if (startedAt != null) {
+                observer.attemptEnded(backend, timedOut ? "timed_out" : "failed", Duration.between(startedAt, at));
+            }
+            if (event.retryIn() != null) {
+                observer.retryScheduled(backend, event.errorKind());
+            }
+        }
         if (event.retryIn() != null) {
             deadlines.schedule(event.retryIn(), RETRY, new RetryDue(event.attempt() + 1));
         }
@@ -122,13 +148,14 @@ public class TaskExecutionSaga {
 
     /** A timeout expired: stop the backend's work, then fail the attempt (which may retry). */
     @DeadlineHandler(deadlineName = ATTEMPT_TIMEOUT)
-    void on(AttemptTimeout timeout, CommandGateway commands, ExecutionBackends backends) {
+    void on(AttemptTimeout timeout, CommandGateway commands, ExecutionBackends backends, TaskObserver observer) {
         if (timeout.attempt() != attempt) {
             return;
         }
         if (backends.has(backend)) {
             backends.of(backend).cancel(dispatchId);
         }
+        observer.timedOut(backend, timeout.timeout());
         commands.send(new TimeOutTaskAttempt(taskRunId, timeout.attempt(), timeout.timeout()));
     }
 
