@@ -134,6 +134,8 @@ class AxonStorageConfiguration {
                 // positions once and is read back in the order it was written
                 .placement(RunSequencingPolicy::runOf)
                 .idleReadInterval(settings.idleReadInterval())
+                // other nodes' events are looked for every poll interval, as the event store's producer polls
+                .busyReadInterval(settings.pollInterval())
                 .eventSerializer(eventSerializer)
                 .snapshotSerializer(serializer)
                 .upcasterChain(axon.upcasterChain())

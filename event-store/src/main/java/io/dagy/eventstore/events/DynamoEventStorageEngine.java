@@ -56,6 +56,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
@@ -115,13 +117,18 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
     private final Snapshots snapshots;
     private final UnaryOperator<String> placement;
     private final long idleReadNanos;
-    /** When this engine last appended (System.nanoTime): a tailing reader reads at once after a local append. */
+    private final long busyReadNanos;
+    /** When this engine last appended (System.nanoTime). */
     private volatile long lastAppendNanos;
-    /** When a stream of this engine last read events, and where and when one last found none (see resting). */
+    /** When a stream of this engine last read events (see {@link #quiet}). */
     private volatile long lastEventReadNanos;
-    private volatile EmptyRead lastEmptyRead;
+    /** Appends this engine committed, by shard: a shard resting since before the last one is read at once. */
+    private final AtomicLongArray shardAppends;
+    /** Per shard, where and when a read last reached its tail (see {@link #resting}). */
+    private final AtomicReferenceArray<ShardRest> shardRests;
 
-    private record EmptyRead(DynamoTrackingToken at, long nanos) {
+    /** A read that started at {@code nanos}, after {@code appends} local appends, reached the tail at {@code at}. */
+    private record ShardRest(long at, long appends, long nanos) {
     }
     /** When each missing position was first seen, by shard and position, for the gap timeout. */
     private final Map<Long, Map<Long, Long>> gapsFirstSeen = new ConcurrentHashMap<>();
@@ -144,6 +151,9 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         this.settings = builder.settings;
         this.placement = builder.placement;
         this.idleReadNanos = builder.idleReadInterval.toNanos();
+        this.busyReadNanos = Math.min(builder.busyReadInterval.toNanos(), idleReadNanos);
+        this.shardAppends = new AtomicLongArray(settings.shards());
+        this.shardRests = new AtomicReferenceArray<>(settings.shards());
         this.appendHook = builder.appendHook;
         this.snapshots = new Snapshots(dynamoDb, snapshotsTable, settings.compressionThreshold(), builder.snapshotReadHook);
         refuseFewerShardsThanStored();
@@ -225,6 +235,8 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
             try {
                 write(items);
                 lastAppendNanos = System.nanoTime();
+                // after the write, before the commit is published: a read that rested on an older count reads again
+                byShard.keySet().forEach(this::countAppend);
                 pending.stream().filter(e -> e.aggregateId() != null)
                         .forEach(e -> knownShards.saw(e.aggregateId(), e.sequence(), e.shard()));
                 return;
@@ -570,14 +582,8 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         @Override
         public boolean tryAdvance(Consumer<? super TrackedEventData<?>> action) {
             if (buffer.isEmpty()) {
-                if (resting(last)) {
-                    return false;
-                }
-                DynamoTrackingToken from = last;
-                List<TrackedEventData<?>> batch = readBatch(from);
-                if (batch.isEmpty()) {
-                    lastEmptyRead = new EmptyRead(from, System.nanoTime());
-                } else {
+                List<TrackedEventData<?>> batch = readBatch(last);
+                if (!batch.isEmpty()) {
                     lastEventReadNanos = System.nanoTime();
                 }
                 buffer.addAll(batch);
@@ -592,29 +598,51 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         }
     }
 
-    /**
-     * True when a read from {@code from} can be skipped: the store has been quiet (no stream of this engine read an
-     * event, and it appended none, for two idle intervals), a stream found nothing less than an idle interval ago at a
-     * position {@code from} has reached, and nothing was appended here since. Axon's event store opens a stream per
-     * poll, so this is kept per engine, not per stream. An idle node then asks each shard about once per idle
-     * interval however often it polls; this node's own events are read at once, other nodes' within the interval, and
-     * a busy or lagging stream reads at Axon's pace.
-     */
     /** No stream of this engine read an event, and it appended none, for two idle intervals. */
     private boolean quiet(long now, long appended) {
         return idleReadNanos > 0 && now - Math.max(lastEventReadNanos, appended) > 2 * idleReadNanos;
     }
 
-    private boolean resting(DynamoTrackingToken from) {
-        EmptyRead empty = lastEmptyRead;
-        if (idleReadNanos == 0 || empty == null) {
+    private void countAppend(int shard) {
+        if (shard < shardAppends.length()) {
+            shardAppends.incrementAndGet(shard);
+        }
+    }
+
+    /**
+     * True when a read of {@code shard} from {@code from} can be skipped: a read that had reached at least there found
+     * the shard's tail less than a rest ago, and this engine has appended nothing to the shard since that read began.
+     * The rest is the busy read interval, or the idle one once the store has been quiet for two idle intervals.
+     * Axon's event store asks every poll interval and after every local commit, and opens a stream per poll, so this
+     * is kept per engine, not per stream: a commit costs a read of the shards it wrote, not of all of them, and an idle
+     * node asks each shard about once per idle interval. This node's own events are read at once, other nodes' within
+     * a rest.
+     */
+    private boolean resting(int shard, long from) {
+        if (busyReadNanos == 0 && idleReadNanos == 0 || shard >= shardRests.length()) {
+            return false;
+        }
+        ShardRest rest = shardRests.get(shard);
+        if (rest == null || from < rest.at() || shardAppends.get(shard) != rest.appends()) {
             return false;
         }
         long now = System.nanoTime();
-        long appended = lastAppendNanos;
-        boolean quiet = quiet(now, appended);
-        boolean reached = empty.at() == null || from != null && from.covers(empty.at());
-        return quiet && reached && now - empty.nanos() < idleReadNanos && appended - empty.nanos() < 0;
+        long length = quiet(now, lastAppendNanos) ? idleReadNanos : busyReadNanos;
+        return now - rest.nanos() < length;
+    }
+
+    /** Reads {@code shard} after {@code from}, and notes where it rests when the read reaches its tail. */
+    private List<Map<String, AttributeValue>> readTail(int shard, long from, int limit) {
+        if (shard >= shardRests.length()) {
+            return readShard(shard, from, limit, Long.MAX_VALUE).events();
+        }
+        long appends = shardAppends.get(shard);
+        long started = System.nanoTime();
+        ShardRead read = readShard(shard, from, limit, Long.MAX_VALUE);
+        if (read.atTail()) {
+            shardRests.set(shard, new ShardRest(read.resolved(), appends, started));
+        }
+        return read.events();
     }
 
     /**
@@ -727,22 +755,33 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
      */
     List<TrackedEventData<?>> readBatch(DynamoTrackingToken token) {
         int perShard = Math.max(1, settings.readBatchSize() / settings.shards());
-        // the shards are read in parallel: a batch costs one round trip, not one per shard
-        List<CompletableFuture<List<Map<String, AttributeValue>>>> reads = new ArrayList<>();
-        for (int shard = 1; shard < settings.shards(); shard++) {
-            int s = shard;
-            reads.add(CompletableFuture.supplyAsync(() -> readShard(s, token.position(s), perShard, Long.MAX_VALUE)
-                    .events(), shardReaders));
+        List<Integer> toRead = new ArrayList<>();
+        for (int shard = 0; shard < settings.shards(); shard++) {
+            if (!resting(shard, token.position(shard))) {
+                toRead.add(shard);
+            }
         }
         List<Deque<Map<String, AttributeValue>>> heads = new ArrayList<>();
-        heads.add(new ArrayDeque<>(readShard(0, token.position(0), perShard, Long.MAX_VALUE).events()));
-        for (CompletableFuture<List<Map<String, AttributeValue>>> read : reads) {
+        for (int shard = 0; shard < settings.shards(); shard++) {
+            heads.add(new ArrayDeque<>());
+        }
+        // the shards are read in parallel: a batch costs one round trip, not one per shard
+        Map<Integer, CompletableFuture<List<Map<String, AttributeValue>>>> reads = new LinkedHashMap<>();
+        for (int shard : toRead.subList(Math.min(1, toRead.size()), toRead.size())) {
+            reads.put(shard, CompletableFuture.supplyAsync(() -> readTail(shard, token.position(shard), perShard),
+                    shardReaders));
+        }
+        if (!toRead.isEmpty()) {
+            int first = toRead.get(0);
+            heads.get(first).addAll(readTail(first, token.position(first), perShard));
+        }
+        reads.forEach((shard, read) -> {
             try {
-                heads.add(new ArrayDeque<>(read.join()));
+                heads.get(shard).addAll(read.join());
             } catch (CompletionException e) {
                 throw e.getCause() instanceof RuntimeException cause ? cause : e;
             }
-        }
+        });
         List<TrackedEventData<?>> batch = new ArrayList<>();
         DynamoTrackingToken current = token;
         Comparator<Map<String, AttributeValue>> byTime = Comparator.comparing(item -> Instant.parse(item.get(TIMESTAMP).s()));
@@ -763,35 +802,53 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         }
     }
 
-    /** What a read of one shard found: its events, and the position up to which it resolved the shard. */
-    private record ShardRead(List<Map<String, AttributeValue>> events, long resolved) {
+    /**
+     * What a read of one shard found: its events, the position up to which it resolved the shard, and whether it
+     * stopped there because nothing was stored or reserved beyond (the shard's tail, as far as the read could tell).
+     */
+    private record ShardRead(List<Map<String, AttributeValue>> events, long resolved, boolean atTail) {
     }
 
     /**
      * The events of one shard after {@code after} and at most at {@code until}, in position order, stopping at the
-     * first position that is neither an event nor a fence and cannot be fenced yet. Fences are skipped.
+     * first position that is neither an event nor a fence and cannot be fenced yet. Fences are skipped. A query that
+     * answered fewer items than asked, with no page after them, in a bucket the read has not left, showed everything
+     * stored from its start: the read goes on as if a next query had found nothing, without sending it.
      */
     private ShardRead readShard(int shard, long after, int limit, long until) {
         List<Map<String, AttributeValue>> events = new ArrayList<>();
         long expected = after + 1;
         Long counter = null;
+        boolean drained = false;
+        boolean atTail = false;
         reading:
         while (events.size() < limit && expected <= until) {
+            List<Map<String, AttributeValue>> items;
             long from = expected;
-            boolean bounded = until < Long.MAX_VALUE;
-            QueryResponse response = dynamoDb.query(QueryRequest.builder().tableName(eventsTable)
-                    .keyConditionExpression(bounded ? "pk = :pk AND sk BETWEEN :from AND :until" : "pk = :pk AND sk >= :from")
-                    .expressionAttributeValues(bounded
-                            ? Map.of(":pk", s(streamKey(shard, from)), ":from", n(from), ":until", n(until))
-                            : Map.of(":pk", s(streamKey(shard, from)), ":from", n(from)))
-                    .consistentRead(true)
-                    .limit((int) Math.min(limit - events.size(), until - expected + 1))
-                    .build());
-            if (response.items().isEmpty()) {
+            if (drained) {
+                items = List.of();
+            } else {
+                boolean bounded = until < Long.MAX_VALUE;
+                int asked = (int) Math.min(limit - events.size(), until - expected + 1);
+                QueryResponse response = dynamoDb.query(QueryRequest.builder().tableName(eventsTable)
+                        .keyConditionExpression(bounded ? "pk = :pk AND sk BETWEEN :from AND :until" : "pk = :pk AND sk >= :from")
+                        .expressionAttributeValues(bounded
+                                ? Map.of(":pk", s(streamKey(shard, from)), ":from", n(from), ":until", n(until))
+                                : Map.of(":pk", s(streamKey(shard, from)), ":from", n(from)))
+                        .consistentRead(true)
+                        .limit(asked)
+                        .build());
+                items = response.items();
+                drained = items.size() < asked
+                        && (!response.hasLastEvaluatedKey() || response.lastEvaluatedKey().isEmpty());
+            }
+            if (items.isEmpty()) {
+                drained = false;
                 if (counter == null) {
                     counter = tailCounter(shard, expected);
                 }
                 if (counter < expected) {
+                    atTail = true;
                     break; // nothing reserved beyond what we have read
                 }
                 if (!resolveGap(shard, expected, counter)) {
@@ -800,9 +857,10 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
                 expected++;
                 continue;
             }
-            for (Map<String, AttributeValue> item : response.items()) {
+            for (Map<String, AttributeValue> item : items) {
                 long position = longOf(item, SK);
                 if (position != expected) {
+                    drained = false; // the items after the gap are read again once it is decided
                     if (!resolveGap(shard, expected, position - 1)) {
                         break reading;
                     }
@@ -818,8 +876,10 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
                     break reading;
                 }
             }
+            // a query reads one bucket: what lies beyond it needs a query of the next
+            drained = drained && expected / settings.bucketSize() == from / settings.bucketSize();
         }
-        return new ShardRead(events, expected - 1);
+        return new ShardRead(events, expected - 1, atTail);
     }
 
     /**
@@ -1031,6 +1091,7 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         private Snapshots.ReadHook snapshotReadHook = Snapshots.ReadHook.NONE;
         private UnaryOperator<String> placement = UnaryOperator.identity();
         private Duration idleReadInterval = Duration.ZERO;
+        private Duration busyReadInterval = Duration.ZERO;
 
         public Builder() {
             super.persistenceExceptionResolver(AggregateSequenceTakenException.RESOLVER);
@@ -1069,6 +1130,17 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
          */
         public Builder idleReadInterval(Duration idleReadInterval) {
             this.idleReadInterval = Objects.requireNonNull(idleReadInterval, "idleReadInterval");
+            return this;
+        }
+
+        /**
+         * How long a tailing stream of a busy store leaves a shard unread after a read reached its tail and this
+         * engine has appended nothing to it since (default zero: read every shard whenever asked; at most the idle
+         * read interval). It bounds how late another node's events are seen while this one is busy, as the idle read
+         * interval does while it is quiet.
+         */
+        public Builder busyReadInterval(Duration busyReadInterval) {
+            this.busyReadInterval = Objects.requireNonNull(busyReadInterval, "busyReadInterval");
             return this;
         }
 

@@ -55,12 +55,17 @@ class IdleReadsTest {
     };
 
     private DynamoEventStorageEngine engine(Duration idle, ExecutionInterceptor... interceptors) {
+        return engine(2, idle, Duration.ZERO, interceptors);
+    }
+
+    private DynamoEventStorageEngine engine(int shards, Duration idle, Duration busy, ExecutionInterceptor... interceptors) {
         return DynamoEventStorageEngine.builder()
                 .dynamoDb(TestTables.dynamoDbWith(interceptors))
                 .tables(tables.name(DagyTable.EVENTS), tables.name(DagyTable.SNAPSHOTS))
-                .settings(EventStoreSettings.defaults().withShards(2).withGapTimeout(Duration.ofMillis(300)))
+                .settings(EventStoreSettings.defaults().withShards(shards).withGapTimeout(Duration.ofMillis(300)))
                 .eventSerializer(serializer).snapshotSerializer(serializer)
                 .idleReadInterval(idle)
+                .busyReadInterval(busy)
                 .build();
     }
 
@@ -109,6 +114,51 @@ class IdleReadsTest {
             }
             assertThat(after).hasSize(1);
             assertThat((System.nanoTime() - appendedAt) / 1_000_000).isLessThan(IDLE.toMillis() / 2);
+        } finally {
+            store.shutDown();
+        }
+    }
+
+    /**
+     * A busy store: every 50 ms this engine appends to one aggregate (one shard of four) while the producer asks every
+     * 20 ms. Each commit costs a read of the shard it wrote (the other three are read once per busy interval), not a
+     * read of all four shards on every ask, nor a second query to learn that a read reached the tail.
+     */
+    @Test
+    void aBusyStreamReadsTheShardsThisEngineWroteAndTheOthersOncePerInterval() throws Exception {
+        Duration busy = Duration.ofMillis(200);
+        DynamoEventStorageEngine node = engine(4, IDLE, busy, counting);
+        DynamoEventStorageEngine otherNode = engine(4, Duration.ZERO, Duration.ZERO);
+        node.appendEvents(List.of(event("a", 0)));
+        EmbeddedEventStore store = polling(node);
+        try (BlockingStream<TrackedEventMessage<?>> stream = store.openStream(null)) {
+            assertThat(poll(stream, 300)).hasSize(1);
+
+            streamQueries.set(0);
+            List<TrackedEventMessage<?>> got = new ArrayList<>();
+            for (int sequence = 1; sequence <= 20; sequence++) {
+                node.appendEvents(List.of(event("a", sequence)));
+                got.addAll(poll(stream, 50));
+            }
+            got.addAll(poll(stream, 100));
+
+            assertThat(got).hasSize(20);
+            // 1.1 s: 20 commits of one shard, the other three shards every 200 ms (about 18 reads), and slack for
+            // reads that crossed a commit; asking all four shards on each of the 55 asks would take 220
+            assertThat(streamQueries.get()).isBetween(20, 60);
+
+            // another node's event, in whatever shard, is seen within the busy interval
+            otherNode.appendEvents(List.of(event("b", 0)));
+            long appendedAt = System.nanoTime();
+            List<TrackedEventMessage<?>> remote = new ArrayList<>();
+            long sequence = 21;
+            while (remote.isEmpty() && System.nanoTime() - appendedAt < 5_000_000_000L) {
+                node.appendEvents(List.of(event("a", sequence++)));
+                remote.addAll(poll(stream, 20).stream()
+                        .filter(e -> ((DomainEventMessage<?>) e).getAggregateIdentifier().equals("b")).toList());
+            }
+            assertThat(remote).hasSize(1);
+            assertThat((System.nanoTime() - appendedAt) / 1_000_000).isLessThan(busy.toMillis() + 300);
         } finally {
             store.shutDown();
         }
