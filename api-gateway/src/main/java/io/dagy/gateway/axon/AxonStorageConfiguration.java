@@ -40,7 +40,6 @@ import org.axonframework.eventsourcing.Snapshotter;
 import org.axonframework.eventsourcing.eventstore.EmbeddedEventStore;
 import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
 import org.axonframework.eventsourcing.eventstore.EventStore;
-import org.axonframework.modelling.saga.repository.SagaStore;
 import org.axonframework.serialization.Serializer;
 import org.axonframework.serialization.jackson3.Jackson3SerializerCustomizer;
 import org.springframework.beans.factory.ObjectProvider;
@@ -161,14 +160,14 @@ class AxonStorageConfiguration {
     }
 
     @Bean
-    TokenStore tokenStore(DynamoDbClient dynamoDb, DagyResources resources, DagyProperties properties, Serializer serializer,
-                          NodeId nodeId) {
+    DynamoTokenStore tokenStore(DynamoDbClient dynamoDb, DagyResources resources, DagyProperties properties, Serializer serializer,
+                                NodeId nodeId) {
         return new DynamoTokenStore(dynamoDb, resources.table(DagyTable.TOKENS), serializer, nodeId.value(),
                 properties.eventStore().claimTimeout(), Clock.systemUTC());
     }
 
     @Bean
-    SagaStore<Object> sagaStore(DynamoDbClient dynamoDb, DagyResources resources, Serializer serializer) {
+    DynamoSagaStore sagaStore(DynamoDbClient dynamoDb, DagyResources resources, Serializer serializer) {
         return new DynamoSagaStore(dynamoDb, resources.table(DagyTable.SAGAS), serializer);
     }
 

@@ -3,6 +3,7 @@ package io.dagy.gateway.axon;
 import io.dagy.eventstore.deadletters.DynamoSequencedDeadLetterQueue;
 import io.dagy.eventstore.deadletters.EventSavepoints;
 import io.dagy.eventstore.deadletters.RetryThenPark;
+import io.dagy.eventstore.tokens.DynamoTokenStore;
 import io.dagy.gateway.settings.DagyProperties;
 import io.dagy.gateway.settings.DagyResources;
 import io.dagy.tables.DagyTable;
@@ -37,7 +38,7 @@ class DeadLetterConfiguration {
 
     @Bean
     ConfigurerModule deadLettering(DynamoDbClient dynamoDb, DagyResources resources, DagyProperties properties,
-                                   DeadLetterQueues queues) {
+                                   DeadLetterQueues queues, DynamoTokenStore tokenStore) {
         DagyProperties.DeadLetters settings = properties.deadLetters();
         RetryThenPark policy = new RetryThenPark(settings.attempts());
         return configurer -> configurer.eventProcessing(processing -> processing
@@ -51,6 +52,9 @@ class DeadLetterConfiguration {
                                 .maxSequences(settings.maxSequences())
                                 .maxSequenceSize(settings.maxSequenceSize())
                                 .claimDuration(CLAIM)
+                                // a processor's transactions reuse the parked sequences they read while this node's
+                                // claims on the group stand still (decision 80)
+                                .claimEpochs(tokenStore.claimEpochs())
                                 .build()))
                 .registerDefaultDeadLetterPolicy(config -> policy)
                 // each event of a batch is marked, so a parked event's own writes can be dropped

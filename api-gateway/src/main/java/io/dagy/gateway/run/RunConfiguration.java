@@ -31,6 +31,7 @@ import io.dagy.saga.report.ReportConsumer;
 import io.dagy.saga.run.RunOrchestration;
 import io.dagy.saga.run.RunSequencingPolicy;
 import io.dagy.saga.task.SegmentOwnedSagaManager;
+import io.dagy.eventstore.sagas.DynamoSagaStore;
 import io.dagy.saga.task.TaskExecutionSaga;
 import org.axonframework.modelling.saga.AnnotatedSagaManager;
 import io.dagy.tables.DagyTable;
@@ -150,7 +151,9 @@ class RunConfiguration {
      * handles each event only in its task run's segment ({@link SegmentOwnedSagaManager}).
      */
     @Bean
-    ConfigurerModule taskExecutionSaga() {
+    ConfigurerModule taskExecutionSaga(DynamoSagaStore sagaStore) {
+        // found by the identifier derived from its task run, without an association query (decision 81)
+        sagaStore.keyBy(TaskExecutionSaga.class, TaskExecutionSaga.ASSOCIATION);
         return configurer -> configurer.eventProcessing().registerSaga(TaskExecutionSaga.class, saga -> saga
                 .configureSagaManager(config -> new SegmentOwnedSagaManager<>(AnnotatedSagaManager.<TaskExecutionSaga>builder()
                         .sagaType(TaskExecutionSaga.class)

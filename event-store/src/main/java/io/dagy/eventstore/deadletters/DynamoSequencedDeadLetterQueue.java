@@ -1,5 +1,7 @@
 package io.dagy.eventstore.deadletters;
 
+import io.dagy.eventstore.tokens.ClaimEpochs;
+
 import io.dagy.eventstore.tx.DynamoTransaction;
 import io.dagy.eventstore.tx.DynamoTransaction.ItemKey;
 import io.dagy.eventstore.tx.DynamoTransactionException;
@@ -38,6 +40,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
@@ -99,6 +102,18 @@ public final class DynamoSequencedDeadLetterQueue implements SequencedDeadLetter
     private final int pageSize;
     private final Clock clock;
     private final DynamoTransactionManager transactions;
+    private final ClaimEpochs claimEpochs;
+    /** The group's headers as last read, for transactions of this node's processor (see {@link #parkedHeaders}). */
+    private volatile ReadHeaders lastRead;
+    /** Parks and removals by this node (counted when made, and again when committed). */
+    private final AtomicLong changes = new AtomicLong();
+
+    /** Headers read after {@code epoch} claims on the group's segments and {@code changes} changes, at {@code nanos}. */
+    private record ReadHeaders(List<Header> headers, long epoch, long changes, long nanos) {
+    }
+
+    /** The longest a processor's transactions reuse the headers read for an earlier one. */
+    private static final long HEADER_REUSE_NANOS = Duration.ofSeconds(10).toNanos();
 
     private DynamoSequencedDeadLetterQueue(Builder builder) {
         this.dynamoDb = builder.dynamoDb;
@@ -112,6 +127,7 @@ public final class DynamoSequencedDeadLetterQueue implements SequencedDeadLetter
         this.pageSize = builder.pageSize;
         this.clock = builder.clock;
         this.transactions = new DynamoTransactionManager(dynamoDb);
+        this.claimEpochs = builder.claimEpochs;
     }
 
     public static Builder builder() {
@@ -174,9 +190,13 @@ public final class DynamoSequencedDeadLetterQueue implements SequencedDeadLetter
         transaction.writeLast(new ItemKey(table, guardItemKey(sequence, messageId)), putGuard(sequence, messageId), conflict);
         transaction.writeLast(new ItemKey(table, headerKey(sequence)), header.render(this), conflict);
         pending.guards.add(guardKey(sequence, messageId));
+        // again once committed: a read that ran before the commit must not be reused after it
+        headersChanged();
+        transaction.afterCommit(this::headersChanged);
     }
 
     private void enqueueNow(String sequence, DeadLetter<? extends EventMessage<?>> letter) {
+        headersChanged();
         String messageId = letter.message().getIdentifier();
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
             if (guardStored(sequence, messageId)) {
@@ -218,6 +238,7 @@ public final class DynamoSequencedDeadLetterQueue implements SequencedDeadLetter
     @Override
     public void evict(DeadLetter<? extends EventMessage<?>> letter) {
         DynamoDeadLetter ours = ours(letter, "evict");
+        headersChanged();
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
             Optional<Header> header = readHeader(ours.sequenceIdentifier());
             if (header.isEmpty()) {
@@ -306,6 +327,7 @@ public final class DynamoSequencedDeadLetterQueue implements SequencedDeadLetter
 
     @Override
     public void clear() {
+        headersChanged();
         for (Header header : readHeaders()) {
             List<Map<String, AttributeValue>> keys = new ArrayList<>();
             dynamoDb.queryPaginator(b -> b.tableName(table).consistentRead(true).keyConditionExpression("pk = :pk")
@@ -638,10 +660,42 @@ public final class DynamoSequencedDeadLetterQueue implements SequencedDeadLetter
         Map<String, HeaderState> headers() {
             if (headers == null) {
                 headers = new HashMap<>();
-                readHeaders().forEach(header -> headers.put(header.sequence(), HeaderState.stored(header)));
+                parkedHeaders().forEach(header -> headers.put(header.sequence(), HeaderState.stored(header)));
             }
             return headers;
         }
+    }
+
+    /**
+     * The group's headers for a processor's transaction: read again only when this node has claimed a segment of
+     * the group since the last read, parked or evicted something itself, or 10 seconds have passed. That is safe
+     * because a sequence is only ever parked by the node holding its segment's claim, in the transaction that moves
+     * its token (conditional on the claim): a sequence another node parked is in a segment this node either does not
+     * hold, or claimed after it, which makes it read again. What another node can do meanwhile is evict or retry a
+     * parked sequence, and that only removes letters: this node may park an event behind a sequence that has just
+     * emptied, whose header write then fails, and the batch is retried with the headers read again. Without a
+     * {@link ClaimEpochs} every transaction reads the headers.
+     */
+    private List<Header> parkedHeaders() {
+        if (claimEpochs == null) {
+            return readHeaders();
+        }
+        // both noted before the read: a claim or a change made while it runs makes the next transaction read again
+        long epoch = claimEpochs.of(processingGroup);
+        long changed = changes.get();
+        long now = System.nanoTime();
+        ReadHeaders last = lastRead;
+        if (last != null && last.epoch() == epoch && last.changes() == changed && now - last.nanos() < HEADER_REUSE_NANOS) {
+            return last.headers();
+        }
+        List<Header> headers = List.copyOf(readHeaders());
+        lastRead = new ReadHeaders(headers, epoch, changed, now);
+        return headers;
+    }
+
+    /** What this node parks or removes makes its processor read the headers again. */
+    private void headersChanged() {
+        changes.incrementAndGet();
     }
 
     private TransactWriteItem putLetter(String sequence, long index, DeadLetter<? extends EventMessage<?>> letter) {
@@ -776,6 +830,7 @@ public final class DynamoSequencedDeadLetterQueue implements SequencedDeadLetter
         private Duration claimDuration = Duration.ofSeconds(30);
         private int pageSize = 100;
         private Clock clock = Clock.systemUTC();
+        private ClaimEpochs claimEpochs;
 
         private Builder() {
         }
@@ -825,6 +880,16 @@ public final class DynamoSequencedDeadLetterQueue implements SequencedDeadLetter
 
         public Builder pageSize(int pageSize) {
             this.pageSize = pageSize;
+            return this;
+        }
+
+        /**
+         * The claims of the token store the group's processor uses: with them, the processor's transactions reuse
+         * the headers they read while this node holds the same claims (see {@code parkedHeaders}); without, each
+         * transaction reads them.
+         */
+        public Builder claimEpochs(ClaimEpochs claimEpochs) {
+            this.claimEpochs = claimEpochs;
             return this;
         }
 

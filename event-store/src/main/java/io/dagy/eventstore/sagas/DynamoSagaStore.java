@@ -56,6 +56,8 @@ public final class DynamoSagaStore implements SagaStore<Object> {
     private final Serializer serializer;
     /** The version each saga had when this node last loaded it; only the loader updates it in its unit of work. */
     private final Map<String, Long> loadedVersions = new ConcurrentHashMap<>();
+    /** The saga types keyed by an association ({@link #keyBy}). */
+    private final Map<Class<?>, Keyed> keyed = new ConcurrentHashMap<>();
 
     public DynamoSagaStore(DynamoDbClient dynamoDb, String table, Serializer serializer) {
         this.dynamoDb = Objects.requireNonNull(dynamoDb);
@@ -63,14 +65,80 @@ public final class DynamoSagaStore implements SagaStore<Object> {
         this.serializer = Objects.requireNonNull(serializer);
     }
 
+    /**
+     * Keys the sagas of {@code sagaType} by their {@code associationKey}: the saga of an association value has the
+     * identifier {@link #keyedId} derives from it (its manager must create it so), and finding it asks DynamoDB
+     * nothing; loading it is the one read. Sagas of the type stored before with other identifiers (by an earlier
+     * version) are looked up once, on the first find, and found as before until they end.
+     */
+    public void keyBy(Class<?> sagaType, String associationKey) {
+        keyed.put(sagaType, new Keyed(associationKey));
+    }
+
+    /** The identifier of the keyed saga of {@code sagaType} for an association value. */
+    public static String keyedId(Class<?> sagaType, AssociationValue associationValue) {
+        return sagaType.getSimpleName() + ":" + associationValue.getValue();
+    }
+
+    /** A keyed saga type: its association key, and its sagas stored under other identifiers, by association value. */
+    private static final class Keyed {
+        final String associationKey;
+        volatile Map<String, Set<String>> earlier;
+
+        Keyed(String associationKey) {
+            this.associationKey = associationKey;
+        }
+    }
+
     @Override
     public Set<String> findSagas(Class<?> sagaType, AssociationValue associationValue) {
+        Keyed keyedType = keyed.get(sagaType);
+        if (keyedType != null && keyedType.associationKey.equals(associationValue.getKey())) {
+            Set<String> ids = new HashSet<>(earlierSagas(sagaType, keyedType).getOrDefault(associationValue.getValue(),
+                    Set.of()));
+            ids.add(keyedId(sagaType, associationValue));
+            return ids;
+        }
         Set<String> ids = new HashSet<>();
         dynamoDb.queryPaginator(b -> b.tableName(table).consistentRead(true)
                         .keyConditionExpression("pk = :pk")
                         .expressionAttributeValues(Map.of(":pk", s(associationKey(sagaType, associationValue)))))
                 .items().forEach(item -> ids.add(item.get("sk").s()));
         return ids;
+    }
+
+    /**
+     * The sagas of a keyed type whose identifiers are not derived from their association: read once (a scan of the
+     * type's association items; the table holds only sagas that have not ended), then forgotten as they end.
+     */
+    private Map<String, Set<String>> earlierSagas(Class<?> sagaType, Keyed keyedType) {
+        Map<String, Set<String>> earlier = keyedType.earlier;
+        if (earlier != null) {
+            return earlier;
+        }
+        synchronized (keyedType) {
+            if (keyedType.earlier == null) {
+                String prefix = "assoc#" + sagaType.getName() + "#" + keyedType.associationKey + "#";
+                Map<String, Set<String>> found = new ConcurrentHashMap<>();
+                dynamoDb.scanPaginator(b -> b.tableName(table).consistentRead(true).projectionExpression("pk, sk")
+                                .filterExpression("begins_with(pk, :prefix)")
+                                .expressionAttributeValues(Map.of(":prefix", s(prefix))))
+                        .items().forEach(item -> {
+                            String value = item.get("pk").s().substring(prefix.length());
+                            String id = item.get("sk").s();
+                            if (!id.equals(keyedId(sagaType, new AssociationValue(keyedType.associationKey, value)))) {
+                                found.computeIfAbsent(value, k -> ConcurrentHashMap.newKeySet()).add(id);
+                            }
+                        });
+                if (!found.isEmpty()) {
+                    log.info("{} sagas of {} have identifiers of an earlier version; they are found by their "
+                            + "associations until they end", found.values().stream().mapToInt(Set::size).sum(),
+                            sagaType.getSimpleName());
+                }
+                keyedType.earlier = found;
+            }
+            return keyedType.earlier;
+        }
     }
 
     @Override
@@ -125,6 +193,12 @@ public final class DynamoSagaStore implements SagaStore<Object> {
         writes.add(new Write(new ItemKey(table, sagaKey(sagaIdentifier)), TransactWriteItem.builder().delete(delete.build()).build()));
         associationValues.forEach(a -> writes.add(deleteAssociation(sagaType, sagaIdentifier, a)));
         commit(sagaIdentifier, writes);
+        Keyed keyedType = keyed.get(sagaType);
+        if (keyedType != null && keyedType.earlier != null) {
+            Runnable forget = () -> associationValues.forEach(a -> keyedType.earlier.computeIfPresent(a.getValue(),
+                    (value, ids) -> ids.remove(sagaIdentifier) && ids.isEmpty() ? null : ids));
+            DynamoTransactionManager.current().ifPresentOrElse(transaction -> transaction.afterCommit(forget), forget);
+        }
     }
 
     /** Joins the open transaction, or commits the writes on their own in one transaction. */

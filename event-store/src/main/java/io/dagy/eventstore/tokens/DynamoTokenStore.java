@@ -80,6 +80,7 @@ public final class DynamoTokenStore implements TokenStore {
     private final Clock clock;
     /** The id of the claim this store last took on each segment it holds (forgotten when released or deleted). */
     private final Map<Claimed, String> claims = new ConcurrentHashMap<>();
+    private final ClaimEpochs epochs = new ClaimEpochs();
 
     public DynamoTokenStore(DynamoDbClient dynamoDb, String table, Serializer serializer, String nodeId,
                             Duration claimTimeout, Clock clock) {
@@ -93,6 +94,11 @@ public final class DynamoTokenStore implements TokenStore {
 
     public String nodeId() {
         return nodeId;
+    }
+
+    /** The claims this store has taken, per processor (see {@link ClaimEpochs}). */
+    public ClaimEpochs claimEpochs() {
+        return epochs;
     }
 
     @Override
@@ -151,6 +157,7 @@ public final class DynamoTokenStore implements TokenStore {
             throw unableToClaim(processorName, segment, refused);
         }
         claims.put(new Claimed(processorName, segment), claim);
+        epochs.claimed(processorName);
         return deserialize(attributes);
     }
 
@@ -332,6 +339,7 @@ public final class DynamoTokenStore implements TokenStore {
             }
         } else if (change.freshClaim != null) {
             claims.put(claimed, change.freshClaim);
+            epochs.claimed(processorName);
         }
     }
 

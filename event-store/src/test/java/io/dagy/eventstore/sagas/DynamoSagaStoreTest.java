@@ -130,4 +130,42 @@ class DynamoSagaStoreTest {
         assertThat(conflicts.injected()).isEqualTo(1);
         assertThat(nodeB.findSagas(TestSaga.class, TASK)).containsExactly("saga-conflict");
     }
+
+    /**
+     * A keyed type's saga is found by the identifier derived from its association, with no request (decision 81);
+     * one stored under an identifier of its own before the type was keyed is found until it ends.
+     */
+    @Test
+    void aKeyedSagaIsFoundWithoutAskingAndAnEarlierOneUntilItEnds() {
+        java.util.concurrent.atomic.AtomicInteger queries = new java.util.concurrent.atomic.AtomicInteger();
+        DynamoSagaStore keyed = new DynamoSagaStore(TestTables.dynamoDbWith(new software.amazon.awssdk.core.interceptor
+                .ExecutionInterceptor() {
+            @Override
+            public void beforeExecution(software.amazon.awssdk.core.interceptor.Context.BeforeExecution context,
+                                        software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+                if (context.request() instanceof software.amazon.awssdk.services.dynamodb.model.QueryRequest) {
+                    queries.incrementAndGet();
+                }
+            }
+        }), tables.name(DagyTable.SAGAS), TestSerializer.jackson());
+        AssociationValue earlierTask = new AssociationValue("taskRunId", "run-1/load");
+        nodeA.insertSaga(TestSaga.class, "saga-from-before", new TestSaga("run-1/load", 1), Set.of(earlierTask));
+        keyed.keyBy(TestSaga.class, "taskRunId");
+
+        String id = DynamoSagaStore.keyedId(TestSaga.class, TASK);
+        assertThat(id).isEqualTo("TestSaga:run-1/extract");
+        keyed.insertSaga(TestSaga.class, id, new TestSaga("run-1/extract", 1), Set.of(TASK));
+        assertThat(keyed.findSagas(TestSaga.class, TASK)).containsExactly(id);
+        assertThat(keyed.loadSaga(TestSaga.class, id).saga().attempts).isEqualTo(1);
+        assertThat(keyed.findSagas(TestSaga.class, earlierTask))
+                .containsExactlyInAnyOrder("saga-from-before", DynamoSagaStore.keyedId(TestSaga.class, earlierTask));
+        assertThat(queries.get()).isZero();
+        // the association items are still written: a store that does not key the type finds the saga as before
+        assertThat(nodeB.findSagas(TestSaga.class, TASK)).containsExactly(id);
+
+        keyed.deleteSaga(TestSaga.class, "saga-from-before", Set.of(earlierTask));
+        assertThat(keyed.findSagas(TestSaga.class, earlierTask))
+                .containsExactly(DynamoSagaStore.keyedId(TestSaga.class, earlierTask));
+        assertThat(keyed.loadSaga(TestSaga.class, DynamoSagaStore.keyedId(TestSaga.class, earlierTask))).isNull();
+    }
 }

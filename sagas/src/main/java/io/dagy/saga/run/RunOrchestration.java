@@ -19,6 +19,7 @@ import io.dagy.contracts.run.TaskRunEvents.TaskRunFinished;
 import io.dagy.contracts.run.TaskRunId;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.config.ProcessingGroup;
+import io.dagy.eventstore.processing.SkipWhen;
 import org.axonframework.eventhandling.EventHandler;
 import org.axonframework.modelling.command.AggregateStreamCreationException;
 
@@ -98,11 +99,10 @@ public class RunOrchestration implements AutoCloseable {
         return GenericCommandMessage.asCommandMessage(command).andMetaData(metaData);
     }
 
+    /** Tasks queued with the decision that made them ready are not this handler's: no batch, no token write. */
     @EventHandler
+    @SkipWhen("queued")
     void on(TasksReady event, MetaData metaData, CommandGateway commands) {
-        if (event.queued()) {
-            return; // queued with the decision that made them ready
-        }
         sendAll(event.tasks(), task -> {
             TaskRunId taskRunId = TaskRunId.of(event.runId(), task.id());
             try {
@@ -132,11 +132,10 @@ public class RunOrchestration implements AutoCloseable {
                 onBehalfOf(metaData, new CancelTaskRun(TaskRunId.of(event.runId(), taskId)))));
     }
 
+    /** An end the run recorded in the same commit is not this handler's. */
     @EventHandler
+    @SkipWhen("recordedByRun")
     void on(TaskRunFinished event, MetaData metaData, CommandGateway commands) {
-        if (event.recordedByRun()) {
-            return; // the run recorded it in the same commit
-        }
         sendAll(List.of(event), finished -> commands.sendAndWait(onBehalfOf(metaData,
                 new RecordTaskOutcome(finished.runId(), finished.taskId(), finished.outcome()))));
     }

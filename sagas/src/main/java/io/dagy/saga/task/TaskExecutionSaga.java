@@ -37,6 +37,8 @@ import java.time.Instant;
  */
 public class TaskExecutionSaga {
 
+    /** The association of every event of the saga: its task run (which also keys the saga, decision 81). */
+    public static final String ASSOCIATION = "taskRunId";
     static final String ATTEMPT_TIMEOUT = "attempt-timeout";
     static final String RETRY = "retry";
     /** The error kind of a timed-out attempt (command-side's {@code TaskRun.TIMEOUT}). */
@@ -63,7 +65,7 @@ public class TaskExecutionSaga {
     }
 
     @StartSaga
-    @SagaEventHandler(associationProperty = "taskRunId")
+    @SagaEventHandler(associationProperty = ASSOCIATION)
     void on(TaskAttemptDispatched event, @MetaDataValue(MessageKeys.ORG_ID) String org, @Timestamp Instant at,
             @MetaDataValue(Dispatch.TRACEPARENT) String traceparent, ExecutionBackends backends, BackendReports reports,
             DeadlineManager deadlines) {
@@ -85,7 +87,7 @@ public class TaskExecutionSaga {
                 event.spec(), event.params(), traceparent));
     }
 
-    @SagaEventHandler(associationProperty = "taskRunId")
+    @SagaEventHandler(associationProperty = ASSOCIATION)
     void on(TaskAttemptStarted event, @Timestamp Instant at, DeadlineManager deadlines, TaskObserver observer) {
         if (event.attempt() != attempt) {
             return;
@@ -102,7 +104,7 @@ public class TaskExecutionSaga {
     }
 
     /** A heartbeat restarts the heartbeat timeout: an attempt that stops beating times out. */
-    @SagaEventHandler(associationProperty = "taskRunId")
+    @SagaEventHandler(associationProperty = ASSOCIATION)
     void on(TaskAttemptHeartbeat event, DeadlineManager deadlines) {
         if (event.attempt() == attempt) {
             restartHeartbeatTimeout(deadlines);
@@ -116,7 +118,7 @@ public class TaskExecutionSaga {
         heartbeatDeadline = schedule(deadlines, heartbeatTimeout, "heartbeat");
     }
 
-    @SagaEventHandler(associationProperty = "taskRunId")
+    @SagaEventHandler(associationProperty = ASSOCIATION)
     void on(TaskAttemptSucceeded event, @Timestamp Instant at, DeadlineManager deadlines, TaskObserver observer) {
         cancelTimeouts(deadlines);
         if (event.attempt() == attempt && startedAt != null) {
@@ -124,7 +126,7 @@ public class TaskExecutionSaga {
         }
     }
 
-    @SagaEventHandler(associationProperty = "taskRunId")
+    @SagaEventHandler(associationProperty = ASSOCIATION)
     void on(TaskAttemptFailed event, @Timestamp Instant at, DeadlineManager deadlines, TaskObserver observer) {
         cancelTimeouts(deadlines);
         if (event.attempt() == attempt) {
@@ -161,7 +163,7 @@ public class TaskExecutionSaga {
 
     /** The end of every path; a cancelled task run also stops its attempt in the backend. */
     @EndSaga
-    @SagaEventHandler(associationProperty = "taskRunId")
+    @SagaEventHandler(associationProperty = ASSOCIATION)
     void on(TaskRunFinished event, DeadlineManager deadlines, ExecutionBackends backends) {
         cancelTimeouts(deadlines);
         if (event.outcome() == TaskStatus.CANCELLED && backends.has(backend)) {

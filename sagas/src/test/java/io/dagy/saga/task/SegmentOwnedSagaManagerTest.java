@@ -4,7 +4,9 @@ import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.eventhandling.GenericEventMessage;
 import org.axonframework.eventhandling.Segment;
 import org.axonframework.messaging.unitofwork.DefaultUnitOfWork;
+import io.dagy.eventstore.sagas.DynamoSagaStore;
 import org.axonframework.modelling.saga.AnnotatedSagaManager;
+import org.axonframework.modelling.saga.AssociationValue;
 import org.axonframework.modelling.saga.SagaEventHandler;
 import org.axonframework.modelling.saga.StartSaga;
 import org.axonframework.modelling.saga.repository.AnnotatedSagaRepository;
@@ -90,5 +92,15 @@ class SegmentOwnedSagaManagerTest {
 
         assertThat(HANDLED.get()).isEqualTo(2 * keys.size());
         assertThat(store.size()).isEqualTo(keys.size()); // no saga was started twice
+    }
+
+    /** A saga's identifier is derived from the association it starts with, so a keyed store finds it unasked. */
+    @Test
+    void aSagaIsCreatedUnderTheIdentifierOfItsAssociation() throws Exception {
+        deliver(GenericEventMessage.asEventMessage(new Started("r-3/extract")), segments(4));
+
+        assertThat(store.findSagas(CountingSaga.class, new AssociationValue("key", "r-3/extract")))
+                .containsExactly(DynamoSagaStore.keyedId(CountingSaga.class, new AssociationValue("key", "r-3/extract")))
+                .containsExactly("CountingSaga:r-3/extract");
     }
 }
