@@ -78,6 +78,9 @@ class AxonStorageConfiguration {
      */
     static final int TASK_SAGA_BATCH_SIZE = 6;
 
+    /** Runs kept in memory between commands at most (decision 83). */
+    static final int RUN_CACHE_ENTRIES = 1024;
+
     /** Events a processor's stream reads ahead of the processor at most. */
     private static final int READ_AHEAD_BUFFER = 1024;
 
@@ -207,12 +210,14 @@ class AxonStorageConfiguration {
      * Aggregates stay in memory between commands (the names are those of {@code @Aggregate(cache = ...)}): a run
      * takes one command per task outcome, and replaying its history each time would make a run's cost grow with the
      * square of its size. Every hit is checked against the event store's last sequence number, so an aggregate
-     * another node changed is loaded afresh ({@link VersionCheckedCache}). Bounded by count: a run of 10,000 tasks
-     * takes some 20 MB, so runs take at most ~1.3 GB in the worst case.
+     * another node changed is loaded afresh ({@link VersionCheckedCache}). Runs are bounded by count
+     * ({@link #RUN_CACHE_ENTRIES}, more than the runs a node usually has in flight: one fewer than the runs a workload
+     * cycles through makes every command a miss) and held softly, since a run of 10,000 tasks takes some 20 MB: the
+     * collector clears them before the heap runs out (decision 83).
      */
     @Bean
     Cache runCache(ObjectProvider<EventStore> eventStore) {
-        return new VersionCheckedCache(new LruCache(64), eventStore::getObject);
+        return new VersionCheckedCache(LruCache.softValues(RUN_CACHE_ENTRIES), eventStore::getObject);
     }
 
     @Bean

@@ -3,6 +3,7 @@ package io.dagy.eventstore.caching;
 import org.axonframework.common.Registration;
 import org.axonframework.common.caching.Cache;
 
+import java.lang.ref.SoftReference;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -19,12 +20,27 @@ import java.util.function.UnaryOperator;
 public final class LruCache implements Cache {
 
     private final Map<Object, Object> entries;
+    private final boolean soft;
     private final CopyOnWriteArrayList<EntryListener> listeners = new CopyOnWriteArrayList<>();
 
     public LruCache(int maxEntries) {
+        this(maxEntries, false);
+    }
+
+    /**
+     * A cache whose values the garbage collector may clear when the heap runs short (soft references): for values
+     * whose size varies a lot, such as runs of ten or ten thousand tasks, so a bound by count that fits the usual
+     * ones cannot exhaust the heap with large ones. A cleared value is a miss, like an evicted one.
+     */
+    public static LruCache softValues(int maxEntries) {
+        return new LruCache(maxEntries, true);
+    }
+
+    private LruCache(int maxEntries, boolean soft) {
         if (maxEntries < 1) {
             throw new IllegalArgumentException("maxEntries must be positive");
         }
+        this.soft = soft;
         this.entries = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<Object, Object> eldest) {
@@ -37,10 +53,28 @@ public final class LruCache implements Cache {
         };
     }
 
+    private Object wrap(Object value) {
+        return soft ? new SoftReference<>(value) : value;
+    }
+
+    /** The value of {@code key}, or null; a value the collector cleared is removed as expired. */
+    private Object value(Object key) {
+        Object stored = entries.get(key);
+        if (!(stored instanceof SoftReference<?> reference)) {
+            return stored;
+        }
+        Object value = reference.get();
+        if (value == null) {
+            entries.remove(key);
+            listeners.forEach(listener -> listener.onEntryExpired(key));
+        }
+        return value;
+    }
+
     @Override
     @SuppressWarnings("unchecked")
     public synchronized <K, V> V get(K key) {
-        Object value = entries.get(key);
+        Object value = value(key);
         if (value != null) {
             listeners.forEach(listener -> listener.onEntryRead(key, value));
         }
@@ -49,7 +83,7 @@ public final class LruCache implements Cache {
 
     @Override
     public synchronized void put(Object key, Object value) {
-        boolean updated = entries.put(key, value) != null;
+        boolean updated = entries.put(key, wrap(value)) != null;
         listeners.forEach(listener -> {
             if (updated) {
                 listener.onEntryUpdated(key, value);
@@ -61,7 +95,7 @@ public final class LruCache implements Cache {
 
     @Override
     public synchronized boolean putIfAbsent(Object key, Object value) {
-        if (entries.containsKey(key)) {
+        if (value(key) != null) {
             return false;
         }
         put(key, value);
@@ -85,13 +119,13 @@ public final class LruCache implements Cache {
 
     @Override
     public synchronized boolean containsKey(Object key) {
-        return entries.containsKey(key);
+        return value(key) != null;
     }
 
     @Override
     public synchronized <V> void computeIfPresent(Object key, UnaryOperator<V> update) {
         @SuppressWarnings("unchecked")
-        V current = (V) entries.get(key);
+        V current = (V) value(key);
         if (current != null) {
             V next = update.apply(current);
             if (next == null) {

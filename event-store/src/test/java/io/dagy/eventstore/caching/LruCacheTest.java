@@ -33,4 +33,31 @@ class LruCacheTest {
         assertThat(cache.<String, Integer>get("a")).isNull();
         assertThatThrownBy(() -> new LruCache(0)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    /**
+     * Values held softly give way before the heap does: half again the heap's maximum is put into a soft cache whose
+     * bound by count would keep all of it. With plain references this ends in an OutOfMemoryError.
+     */
+    @Test
+    void softValuesGiveWayWhenTheHeapRunsShort() {
+        long max = Runtime.getRuntime().maxMemory();
+        org.junit.jupiter.api.Assumptions.assumeTrue(max <= 8L << 30, "the heap is too large to fill quickly");
+        int chunk = 8 << 20;
+        LruCache cache = LruCache.softValues(Integer.MAX_VALUE);
+        long put = 0;
+        int key = 0;
+        while (put < max + max / 2) {
+            cache.put(key++, new byte[chunk]);
+            put += chunk;
+        }
+        assertThat(cache.<Integer, byte[]>get(key - 1)).hasSize(chunk); // the newest is there
+        int held = 0;
+        for (int k = 0; k < key; k++) {
+            if (cache.containsKey(k)) {
+                held++;
+            }
+        }
+        assertThat(held).isLessThan(key).isPositive();
+        assertThat(cache.size()).isEqualTo(held); // cleared values were dropped as they were found
+    }
 }
