@@ -49,9 +49,14 @@ public final class RequestChecks {
 
     /** A worker's poll names a queue and itself; both become part of DynamoDB keys. */
     public static void workerPoll(String queue, String workerId) {
+        workerPoll(queue, workerId, "queue");
+    }
+
+    /** A poll whose queue is the field {@code queueField} of the request (a report's {@code poll.queue}). */
+    public static void workerPoll(String queue, String workerId, String queueField) {
         List<FieldError> errors = new ArrayList<>();
         if (!WorkerQueue.isValid(queue)) {
-            errors.add(new FieldError("queue", "is required: 1-128 of letters, digits, '_', '.', ':', '-', starting "
+            errors.add(new FieldError(queueField, "is required: 1-128 of letters, digits, '_', '.', ':', '-', starting "
                     + "with a letter or digit"));
         }
         if (!WorkerId.isValid(workerId)) {

@@ -21,7 +21,7 @@ import java.util.function.Function;
 
 /**
  * The API external workers use, with a worker key: long-poll a queue of the key's organization for an attempt, then
- * heartbeat, complete or fail that attempt. Only the worker holding an attempt may report on it, and only with a key
+ * heartbeat, complete or fail that attempt (and, in the same call, ask for the next one). Only the worker holding an attempt may report on it, and only with a key
  * of the attempt's organization; any other attempt does not exist for it.
  */
 @RestController
@@ -29,6 +29,8 @@ import java.util.function.Function;
 class WorkerController {
 
     private static final int MAX_WAIT_SECONDS = 20;
+
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(WorkerController.class);
 
     private final WorkerBackend workers;
 
@@ -39,7 +41,15 @@ class WorkerController {
     record PollRequest(String queue, String workerId, Integer waitSeconds) {
     }
 
-    record WorkerReport(String workerId, Map<String, Object> output, String errorKind, String message) {
+    /**
+     * A report; with {@code poll}, the worker also asks for its next attempt in the same call (decision 84), which
+     * spares it a poll request per attempt.
+     */
+    record WorkerReport(String workerId, Map<String, Object> output, String errorKind, String message, NextPoll poll) {
+    }
+
+    /** The poll that follows a report: the queue and how long to wait, as in {@code POST /poll}. */
+    record NextPoll(String queue, Integer waitSeconds) {
     }
 
     record HeartbeatResponse(boolean cancelRequested) {
@@ -49,10 +59,41 @@ class WorkerController {
     @PostMapping(path = "/poll", consumes = "application/json")
     ResponseEntity<?> poll(Caller caller, @RequestBody PollRequest request) throws InterruptedException {
         RequestChecks.workerPoll(request.queue(), request.workerId());
-        int wait = request.waitSeconds() == null ? 10 : Math.max(0, Math.min(MAX_WAIT_SECONDS, request.waitSeconds()));
-        return workers.poll(caller.org(), request.queue(), request.workerId(), Duration.ofSeconds(wait))
+        return workers.poll(caller.org(), request.queue(), request.workerId(), waitOf(request.waitSeconds()))
                 .<ResponseEntity<?>>map(ResponseEntity::ok)
                 .orElseGet(() -> ResponseEntity.noContent().build());
+    }
+
+    private static Duration waitOf(Integer waitSeconds) {
+        return Duration.ofSeconds(waitSeconds == null ? 10 : Math.max(0, Math.min(MAX_WAIT_SECONDS, waitSeconds)));
+    }
+
+    /**
+     * After a report was recorded: 202, or with {@code poll} the next attempt (200) if one arrived within its wait. The
+     * report stands whatever the poll finds; a poll that fails answers 202, and the worker polls again.
+     */
+    private ResponseEntity<?> reported(Caller caller, WorkerReport report) {
+        if (report.poll() == null) {
+            return ResponseEntity.accepted().build();
+        }
+        try {
+            return workers.poll(caller.org(), report.poll().queue(), report.workerId(), waitOf(report.poll().waitSeconds()))
+                    .<ResponseEntity<?>>map(ResponseEntity::ok)
+                    .orElseGet(() -> ResponseEntity.accepted().build());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return ResponseEntity.accepted().build();
+        } catch (RuntimeException e) {
+            log.warn("A poll after a report failed; the report stands and the worker polls again", e);
+            return ResponseEntity.accepted().build();
+        }
+    }
+
+    /** A report's poll is checked before the report is applied: a refused request changes nothing. */
+    private static void checkPoll(WorkerReport report) {
+        if (report.poll() != null) {
+            RequestChecks.workerPoll(report.poll().queue(), report.workerId(), "poll.queue");
+        }
     }
 
     @PostMapping(path = "/attempts/{runId}/{taskId}/{attempt}/heartbeat", consumes = "application/json")
@@ -65,19 +106,21 @@ class WorkerController {
     @PostMapping(path = "/attempts/{runId}/{taskId}/{attempt}/complete", consumes = "application/json")
     ResponseEntity<?> complete(Caller caller, @PathVariable String runId, @PathVariable String taskId,
                                @PathVariable int attempt, @RequestBody WorkerReport report) {
+        checkPoll(report);
         return asHolder(caller, runId, taskId, attempt, report, dispatchId -> {
             workers.complete(dispatchId, report.output() == null ? Map.of() : report.output());
-            return ResponseEntity.accepted().build();
+            return reported(caller, report);
         });
     }
 
     @PostMapping(path = "/attempts/{runId}/{taskId}/{attempt}/fail", consumes = "application/json")
     ResponseEntity<?> fail(Caller caller, @PathVariable String runId, @PathVariable String taskId,
                            @PathVariable int attempt, @RequestBody WorkerReport report) {
+        checkPoll(report);
         return asHolder(caller, runId, taskId, attempt, report, dispatchId -> {
             RequestChecks.errorKind(report.errorKind());
             workers.fail(dispatchId, report.errorKind(), report.message() == null ? "" : report.message());
-            return ResponseEntity.accepted().build();
+            return reported(caller, report);
         });
     }
 

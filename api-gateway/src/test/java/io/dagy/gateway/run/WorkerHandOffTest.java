@@ -64,6 +64,51 @@ class WorkerHandOffTest {
 
     @Test
     void aChainAndAFanOutReachEightPollingWorkersEachAttemptOnce() throws Exception {
+        chainAndFanOut(false);
+    }
+
+    /** The same, with workers that ask for their next attempt in each report (decision 84). */
+    @Test
+    void workersThatPollWithTheirReportsGetEachAttemptOnce() throws Exception {
+        chainAndFanOut(true);
+    }
+
+    /** A report whose poll is invalid is refused whole: the attempt is not completed, and stays the worker's. */
+    @Test
+    void aReportWithAnInvalidPollChangesNothing() throws Exception {
+        String queue = "handoff-" + UUID.randomUUID().toString().substring(0, 8);
+        String workerKey = new TestOrganizations(context).key(OrgId.DEFAULT, Role.WORKER);
+        String deployment = "handoff-" + UUID.randomUUID().toString().substring(0, 8);
+        assertThat(ApiCalls.send(port, ownerKey.key(), "PUT", "/v1/deployments/" + deployment,
+                "{\"tasks\": [" + task("only", null, queue) + "]}").statusCode()).isEqualTo(200);
+        HttpResponse<String> started = ApiCalls.send(port, ownerKey.key(), "POST",
+                "/v1/deployments/" + deployment + "/runs", "{}");
+        String runId = JSON.readTree(started.body()).get("run_id").asString();
+        HttpResponse<String> polled = ApiCalls.send(port, workerKey, "POST", "/v1/workers/poll",
+                "{\"queue\": \"%s\", \"worker_id\": \"w1\", \"wait_seconds\": 10}".formatted(queue));
+        assertThat(polled.statusCode()).as(polled.body()).isEqualTo(200);
+        String path = "/v1/workers/attempts/" + runId + "/only/1/complete";
+
+        HttpResponse<String> refused = ApiCalls.send(port, workerKey, "POST", path,
+                "{\"worker_id\": \"w1\", \"output\": {}, \"poll\": {\"queue\": \"no spaces allowed\"}}");
+
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
+        assertThat(JSON.readTree(refused.body()).get("code").asString()).isEqualTo("validation_failed");
+        assertThat(refused.body()).contains("poll.queue");
+        Thread.sleep(500);
+        assertThat(JSON.readTree(ApiCalls.send(port, ownerKey.key(), "GET", "/v1/runs/" + runId, null).body())
+                .get("status").asString()).isEqualTo("RUNNING");
+        HttpResponse<String> done = ApiCalls.send(port, workerKey, "POST", path,
+                "{\"worker_id\": \"w1\", \"output\": {}, \"poll\": {\"queue\": \"%s\", \"wait_seconds\": 0}}"
+                        .formatted(queue));
+        assertThat(done.statusCode()).as(done.body()).isEqualTo(202); // completed; nothing else to hand out
+        await().atMost(Duration.ofSeconds(30)).until(() -> JSON.readTree(ApiCalls.send(port, ownerKey.key(), "GET",
+                "/v1/runs/" + runId, null).body()).get("status").asString().equals("SUCCEEDED"));
+    }
+
+    private final AtomicInteger handedWithReports = new AtomicInteger();
+
+    private void chainAndFanOut(boolean pollWithReports) throws Exception {
         String queue = "handoff-" + UUID.randomUUID().toString().substring(0, 8);
         String workerKey = new TestOrganizations(context).key(OrgId.DEFAULT, Role.WORKER);
         StringBuilder tasks = new StringBuilder();
@@ -84,7 +129,7 @@ class WorkerHandOffTest {
         ExecutorService workers = Executors.newFixedThreadPool(8);
         for (int w = 0; w < 8; w++) {
             String workerId = "w" + w;
-            workers.execute(() -> work(workerKey, queue, workerId, received, failures, stop));
+            workers.execute(() -> work(workerKey, queue, workerId, received, failures, stop, pollWithReports));
         }
         try {
             Thread.sleep(300); // the polls are waiting before the run starts: its first attempt is handed over
@@ -104,6 +149,9 @@ class WorkerHandOffTest {
             // handed over, not queued: guards without a queue entry; and nothing is left in the queue
             long handedOver = received.keySet().stream().filter(dispatchId -> !guard(dispatchId).containsKey("entry")).count();
             assertThat(handedOver).isPositive();
+            if (pollWithReports) {
+                assertThat(handedWithReports.get()).isPositive();
+            }
             await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(queueEntries(queue)).isZero());
         } finally {
             stop.set(true);
@@ -113,22 +161,31 @@ class WorkerHandOffTest {
     }
 
     private void work(String key, String queue, String workerId, Map<String, AtomicInteger> received,
-                      List<String> failures, AtomicBoolean stop) {
+                      List<String> failures, AtomicBoolean stop, boolean pollWithReports) {
         try {
+            JsonNode item = null;
             while (!stop.get()) {
-                HttpResponse<String> polled = ApiCalls.send(port, key, "POST", "/v1/workers/poll",
-                        "{\"queue\": \"%s\", \"worker_id\": \"%s\", \"wait_seconds\": 1}".formatted(queue, workerId));
-                if (polled.statusCode() == 204) {
-                    continue;
+                if (item == null) {
+                    HttpResponse<String> polled = ApiCalls.send(port, key, "POST", "/v1/workers/poll",
+                            "{\"queue\": \"%s\", \"worker_id\": \"%s\", \"wait_seconds\": 1}".formatted(queue, workerId));
+                    if (polled.statusCode() == 204) {
+                        continue;
+                    }
+                    item = JSON.readTree(polled.body());
                 }
-                JsonNode item = JSON.readTree(polled.body());
                 String dispatchId = item.get("dispatch_id").asString();
                 received.computeIfAbsent(dispatchId, id -> new AtomicInteger()).incrementAndGet();
                 String path = "/v1/workers/attempts/" + item.get("run_id").asString() + "/" + item.get("task_id").asString()
                         + "/" + item.get("attempt").asInt() + "/complete";
-                HttpResponse<String> done = ApiCalls.send(port, key, "POST", path,
-                        "{\"worker_id\": \"" + workerId + "\", \"output\": {}}");
-                if (done.statusCode() != 202) {
+                HttpResponse<String> done = ApiCalls.send(port, key, "POST", path, pollWithReports
+                        ? "{\"worker_id\": \"%s\", \"output\": {}, \"poll\": {\"queue\": \"%s\", \"wait_seconds\": 1}}"
+                                .formatted(workerId, queue)
+                        : "{\"worker_id\": \"" + workerId + "\", \"output\": {}}");
+                item = null;
+                if (done.statusCode() == 200 && pollWithReports) {
+                    item = JSON.readTree(done.body()); // the next attempt, handed over with the report's answer
+                    handedWithReports.incrementAndGet();
+                } else if (done.statusCode() != 202) {
                     failures.add(dispatchId + ": " + done.statusCode() + " " + done.body());
                 }
             }

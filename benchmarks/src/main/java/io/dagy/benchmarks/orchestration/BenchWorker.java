@@ -44,32 +44,44 @@ public final class BenchWorker {
         System.err.printf("worker: %d attempts completed, %d failed calls%n", completed.get(), failures.get());
     }
 
+    /**
+     * Polls, then completes each attempt asking for the next one in the same call (decision 84), and polls again only
+     * when a report hands nothing over.
+     */
     private static void work(HttpClient http, JsonMapper json, URI base, String queue, String workerId,
                              AtomicLong completed, AtomicLong failures) {
+        JsonNode item = null;
         while (true) {
             try {
-                HttpResponse<String> polled = post(http, json, base.resolve("/v1/workers/poll"),
-                        Map.of("queue", queue, "worker_id", workerId, "wait_seconds", 5));
-                if (polled.statusCode() == 204) {
-                    continue;
+                if (item == null) {
+                    HttpResponse<String> polled = post(http, json, base.resolve("/v1/workers/poll"),
+                            Map.of("queue", queue, "worker_id", workerId, "wait_seconds", 5));
+                    if (polled.statusCode() == 204) {
+                        continue;
+                    }
+                    if (polled.statusCode() != 200) {
+                        failures.incrementAndGet();
+                        Thread.sleep(100);
+                        continue;
+                    }
+                    item = json.readTree(polled.body());
                 }
-                if (polled.statusCode() != 200) {
-                    failures.incrementAndGet();
-                    Thread.sleep(100);
-                    continue;
-                }
-                JsonNode item = json.readTree(polled.body());
                 String path = "/v1/workers/attempts/" + item.get("run_id").asString() + "/"
                         + item.get("task_id").asString() + "/" + item.get("attempt").asInt() + "/complete";
-                HttpResponse<String> done = post(http, json, base.resolve(path),
-                        Map.of("worker_id", workerId, "output", Map.of()));
+                item = null;
+                HttpResponse<String> done = post(http, json, base.resolve(path), Map.of("worker_id", workerId,
+                        "output", Map.of(), "poll", Map.of("queue", queue, "wait_seconds", 5)));
                 if (done.statusCode() / 100 == 2) {
                     completed.incrementAndGet();
+                    if (done.statusCode() == 200) {
+                        item = json.readTree(done.body());
+                    }
                 } else {
                     failures.incrementAndGet();
                 }
             } catch (IOException e) {
                 failures.incrementAndGet();
+                item = null;
                 sleep();
             } catch (InterruptedException e) {
                 return;

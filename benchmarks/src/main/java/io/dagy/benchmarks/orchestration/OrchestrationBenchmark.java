@@ -55,6 +55,10 @@ public final class OrchestrationBenchmark {
         List<String> workloads = list("bench.workloads", "chain-200,wide-1000,layered-1000,concurrent-100x10,ratio");
         List<String> backends = list("bench.backends", "noop,worker");
         int workerThreads = Integer.getInteger("bench.workerThreads", 8);
+        // as the peer's harness does (one warm-up, then the median of three): the JIT is still compiling through the
+        // first runs of a workload, and one run on this machine varies by tens of percent
+        int warmups = Integer.getInteger("bench.warmup", 0);
+        int repeats = Math.max(1, Integer.getInteger("bench.repeat", 1));
         List<DagyProcess.Storage> storages = list("bench.storage", "disk,memory").stream()
                 .map(name -> DagyProcess.Storage.valueOf(name.toUpperCase(Locale.ROOT))).toList();
         long started = System.nanoTime();
@@ -82,7 +86,7 @@ public final class OrchestrationBenchmark {
                         }
                         for (String workload : workloads) {
                             if (!workload.equals("ratio")) {
-                                benchmark.report.row(benchmark.workload(workload, backend));
+                                benchmark.measured(workload, backend, warmups, repeats);
                             }
                         }
                     }
@@ -101,6 +105,26 @@ public final class OrchestrationBenchmark {
         progress("warm-up: chain-30 and wide-100 on %s (not reported)", backend);
         measure("warmup-chain", backend, Workloads.chain(30, backendSpec(backend)), 1);
         measure("warmup-wide", backend, Workloads.wide(100, backendSpec(backend)), 1);
+    }
+
+    /**
+     * Runs a workload {@code warmups} times unreported, then {@code repeats} times, and reports the run of median
+     * total time (with every run's time beside it when there are several).
+     */
+    private void measured(String name, String backend, int warmups, int repeats) throws Exception {
+        for (int i = 0; i < warmups; i++) {
+            progress("warm-up %d of %s (not reported)", i + 1, name);
+            workload(name, backend);
+        }
+        List<Measurement> runs = new ArrayList<>();
+        for (int i = 0; i < repeats; i++) {
+            runs.add(workload(name, backend));
+        }
+        List<Measurement> byTime = runs.stream().sorted(java.util.Comparator.comparingDouble(Measurement::seconds)).toList();
+        report.row(byTime.get(byTime.size() / 2));
+        if (repeats > 1) {
+            report.spread(runs.stream().map(Measurement::seconds).toList());
+        }
     }
 
     private Measurement workload(String name, String backend) throws Exception {

@@ -35,6 +35,12 @@ final class Report {
                 "cpu ms/t", "aws req/t");
     }
 
+    /** Under a row that is the median of several runs: each run's total time, in the order run. */
+    void spread(List<Double> seconds) {
+        line("%-18s %s", "", seconds.size() + " runs, median above: " + seconds.stream()
+                .map(value -> String.format(Locale.ROOT, "%.2f", value)).collect(java.util.stream.Collectors.joining(", ")) + " s");
+    }
+
     void row(Measurement m) {
         Hops hops = m.hops();
         line("%-18s %-6s %6d %6d | %8.2f %9.1f | %8s %8s %8s | %9s %9s %9s | %8.1f %9.1f", m.name(), m.backend(),
