@@ -69,21 +69,31 @@ class WorkerController {
     }
 
     /**
-     * After a report was recorded: 202, or with {@code poll} the next attempt (200) if one arrived within its wait. The
-     * report stands whatever the poll finds; a poll that fails answers 202, and the worker polls again.
+     * Applies a report: 202, or with {@code poll} the next attempt (200) if one arrived within its wait. A report that
+     * fails fails the call; once it is recorded it stands whatever the poll finds, and a poll that fails answers 202
+     * (the worker polls again).
      */
-    private ResponseEntity<?> reported(Caller caller, WorkerReport report) {
+    private ResponseEntity<?> report(Caller caller, WorkerReport report, Runnable apply) {
         if (report.poll() == null) {
+            apply.run();
             return ResponseEntity.accepted().build();
         }
+        java.util.concurrent.atomic.AtomicBoolean applied = new java.util.concurrent.atomic.AtomicBoolean();
         try {
-            return workers.poll(caller.org(), report.poll().queue(), report.workerId(), waitOf(report.poll().waitSeconds()))
+            return workers.reportThenPoll(caller.org(), report.poll().queue(), report.workerId(),
+                            waitOf(report.poll().waitSeconds()), () -> {
+                                apply.run();
+                                applied.set(true);
+                            })
                     .<ResponseEntity<?>>map(ResponseEntity::ok)
                     .orElseGet(() -> ResponseEntity.accepted().build());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return ResponseEntity.accepted().build();
         } catch (RuntimeException e) {
+            if (!applied.get()) {
+                throw e;
+            }
             log.warn("A poll after a report failed; the report stands and the worker polls again", e);
             return ResponseEntity.accepted().build();
         }
@@ -107,10 +117,8 @@ class WorkerController {
     ResponseEntity<?> complete(Caller caller, @PathVariable String runId, @PathVariable String taskId,
                                @PathVariable int attempt, @RequestBody WorkerReport report) {
         checkPoll(report);
-        return asHolder(caller, runId, taskId, attempt, report, dispatchId -> {
-            workers.complete(dispatchId, report.output() == null ? Map.of() : report.output());
-            return reported(caller, report);
-        });
+        return asHolder(caller, runId, taskId, attempt, report, dispatchId -> report(caller, report,
+                () -> workers.complete(dispatchId, report.output() == null ? Map.of() : report.output())));
     }
 
     @PostMapping(path = "/attempts/{runId}/{taskId}/{attempt}/fail", consumes = "application/json")
@@ -119,8 +127,8 @@ class WorkerController {
         checkPoll(report);
         return asHolder(caller, runId, taskId, attempt, report, dispatchId -> {
             RequestChecks.errorKind(report.errorKind());
-            workers.fail(dispatchId, report.errorKind(), report.message() == null ? "" : report.message());
-            return reported(caller, report);
+            return report(caller, report,
+                    () -> workers.fail(dispatchId, report.errorKind(), report.message() == null ? "" : report.message()));
         });
     }
 

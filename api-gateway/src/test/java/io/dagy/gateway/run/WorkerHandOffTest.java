@@ -21,6 +21,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -71,6 +72,40 @@ class WorkerHandOffTest {
     @Test
     void workersThatPollWithTheirReportsGetEachAttemptOnce() throws Exception {
         chainAndFanOut(true);
+    }
+
+    /**
+     * A lone worker walking a chain with reports that poll is handed each next task by its own report: the attempt its
+     * completion makes ready is kept for the report's poll (not queued by the saga), so every hop is one call.
+     */
+    @Test
+    void aLoneWorkersReportIsHandedTheTaskItMadeReady() throws Exception {
+        String queue = "handoff-" + UUID.randomUUID().toString().substring(0, 8);
+        String workerKey = new TestOrganizations(context).key(OrgId.DEFAULT, Role.WORKER);
+        String deployment = "handoff-" + UUID.randomUUID().toString().substring(0, 8);
+        assertThat(ApiCalls.send(port, ownerKey.key(), "PUT", "/v1/deployments/" + deployment, "{\"tasks\": ["
+                + task("c0", null, queue) + ", " + task("c1", "c0", queue) + ", " + task("c2", "c1", queue) + ", "
+                + task("c3", "c2", queue) + "]}").statusCode()).isEqualTo(200);
+        String runId = JSON.readTree(ApiCalls.send(port, ownerKey.key(), "POST",
+                "/v1/deployments/" + deployment + "/runs", "{}").body()).get("run_id").asString();
+        HttpResponse<String> polled = ApiCalls.send(port, workerKey, "POST", "/v1/workers/poll",
+                "{\"queue\": \"%s\", \"worker_id\": \"w1\", \"wait_seconds\": 10}".formatted(queue));
+        assertThat(polled.statusCode()).as(polled.body()).isEqualTo(200);
+        JsonNode item = JSON.readTree(polled.body());
+
+        List<String> handed = new ArrayList<>();
+        for (int hop = 1; hop <= 3; hop++) {
+            HttpResponse<String> done = ApiCalls.send(port, workerKey, "POST", "/v1/workers/attempts/" + runId + "/"
+                            + item.get("task_id").asString() + "/" + item.get("attempt").asInt() + "/complete",
+                    "{\"worker_id\": \"w1\", \"output\": {}, \"poll\": {\"queue\": \"%s\", \"wait_seconds\": 10}}"
+                            .formatted(queue));
+            assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
+            item = JSON.readTree(done.body());
+            handed.add(item.get("dispatch_id").asString());
+        }
+
+        assertThat(handed).containsExactly(runId + "/c1/1", runId + "/c2/1", runId + "/c3/1");
+        assertThat(handed).allSatisfy(dispatchId -> assertThat(guard(dispatchId)).doesNotContainKey("entry"));
     }
 
     /** A report whose poll is invalid is refused whole: the attempt is not completed, and stays the worker's. */

@@ -269,6 +269,25 @@ public final class WorkerBackend implements ExecutionBackend {
     }
 
     /**
+     * Applies a worker's report, then polls for the worker (decision 84). While the report commits, a poll counts as
+     * waiting on the queue, so an attempt the report itself makes ready (the next task of a chain) is offered to this
+     * node rather than left to the saga's queueing; the poll then takes it, unless another waiting poll did first.
+     * A report that fails throws, and nothing is polled.
+     */
+    public Optional<WorkItem> reportThenPoll(OrgId org, String queueName, String workerId, Duration wait, Runnable report)
+            throws InterruptedException {
+        var waiters = waiting.computeIfAbsent(queuePartition(org, queueName),
+                q -> new java.util.concurrent.atomic.AtomicInteger());
+        waiters.incrementAndGet();
+        try {
+            report.run();
+        } finally {
+            waiters.decrementAndGet();
+        }
+        return poll(org, queueName, workerId, wait);
+    }
+
+    /**
      * Leases the oldest queued attempt of an organization's queue to a worker, waiting up to {@code wait} for one.
      */
     public Optional<WorkItem> poll(OrgId org, String queueName, String workerId, Duration wait) throws InterruptedException {
