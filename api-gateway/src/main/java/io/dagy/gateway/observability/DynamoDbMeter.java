@@ -18,9 +18,12 @@ import software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsRequest;
 import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
 
 import java.util.Collection;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
@@ -42,6 +45,8 @@ final class DynamoDbMeter implements ExecutionInterceptor {
     private static final ExecutionAttribute<String> TABLE = new ExecutionAttribute<>("dagy.table");
 
     private final MeterRegistry registry;
+    /** The counters by name, table and operation: registering one per request cost the registry's lookup each time. */
+    private final Map<List<String>, Counter> counters = new ConcurrentHashMap<>();
 
     DynamoDbMeter(MeterRegistry registry) {
         this.registry = registry;
@@ -67,7 +72,8 @@ final class DynamoDbMeter implements ExecutionInterceptor {
     private Counter counter(String name, ExecutionAttributes attributes) {
         String operation = Optional.ofNullable(attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME)).orElse("unknown");
         String table = Optional.ofNullable(attributes.getAttribute(TABLE)).orElse("none");
-        return Counter.builder(name).tag("table", table).tag("operation", operation).register(registry);
+        return counters.computeIfAbsent(List.of(name, table, operation), key ->
+                Counter.builder(name).tag("table", table).tag("operation", operation).register(registry));
     }
 
     static boolean throttled(Throwable failure) {

@@ -25,8 +25,8 @@ final class Report {
                 System.getProperty("os.arch"));
         line("jvm       %s %s, max heap %d MB", System.getProperty("java.vm.name"),
                 System.getProperty("java.runtime.version"), runtime.maxMemory() / (1024 * 1024));
-        line("worker    a separate JVM with %d threads long-polling POST /v1/workers/poll, completing at once",
-                workerThreads);
+        line("worker    a separate JVM with %d threads, each completing at once and asking for its next attempt in the"
+                + " report (decision 84)", workerThreads);
         line("times     the server's: first run started_at to last run ended_at; a hop is one chain task's end to the");
         line("          next one's end, split at the next one's dispatch (orchestration | execution)");
         line("");
