@@ -3,7 +3,6 @@ package io.dagy.gateway.run;
 import io.dagy.contracts.BusinessError;
 import io.dagy.contracts.ErrorCode;
 import io.dagy.contracts.deployment.DeploymentName;
-import io.dagy.contracts.identity.OrgId;
 import io.dagy.contracts.run.RunCommands.CancelRun;
 import io.dagy.contracts.run.RunCommands.RerunRun;
 import io.dagy.contracts.run.RunCommands.StartRun;
@@ -42,13 +41,9 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -89,7 +84,7 @@ class RunController {
             throw ProblemException.of(ErrorCode.DEPLOYMENT_NOT_FOUND, "No deployment is named '" + name + "'.");
         }
         RunId runId = idempotencyKey == null ? new RunId("r-" + UUID.randomUUID())
-                : new RunId("r-" + sha256(idempotencyScope(caller.org(), name) + idempotencyKey).substring(0, 32));
+                : RunId.forIdempotencyKey(caller.org(), name, idempotencyKey);
         // the plan's limits (docs/billing.md): 402 past a monthly quota or read-only, 429 at the concurrency limit
         BillingGuard.Slot slot = billing.startRun(caller.org(), runId.value());
         try {
@@ -100,17 +95,12 @@ class RunController {
                 slot.release();
                 throw e;
             }
-            // the key's run exists already: answer as the first request did
+            // the key's run exists already: answer with it, as it stands now (RUNNING until its view exists)
+            return new StartResponse(runId.value(), queries.query(new FindRun(caller.org(), runId),
+                            ResponseTypes.optionalInstanceOf(RunDetails.class)).join()
+                    .map(details -> details.run().status().name()).orElse("RUNNING"));
         }
         return new StartResponse(runId.value(), "RUNNING");
-    }
-
-    /**
-     * What an idempotency key is unique within: the organization and the deployment. The default organization keeps
-     * the scope it had before tenancy (the deployment alone), so a key sent before the upgrade still names its run.
-     */
-    private static String idempotencyScope(OrgId org, String deployment) {
-        return (OrgId.DEFAULT.equals(org) ? "" : org.value() + "\n") + deployment + "\n";
     }
 
     /**
@@ -291,13 +281,5 @@ class RunController {
             }
         }
         return false;
-    }
-
-    private static String sha256(String text) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JVM has SHA-256", e);
-        }
     }
 }

@@ -309,6 +309,12 @@ class RunExecutionTest {
         assertThat(storageEngine.readEvents(runId, 0).asStream()
                 .filter(event -> event.getPayload() instanceof RunStarted).count()).isEqualTo(1);
         assertThat(awaitFinished(runId).get("status").asString()).isEqualTo("SUCCEEDED");
+
+        // the key again, once its run has ended: the same run, as it stands (it used to say RUNNING whatever it was)
+        HttpResponse<String> again = post("/v1/deployments/" + deployment + "/runs", "{\"params\": {}}", key);
+        assertThat(again.statusCode()).as(again.body()).isEqualTo(202);
+        assertThat(json.readTree(again.body()).get("run_id").asString()).isEqualTo(runId);
+        assertThat(json.readTree(again.body()).get("status").asString()).isEqualTo("SUCCEEDED");
     }
 
     @Test

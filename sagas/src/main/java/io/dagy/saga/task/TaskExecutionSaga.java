@@ -143,12 +143,17 @@ public class TaskExecutionSaga {
         }
     }
 
+    /**
+     * The retry is due: dispatch the next attempt. The command is awaited, so a dispatch that fails fails the deadline,
+     * which the deadline manager fires again (and parks after its attempts) instead of leaving the task in
+     * {@code RETRY_WAIT} for ever.
+     */
     @DeadlineHandler(deadlineName = RETRY)
     void on(RetryDue due, CommandGateway commands) {
-        commands.send(new DispatchNextAttempt(taskRunId, due.attempt()));
+        commands.sendAndWait(new DispatchNextAttempt(taskRunId, due.attempt()));
     }
 
-    /** A timeout expired: stop the backend's work, then fail the attempt (which may retry). */
+    /** A timeout expired: stop the backend's work, then fail the attempt (which may retry); awaited, as a retry is. */
     @DeadlineHandler(deadlineName = ATTEMPT_TIMEOUT)
     void on(AttemptTimeout timeout, CommandGateway commands, ExecutionBackends backends, TaskObserver observer) {
         if (timeout.attempt() != attempt) {
@@ -158,7 +163,7 @@ public class TaskExecutionSaga {
             backends.of(backend).cancel(dispatchId);
         }
         observer.timedOut(backend, timeout.timeout());
-        commands.send(new TimeOutTaskAttempt(taskRunId, timeout.attempt(), timeout.timeout()));
+        commands.sendAndWait(new TimeOutTaskAttempt(taskRunId, timeout.attempt(), timeout.timeout()));
     }
 
     /** The end of every path; a cancelled task run also stops its attempt in the backend. */
