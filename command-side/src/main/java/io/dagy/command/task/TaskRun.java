@@ -11,7 +11,6 @@ import io.dagy.contracts.run.TaskRunCommands.DispatchNextAttempt;
 import io.dagy.contracts.run.TaskRunCommands.FailTaskAttempt;
 import io.dagy.contracts.run.TaskRunCommands.QueueTask;
 import io.dagy.contracts.run.TaskRunCommands.RecordHeartbeat;
-import io.dagy.contracts.run.TaskRunCommands.RequeueTask;
 import io.dagy.contracts.run.TaskRunCommands.StartTaskAttempt;
 import io.dagy.contracts.run.TaskRunCommands.TimeOutTaskAttempt;
 import io.dagy.contracts.run.TaskRunEvents.TaskAttemptDispatched;
@@ -26,6 +25,8 @@ import io.dagy.contracts.run.TaskStatus;
 import io.dagy.command.common.Tenancy;
 import io.dagy.contracts.identity.MessageKeys;
 import org.axonframework.commandhandling.CommandHandler;
+import org.axonframework.modelling.command.AggregateCreationPolicy;
+import org.axonframework.modelling.command.CreationPolicy;
 import org.axonframework.messaging.annotation.MetaDataValue;
 import org.axonframework.modelling.command.CommandHandlerInterceptor;
 import org.axonframework.eventsourcing.EventSourcingHandler;
@@ -65,8 +66,30 @@ public class TaskRun {
         // for Axon
     }
 
-    @CommandHandler
+    /**
+     * A task run made in the unit of work that decided its task was ready ({@code TaskOutcomes}, {@code InlineQueue}):
+     * the task is new there.
+     */
     public TaskRun(QueueTask command) {
+        queueFirst(command);
+    }
+
+    /**
+     * Queues the task from a command ({@code RunOrchestration}: a fan-out too large for one commit, or a rerun): a task
+     * run it finds is run again, if its rerun is new and it ended unsuccessfully; otherwise it is created. One command,
+     * so the sender need not tell the cases apart by the failure of the other.
+     */
+    @CommandHandler
+    @CreationPolicy(AggregateCreationPolicy.CREATE_IF_MISSING)
+    void handle(QueueTask command) {
+        if (taskRunId == null) {
+            queueFirst(command);
+        } else {
+            requeue(command.rerun());
+        }
+    }
+
+    private void queueFirst(QueueTask command) {
         TaskRunId id = command.taskRunId();
         apply(new TaskQueued(id, id.runId(), id.taskId(), command.rerun()));
         apply(new TaskAttemptDispatched(id, 1, id.dispatchId(1), command.spec(), command.params()));
@@ -146,13 +169,13 @@ public class TaskRun {
         }
     }
 
-    @CommandHandler
-    void handle(RequeueTask command) {
-        if (command.rerun() <= rerun || !status.isTerminal() || status == TaskStatus.SUCCEEDED) {
-            return; // a rerun seen before, or nothing to run again
+    /** Runs a finished, unsuccessful task run again for a rerun it has not seen, as a new attempt. */
+    private void requeue(int newRerun) {
+        if (newRerun <= rerun || !status.isTerminal() || status == TaskStatus.SUCCEEDED) {
+            return; // a rerun seen before (or a redelivered first queueing), or nothing to run again
         }
         TaskRunId id = new TaskRunId(taskRunId);
-        apply(new TaskQueued(id, id.runId(), id.taskId(), command.rerun()));
+        apply(new TaskQueued(id, id.runId(), id.taskId(), newRerun));
         apply(new TaskAttemptDispatched(id, attempt + 1, id.dispatchId(attempt + 1), spec, params));
     }
 

@@ -86,6 +86,16 @@ class TaskRunTest {
         assertThat(ID.dispatchId(2)).isEqualTo("r-1/extract/2");
     }
 
+    /** Queueing a task run that exists (a redelivered fan-out) changes nothing: no failure for the sender to decode. */
+    @Test
+    void queueingATaskRunAgainChangesNothing() {
+        Dag.Task spec = spec(1, List.of("*"));
+        fixture.given(new TaskQueued(ID, ID.runId(), "extract", 0), dispatched(1, spec))
+                .when(new QueueTask(ID, spec, Map.of(), 0))
+                .expectSuccessfulHandlerExecution()
+                .expectNoEvents();
+    }
+
     @Test
     void aCompletedAttemptFinishesTheTaskRun() {
         Dag.Task spec = spec(1, List.of("*"));
@@ -177,11 +187,11 @@ class TaskRunTest {
                 new TaskAttemptFailed(ID, 1, "exit_1", "boom", null),
                 new TaskRunFinished(ID, ID.runId(), "extract", TaskStatus.FAILED, 1)};
         fixture.given(failed)
-                .when(new io.dagy.contracts.run.TaskRunCommands.RequeueTask(ID, 1))
+                .when(new QueueTask(ID, spec, Map.of(), 1))
                 .expectEvents(new TaskQueued(ID, ID.runId(), "extract", 1), dispatched(2, spec));
         fixture.given(failed)
                 .andGiven(new TaskQueued(ID, ID.runId(), "extract", 1), dispatched(2, spec))
-                .when(new io.dagy.contracts.run.TaskRunCommands.RequeueTask(ID, 1))
+                .when(new QueueTask(ID, spec, Map.of(), 1))
                 .expectNoEvents();
         fixture.given(failed)
                 .andGiven(new TaskQueued(ID, ID.runId(), "extract", 1), dispatched(2, spec))

@@ -11,10 +11,20 @@ public final class TaskRunCommands {
     private TaskRunCommands() {
     }
 
-    /** Creates the task run and dispatches its first attempt. Repeating it changes nothing. */
-    public record QueueTask(TaskRunId taskRunId, Dag.Task spec, Map<String, Object> params, int rerun) {
+    /**
+     * Queues a task of a run: creates its task run and dispatches its first attempt, or, if the task ran in an
+     * earlier execution and ended unsuccessfully, runs it again for rerun number {@code rerun} as a new attempt with a
+     * fresh retry budget. Repeating it changes nothing.
+     */
+    public record QueueTask(TaskRunId taskRunId, Dag.Task spec, Map<String, Object> params, int rerun)
+            implements AggregateCommand {
         public QueueTask {
             params = params == null ? Map.of() : Map.copyOf(params);
+        }
+
+        @Override
+        public String targetAggregateId() {
+            return taskRunId.value();
         }
     }
 
@@ -72,17 +82,6 @@ public final class TaskRunCommands {
 
     /** The attempt is alive (external workers send these); it restarts the heartbeat timeout. */
     public record RecordHeartbeat(TaskRunId taskRunId, int attempt) implements AggregateCommand {
-        @Override
-        public String targetAggregateId() {
-            return taskRunId.value();
-        }
-    }
-
-    /**
-     * Runs a finished, unsuccessful task run again for rerun number {@code rerun} of its run, as a new attempt with a
-     * fresh retry budget. A rerun number it has seen already changes nothing.
-     */
-    public record RequeueTask(TaskRunId taskRunId, int rerun) implements AggregateCommand {
         @Override
         public String targetAggregateId() {
             return taskRunId.value();

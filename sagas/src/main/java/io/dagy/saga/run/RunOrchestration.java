@@ -14,14 +14,12 @@ import io.dagy.contracts.run.RunEvents.RunCancelling;
 import io.dagy.contracts.run.RunEvents.TasksReady;
 import io.dagy.contracts.run.TaskRunCommands.CancelTaskRun;
 import io.dagy.contracts.run.TaskRunCommands.QueueTask;
-import io.dagy.contracts.run.TaskRunCommands.RequeueTask;
 import io.dagy.contracts.run.TaskRunEvents.TaskRunFinished;
 import io.dagy.contracts.run.TaskRunId;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.config.ProcessingGroup;
 import io.dagy.eventstore.processing.SkipWhen;
 import org.axonframework.eventhandling.EventHandler;
-import org.axonframework.modelling.command.AggregateStreamCreationException;
 
 import java.util.Collection;
 import java.util.List;
@@ -103,27 +101,9 @@ public class RunOrchestration implements AutoCloseable {
     @EventHandler
     @SkipWhen("queued")
     void on(TasksReady event, MetaData metaData, CommandGateway commands) {
-        sendAll(event.tasks(), task -> {
-            TaskRunId taskRunId = TaskRunId.of(event.runId(), task.id());
-            try {
-                commands.sendAndWait(onBehalfOf(metaData, new QueueTask(taskRunId, task, event.params(), event.rerun())));
-            } catch (RuntimeException e) {
-                if (!causedBy(e, AggregateStreamCreationException.class)) {
-                    throw e;
-                }
-                // the task ran before: a rerun requeues it; a redelivery of this event changes nothing
-                commands.sendAndWait(onBehalfOf(metaData, new RequeueTask(taskRunId, event.rerun())));
-            }
-        });
-    }
-
-    private static boolean causedBy(Throwable error, Class<? extends Throwable> type) {
-        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (type.isInstance(t)) {
-                return true;
-            }
-        }
-        return false;
+        // a task that ran before is run again by a rerun; a redelivery of this event changes nothing
+        sendAll(event.tasks(), task -> commands.sendAndWait(onBehalfOf(metaData,
+                new QueueTask(TaskRunId.of(event.runId(), task.id()), task, event.params(), event.rerun()))));
     }
 
     @EventHandler
