@@ -163,8 +163,8 @@ class AxonStorageConfiguration {
     }
 
     @Bean
-    DynamoTokenStore tokenStore(DynamoDbClient dynamoDb, DagyResources resources, DagyProperties properties, Serializer serializer,
-                                NodeId nodeId) {
+    DynamoTokenStore tokenStore(DynamoDbClient dynamoDb, DagyResources resources, DagyProperties properties,
+                                Serializer serializer, NodeId nodeId) {
         return new DynamoTokenStore(dynamoDb, resources.table(DagyTable.TOKENS), serializer, nodeId.value(),
                 properties.eventStore().claimTimeout(), Clock.systemUTC());
     }

@@ -1,11 +1,10 @@
 package io.dagy.gateway.billing;
 
+import io.dagy.gateway.web.WebhookDeliveries;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
-import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
 
 import java.time.Clock;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -22,29 +21,21 @@ final class WebhookLedger {
 
     private final DynamoDbClient dynamoDb;
     private final String table;
-    private final Clock clock;
+    private final WebhookDeliveries handled;
 
     WebhookLedger(DynamoDbClient dynamoDb, String table, Clock clock) {
         this.dynamoDb = dynamoDb;
         this.table = table;
-        this.clock = clock;
+        this.handled = new WebhookDeliveries(dynamoDb, table, "stripe-event#", clock);
     }
 
     boolean handled(String eventId) {
-        var item = dynamoDb.getItem(b -> b.tableName(table).consistentRead(true).key(key(eventId))
-                .projectionExpression("pk")).item();
-        return item != null && !item.isEmpty();
+        return handled.processed(eventId);
     }
 
+    /** Records a handled event; a concurrent delivery of it recorded on another node is no error. */
     void record(String eventId, String type) {
-        Map<String, AttributeValue> item = new HashMap<>(key(eventId));
-        item.put("event_type", AttributeValue.fromS(type));
-        item.put("recorded_at", AttributeValue.fromS(clock.instant().toString()));
-        try {
-            dynamoDb.putItem(b -> b.tableName(table).item(item).conditionExpression("attribute_not_exists(pk)"));
-        } catch (ConditionalCheckFailedException concurrent) {
-            // another node handled a concurrent delivery of the same event: both ran the same idempotent command
-        }
+        handled.record(eventId, type);
     }
 
     void count(String outcome, String type) {
@@ -61,9 +52,5 @@ final class WebhookLedger {
                         .expressionAttributeValues(Map.of(":pk", AttributeValue.fromS(COUNTS))))
                 .items().forEach(item -> counts.put(item.get("sk").s(), Long.parseLong(item.get("n").n())));
         return counts;
-    }
-
-    private static Map<String, AttributeValue> key(String eventId) {
-        return Map.of("pk", AttributeValue.fromS("stripe-event#" + eventId), "sk", AttributeValue.fromS("delivery"));
     }
 }

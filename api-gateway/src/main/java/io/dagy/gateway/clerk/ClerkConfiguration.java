@@ -3,6 +3,7 @@ package io.dagy.gateway.clerk;
 import io.dagy.gateway.settings.DagyProperties;
 import io.dagy.gateway.settings.DagyResources;
 import io.dagy.gateway.settings.InvalidSettingsException;
+import io.dagy.gateway.web.WebhookDeliveries;
 import io.dagy.projection.user.UserDirectory;
 import io.dagy.projection.user.UserDirectoryProjection;
 import io.dagy.tables.DagyTable;
@@ -23,6 +24,9 @@ import java.util.List;
 /** Users from the identity provider: its webhook, the {@code user-directory} projection and the directory. */
 @Configuration(proxyBeanMethods = false)
 class ClerkConfiguration {
+
+    /** The processed deliveries' items in {@code DAGY_USERS}: {@code clerk-delivery#<svix-id>}. */
+    static final String DELIVERY_PREFIX = "clerk-delivery#";
 
     private static final Logger log = LoggerFactory.getLogger(ClerkConfiguration.class);
 
@@ -47,7 +51,8 @@ class ClerkConfiguration {
     ClerkWebhook clerkWebhook(SvixSignature signature, DynamoDbClient dynamoDb, DagyResources resources, JsonMapper json,
                               CommandGateway commands, ObjectProvider<Clock> clock) {
         return new ClerkWebhook(signature,
-                new ClerkDeliveries(dynamoDb, resources.table(DagyTable.USERS), clock.getIfUnique(Clock::systemUTC)),
+                new WebhookDeliveries(dynamoDb, resources.table(DagyTable.USERS), DELIVERY_PREFIX,
+                        clock.getIfUnique(Clock::systemUTC)),
                 new ClerkEvents(json), commands);
     }
 

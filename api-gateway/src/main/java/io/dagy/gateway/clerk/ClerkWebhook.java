@@ -1,5 +1,6 @@
 package io.dagy.gateway.clerk;
 
+import io.dagy.gateway.web.WebhookDeliveries;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,11 +17,11 @@ final class ClerkWebhook {
     private static final Logger log = LoggerFactory.getLogger(ClerkWebhook.class);
 
     private final SvixSignature signature;
-    private final ClerkDeliveries deliveries;
+    private final WebhookDeliveries deliveries;
     private final ClerkEvents events;
     private final CommandGateway commands;
 
-    ClerkWebhook(SvixSignature signature, ClerkDeliveries deliveries, ClerkEvents events, CommandGateway commands) {
+    ClerkWebhook(SvixSignature signature, WebhookDeliveries deliveries, ClerkEvents events, CommandGateway commands) {
         this.signature = signature;
         this.deliveries = deliveries;
         this.events = events;

@@ -6,6 +6,8 @@ import io.dagy.gateway.problem.Problems;
 import io.dagy.gateway.security.Caller;
 import io.dagy.gateway.web.RequestChecks;
 import io.dagy.saga.backend.WorkerBackend;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
@@ -21,8 +23,8 @@ import java.util.function.Function;
 
 /**
  * The API external workers use, with a worker key: long-poll a queue of the key's organization for an attempt, then
- * heartbeat, complete or fail that attempt (and, in the same call, ask for the next one). Only the worker holding an attempt may report on it, and only with a key
- * of the attempt's organization; any other attempt does not exist for it.
+ * heartbeat, complete or fail that attempt (and, in the same call, ask for the next one). Only the worker holding an
+ * attempt may report on it, and only with a key of the attempt's organization; any other attempt does not exist for it.
  */
 @RestController
 @RequestMapping("/v1/workers")
@@ -30,7 +32,7 @@ class WorkerController {
 
     private static final int MAX_WAIT_SECONDS = 20;
 
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(WorkerController.class);
+    private static final Logger log = LoggerFactory.getLogger(WorkerController.class);
 
     private final WorkerBackend workers;
 
@@ -78,22 +80,15 @@ class WorkerController {
             apply.run();
             return ResponseEntity.accepted().build();
         }
-        java.util.concurrent.atomic.AtomicBoolean applied = new java.util.concurrent.atomic.AtomicBoolean();
+        workers.reportBeforePoll(caller.org(), report.poll().queue(), apply);
         try {
-            return workers.reportThenPoll(caller.org(), report.poll().queue(), report.workerId(),
-                            waitOf(report.poll().waitSeconds()), () -> {
-                                apply.run();
-                                applied.set(true);
-                            })
+            return workers.poll(caller.org(), report.poll().queue(), report.workerId(), waitOf(report.poll().waitSeconds()))
                     .<ResponseEntity<?>>map(ResponseEntity::ok)
                     .orElseGet(() -> ResponseEntity.accepted().build());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return ResponseEntity.accepted().build();
         } catch (RuntimeException e) {
-            if (!applied.get()) {
-                throw e;
-            }
             log.warn("A poll after a report failed; the report stands and the worker polls again", e);
             return ResponseEntity.accepted().build();
         }

@@ -1,6 +1,7 @@
 package io.dagy.gateway.billing;
 
 import io.dagy.gateway.support.MovableClock;
+import io.dagy.gateway.support.MovableClockConfiguration;
 import io.dagy.contracts.billing.Plan;
 import io.dagy.contracts.billing.SubscriptionStatus;
 import io.dagy.contracts.billing.SubscriptionView;
@@ -16,10 +17,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.ApplicationContext;
-import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.test.context.ActiveProfiles;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -60,18 +59,10 @@ import static org.awaitility.Awaitility.await;
                 "dagy.billing.price-pro=" + PRICE_PRO, "dagy.billing.price-enterprise=" + PRICE_ENTERPRISE,
                 "dagy.billing.report-interval=0s", "dagy.billing.plans.free.api-keys=2", "dagy.billing.plans.free.members=1"})
 @ActiveProfiles({"local", "test"})
-@Import(StripeWebhookTest.Clocks.class)
+@Import(MovableClockConfiguration.class)
 class StripeWebhookTest {
 
     private static final StripeStandIn STRIPE = standIn();
-
-    @TestConfiguration(proxyBeanMethods = false)
-    static class Clocks {
-        @Bean
-        MovableClock movableClock() {
-            return new MovableClock();
-        }
-    }
 
     @DynamicPropertySource
     static void stripe(DynamicPropertyRegistry registry) {

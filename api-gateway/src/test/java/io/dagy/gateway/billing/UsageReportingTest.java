@@ -1,6 +1,7 @@
 package io.dagy.gateway.billing;
 
 import io.dagy.gateway.support.MovableClock;
+import io.dagy.gateway.support.MovableClockConfiguration;
 import com.stripe.StripeClient;
 import io.dagy.contracts.billing.SubscriptionStatus;
 import io.dagy.contracts.identity.OrgId;
@@ -17,10 +18,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.ApplicationContext;
-import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.test.context.ActiveProfiles;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -56,19 +55,11 @@ import static org.awaitility.Awaitility.await;
         properties = {"dagy.billing.stripe-secret-key=sk_test_standin", "dagy.billing.webhook-secret=" + StripeEvents.SECRET,
                 "dagy.billing.price-pro=" + PRICE_PRO, "dagy.billing.report-interval=0s"})
 @ActiveProfiles({"local", "test"})
-@Import(UsageReportingTest.Clocks.class)
+@Import(MovableClockConfiguration.class)
 class UsageReportingTest {
 
     private static final StripeStandIn STRIPE = standIn();
     private static final String METER_EVENTS = "/v1/billing/meter_events";
-
-    @TestConfiguration(proxyBeanMethods = false)
-    static class Clocks {
-        @Bean
-        MovableClock movableClock() {
-            return new MovableClock();
-        }
-    }
 
     @DynamicPropertySource
     static void stripe(DynamicPropertyRegistry registry) {

@@ -1,6 +1,8 @@
 package io.dagy.gateway.clerk;
 
+import io.dagy.gateway.web.WebhookDeliveries;
 import io.dagy.gateway.support.MovableClock;
+import io.dagy.gateway.support.MovableClockConfiguration;
 import io.dagy.gateway.DagyApplication;
 import io.dagy.gateway.settings.DagyResources;
 import io.dagy.projection.user.UserDirectory;
@@ -13,9 +15,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.test.context.ActiveProfiles;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
@@ -43,19 +43,11 @@ import static org.awaitility.Awaitility.await;
 @SpringBootTest(classes = DagyApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = "dagy.clerk.webhook-secret=" + ClerkWebhookTest.SECRET)
 @ActiveProfiles({"local", "test"})
-@Import(ClerkWebhookTest.Clocks.class)
+@Import(MovableClockConfiguration.class)
 class ClerkWebhookTest {
 
     private static final byte[] KEY = "the signing key of this test's webhook".getBytes(StandardCharsets.UTF_8);
     static final String SECRET = "whsec_dGhlIHNpZ25pbmcga2V5IG9mIHRoaXMgdGVzdCdzIHdlYmhvb2s=";
-
-    @TestConfiguration(proxyBeanMethods = false)
-    static class Clocks {
-        @Bean
-        MovableClock movableClock() {
-            return new MovableClock();
-        }
-    }
 
     @LocalServerPort
     int port;
@@ -202,8 +194,8 @@ class ClerkWebhookTest {
     @Test
     void aSvixIdRecordedByOneNodeIsSeenByAnotherAndRecordingItTwiceIsNoError() {
         String id = newMessageId();
-        var oneNode = new ClerkDeliveries(dynamoDb, resources.table(DagyTable.USERS), clock);
-        var otherNode = new ClerkDeliveries(dynamoDb, resources.table(DagyTable.USERS), clock);
+        var oneNode = new WebhookDeliveries(dynamoDb, resources.table(DagyTable.USERS), ClerkConfiguration.DELIVERY_PREFIX, clock);
+        var otherNode = new WebhookDeliveries(dynamoDb, resources.table(DagyTable.USERS), ClerkConfiguration.DELIVERY_PREFIX, clock);
 
         oneNode.record(id, "user.created");
         otherNode.record(id, "user.created");

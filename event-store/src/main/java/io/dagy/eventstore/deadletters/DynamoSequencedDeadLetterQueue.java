@@ -105,7 +105,7 @@ public final class DynamoSequencedDeadLetterQueue implements SequencedDeadLetter
     private final ClaimEpochs claimEpochs;
     /** The group's headers as last read, for transactions of this node's processor (see {@link #parkedHeaders}). */
     private volatile ReadHeaders lastRead;
-    /** Parks and removals by this node (counted when made, and again when committed). */
+    /** Parks and removals by this node (a park counted once it is written or committed). */
     private final AtomicLong changes = new AtomicLong();
 
     /** Headers read after {@code epoch} claims on the group's segments and {@code changes} changes, at {@code nanos}. */
@@ -156,6 +156,7 @@ public final class DynamoSequencedDeadLetterQueue implements SequencedDeadLetter
             enqueueIn(transaction.get(), sequence, letter);
         } else {
             enqueueNow(sequence, letter);
+            headersChanged(); // after the write, so no read made before it is reused
         }
         if (letter.cause().isPresent()) {
             log.warn("Processor '{}' parked event {} ({}) and its sequence '{}': {}", processingGroup,
@@ -190,13 +191,11 @@ public final class DynamoSequencedDeadLetterQueue implements SequencedDeadLetter
         transaction.writeLast(new ItemKey(table, guardItemKey(sequence, messageId)), putGuard(sequence, messageId), conflict);
         transaction.writeLast(new ItemKey(table, headerKey(sequence)), header.render(this), conflict);
         pending.guards.add(guardKey(sequence, messageId));
-        // again once committed: a read that ran before the commit must not be reused after it
-        headersChanged();
+        // counted once committed: a read that ran before the commit must not be reused after it
         transaction.afterCommit(this::headersChanged);
     }
 
     private void enqueueNow(String sequence, DeadLetter<? extends EventMessage<?>> letter) {
-        headersChanged();
         String messageId = letter.message().getIdentifier();
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
             if (guardStored(sequence, messageId)) {

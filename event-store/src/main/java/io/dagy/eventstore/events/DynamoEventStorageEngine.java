@@ -60,6 +60,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
@@ -619,7 +620,7 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
      * a rest.
      */
     private boolean resting(int shard, long from) {
-        if (busyReadNanos == 0 && idleReadNanos == 0 || shard >= shardRests.length()) {
+        if (busyReadNanos == 0 && idleReadNanos == 0) {
             return false;
         }
         ShardRest rest = shardRests.get(shard);
@@ -633,9 +634,6 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
 
     /** Reads {@code shard} after {@code from}, and notes where it rests when the read reaches its tail. */
     private List<Map<String, AttributeValue>> readTail(int shard, long from, int limit) {
-        if (shard >= shardRests.length()) {
-            return readShard(shard, from, limit, Long.MAX_VALUE).events();
-        }
         long appends = shardAppends.get(shard);
         long started = System.nanoTime();
         ShardRead read = readShard(shard, from, limit, Long.MAX_VALUE);
@@ -755,26 +753,23 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
      */
     List<TrackedEventData<?>> readBatch(DynamoTrackingToken token) {
         int perShard = Math.max(1, settings.readBatchSize() / settings.shards());
-        List<Integer> toRead = new ArrayList<>();
-        for (int shard = 0; shard < settings.shards(); shard++) {
-            if (!resting(shard, token.position(shard))) {
-                toRead.add(shard);
-            }
+        List<Integer> toRead = IntStream.range(0, settings.shards()).filter(s -> !resting(s, token.position(s)))
+                .boxed().toList();
+        if (toRead.isEmpty()) {
+            return List.of();
         }
         List<Deque<Map<String, AttributeValue>>> heads = new ArrayList<>();
         for (int shard = 0; shard < settings.shards(); shard++) {
             heads.add(new ArrayDeque<>());
         }
-        // the shards are read in parallel: a batch costs one round trip, not one per shard
+        // the shards are read in parallel, the first on this thread: a batch costs one round trip, not one per shard
         Map<Integer, CompletableFuture<List<Map<String, AttributeValue>>>> reads = new LinkedHashMap<>();
-        for (int shard : toRead.subList(Math.min(1, toRead.size()), toRead.size())) {
+        for (int shard : toRead.subList(1, toRead.size())) {
             reads.put(shard, CompletableFuture.supplyAsync(() -> readTail(shard, token.position(shard), perShard),
                     shardReaders));
         }
-        if (!toRead.isEmpty()) {
-            int first = toRead.get(0);
-            heads.get(first).addAll(readTail(first, token.position(first), perShard));
-        }
+        int first = toRead.get(0);
+        heads.get(first).addAll(readTail(first, token.position(first), perShard));
         reads.forEach((shard, read) -> {
             try {
                 heads.get(shard).addAll(read.join());

@@ -269,13 +269,12 @@ public final class WorkerBackend implements ExecutionBackend {
     }
 
     /**
-     * Applies a worker's report, then polls for the worker (decision 84). While the report commits, a poll counts as
-     * waiting on the queue, so an attempt the report itself makes ready (the next task of a chain) is offered to this
-     * node rather than left to the saga's queueing; the poll then takes it, unless another waiting poll did first.
-     * A report that fails throws, and nothing is polled.
+     * Applies a worker's report that will be followed by the worker's poll of {@code queueName} (decision 84): while
+     * the report commits, that poll counts as waiting on the queue, so an attempt the report itself makes ready (the
+     * next task of a chain) is offered to this node rather than left to the saga's queueing, and the poll takes it
+     * unless another waiting poll did first. A report that fails throws.
      */
-    public Optional<WorkItem> reportThenPoll(OrgId org, String queueName, String workerId, Duration wait, Runnable report)
-            throws InterruptedException {
+    public void reportBeforePoll(OrgId org, String queueName, Runnable report) {
         var waiters = waiting.computeIfAbsent(queuePartition(org, queueName),
                 q -> new java.util.concurrent.atomic.AtomicInteger());
         waiters.incrementAndGet();
@@ -284,7 +283,6 @@ public final class WorkerBackend implements ExecutionBackend {
         } finally {
             waiters.decrementAndGet();
         }
-        return poll(org, queueName, workerId, wait);
     }
 
     /**
