@@ -33,7 +33,6 @@ import org.axonframework.config.ConfigurerModule;
 import org.axonframework.deadline.DeadlineManagerSpanFactory;
 import org.axonframework.eventhandling.EventBusSpanFactory;
 import org.axonframework.eventhandling.PropagatingErrorHandler;
-import org.axonframework.eventhandling.tokenstore.TokenStore;
 import org.axonframework.eventsourcing.EventCountSnapshotTriggerDefinition;
 import org.axonframework.eventsourcing.SnapshotTriggerDefinition;
 import org.axonframework.eventsourcing.Snapshotter;
@@ -162,11 +161,16 @@ class AxonStorageConfiguration {
                 .build();
     }
 
+    /**
+     * The processors' coordinators, each looking for free segments every idle wait, share one scan of the token table
+     * per half idle wait (decision 87).
+     */
     @Bean
     DynamoTokenStore tokenStore(DynamoDbClient dynamoDb, DagyResources resources, DagyProperties properties,
                                 Serializer serializer, NodeId nodeId) {
         return new DynamoTokenStore(dynamoDb, resources.table(DagyTable.TOKENS), serializer, nodeId.value(),
-                properties.eventStore().claimTimeout(), Clock.systemUTC());
+                properties.eventStore().claimTimeout(), Clock.systemUTC(),
+                properties.eventStore().processorIdleWait().dividedBy(2));
     }
 
     @Bean
@@ -304,8 +308,8 @@ class AxonStorageConfiguration {
     /** Segments shared among live nodes (docs/event-store.md, "Several nodes"). */
     @Bean
     SegmentBalancer segmentBalancer(DynamoDbClient dynamoDb, DagyResources resources, NodeId nodeId,
-                                    org.axonframework.config.EventProcessingConfiguration processing, TokenStore tokenStore,
-                                    DagyProperties properties) {
+                                    org.axonframework.config.EventProcessingConfiguration processing,
+                                    DynamoTokenStore tokenStore, DagyProperties properties) {
         return new SegmentBalancer(dynamoDb, resources.table(DagyTable.TOKENS), nodeId.value(), processing, tokenStore,
                 properties.eventStore().segmentBalanceInterval(), releaseHold(properties.eventStore()), Clock.systemUTC());
     }

@@ -1,8 +1,8 @@
 package io.dagy.gateway.axon;
 
+import io.dagy.eventstore.tokens.DynamoTokenStore;
 import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.eventhandling.StreamingEventProcessor;
-import org.axonframework.eventhandling.tokenstore.TokenStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
@@ -43,14 +43,14 @@ final class SegmentBalancer implements SmartLifecycle {
     private final String table;
     private final String nodeId;
     private final EventProcessingConfiguration processing;
-    private final TokenStore tokenStore;
+    private final DynamoTokenStore tokenStore;
     private final Duration interval;
     private final Duration releaseHold;
     private final Clock clock;
     private ScheduledExecutorService scheduler;
 
     SegmentBalancer(DynamoDbClient dynamoDb, String table, String nodeId, EventProcessingConfiguration processing,
-                    TokenStore tokenStore, Duration interval, Duration releaseHold, Clock clock) {
+                    DynamoTokenStore tokenStore, Duration interval, Duration releaseHold, Clock clock) {
         this.dynamoDb = dynamoDb;
         this.table = table;
         this.nodeId = nodeId;
@@ -86,7 +86,7 @@ final class SegmentBalancer implements SmartLifecycle {
         processing.eventProcessors().values().stream()
                 .filter(StreamingEventProcessor.class::isInstance).map(StreamingEventProcessor.class::cast)
                 .forEach(processor -> {
-                    int segments = tokenStore.fetchSegments(processor.getName()).length;
+                    int segments = tokenStore.storedTokens(processor.getName()).size();
                     int fairShare = (segments + nodes - 1) / nodes;
                     List<Integer> held = processor.processingStatus().keySet().stream().sorted().toList();
                     for (int i = fairShare; i < held.size(); i++) {

@@ -97,8 +97,8 @@ final class ProcessorLag {
 
     Lag lagOf(String processor, long[] head) {
         long[] slowest = null;
-        for (int segment : tokens.fetchSegments(processor)) {
-            long[] positions = positions(tokens.storedToken(processor, segment));
+        for (TrackingToken token : tokens.storedTokens(processor).values()) {
+            long[] positions = positions(token);
             slowest = slowest == null ? positions : perShardMin(slowest, positions);
         }
         if (slowest == null) {

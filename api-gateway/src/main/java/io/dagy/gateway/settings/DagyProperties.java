@@ -97,7 +97,7 @@ public record DagyProperties(
             @DefaultValue("10s") java.time.Duration claimTimeout,
             @DefaultValue("100ms") java.time.Duration pollInterval,
             @DefaultValue("1s") java.time.Duration idleReadInterval,
-            @DefaultValue("5s") java.time.Duration deadlinePollInterval,
+            @DefaultValue("10s") java.time.Duration deadlinePollInterval,
             @DefaultValue("5") int deadlineMaxAttempts,
             @DefaultValue("1s") java.time.Duration deadlineRetryBackoff,
             @DefaultValue("4") int processorSegments,

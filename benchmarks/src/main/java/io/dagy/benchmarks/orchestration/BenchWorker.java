@@ -55,7 +55,7 @@ public final class BenchWorker {
             try {
                 if (item == null) {
                     HttpResponse<String> polled = post(http, json, base.resolve("/v1/workers/poll"),
-                            Map.of("queue", queue, "worker_id", workerId, "wait_seconds", 5));
+                            Map.of("queue", queue, "worker_id", workerId, "wait_seconds", 20));
                     if (polled.statusCode() == 204) {
                         continue;
                     }
@@ -70,7 +70,7 @@ public final class BenchWorker {
                         + item.get("task_id").asString() + "/" + item.get("attempt").asInt() + "/complete";
                 item = null;
                 HttpResponse<String> done = post(http, json, base.resolve(path), Map.of("worker_id", workerId,
-                        "output", Map.of(), "poll", Map.of("queue", queue, "wait_seconds", 5)));
+                        "output", Map.of(), "poll", Map.of("queue", queue, "wait_seconds", 20)));
                 if (done.statusCode() / 100 == 2) {
                     completed.incrementAndGet();
                     if (done.statusCode() == 200) {

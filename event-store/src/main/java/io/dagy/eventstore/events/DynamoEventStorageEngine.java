@@ -42,11 +42,13 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.UUID;
@@ -755,6 +757,9 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         int perShard = Math.max(1, settings.readBatchSize() / settings.shards());
         List<Integer> toRead = IntStream.range(0, settings.shards()).filter(s -> !resting(s, token.position(s)))
                 .boxed().toList();
+        if (toRead.size() > 1 && quiet(System.nanoTime(), lastAppendNanos)) {
+            toRead = movedShards(token, toRead);
+        }
         if (toRead.isEmpty()) {
             return List.of();
         }
@@ -795,6 +800,40 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
             current = current.advancedTo(chosen, longOf(item, SK));
             batch.add(new TrackedDomainEventData<>(current, EventItems.entry(item)));
         }
+    }
+
+    /**
+     * The shards, of those a quiet engine is about to read, that have a position reserved beyond the token: their
+     * counters are read in one request, and a shard whose counter is not beyond the token rests as if a query had
+     * found its tail (no event is stored at a position not reserved first). An idle node so asks the store once per
+     * idle interval, not once per shard (decision 87); a shard the request did not answer is read as usual.
+     */
+    private List<Integer> movedShards(DynamoTrackingToken token, List<Integer> shards) {
+        long started = System.nanoTime();
+        Map<Integer, Long> appends = new HashMap<>();
+        shards.forEach(shard -> appends.put(shard, shardAppends.get(shard)));
+        var response = dynamoDb.batchGetItem(b -> b.requestItems(Map.of(eventsTable, KeysAndAttributes.builder()
+                .keys(shards.stream().map(DynamoEventStorageEngine::counterKey).toList()).consistentRead(true)
+                .build())));
+        Map<Integer, Long> counters = new HashMap<>();
+        for (Map<String, AttributeValue> counter : response.responses().getOrDefault(eventsTable, List.of())) {
+            counters.put(Integer.parseInt(counter.get(PK).s().substring("counter#".length())),
+                    counter.containsKey(COUNTER) ? longOf(counter, COUNTER) : 0);
+        }
+        Set<Integer> unanswered = new HashSet<>();
+        response.unprocessedKeys().getOrDefault(eventsTable, KeysAndAttributes.builder().build()).keys()
+                .forEach(key -> unanswered.add(Integer.parseInt(key.get(PK).s().substring("counter#".length()))));
+        List<Integer> moved = new ArrayList<>();
+        for (int shard : shards) {
+            long counter = counters.getOrDefault(shard, 0L);
+            if (unanswered.contains(shard) || counter > token.position(shard)) {
+                moved.add(shard);
+            } else {
+                counterReadings.put(shard, new CounterReading(counter, started));
+                shardRests.set(shard, new ShardRest(token.position(shard), appends.get(shard), started));
+            }
+        }
+        return moved;
     }
 
     /**

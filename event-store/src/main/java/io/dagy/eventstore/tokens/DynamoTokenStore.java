@@ -55,9 +55,21 @@ import java.util.function.Consumer;
  * (no token is the tail; a merged token is the lower position of its halves). A pooled processor can only serve
  * segments at different positions from one stream if it knows each position.
  *
- * <p>Writes that return nothing (storing, releasing, extending, deleting, initializing a segment) join the
+ * <p>Writes that return nothing (storing, releasing, deleting, initializing a segment) join the
  * {@link DynamoTransaction} open on the thread, so a processor's token commits with its handlers' effects. Changes to
  * one segment within a transaction are folded into one write, as DynamoDB allows one action per item.
+ *
+ * <p>Extensions are written per node, not per segment (decision 87): {@link #extendClaim} writes nothing while the
+ * claim was written less than a quarter of the timeout ago, and otherwise extends, in one transaction, every claim of
+ * this node that is due and whose processor asked for it within the timeout (a claim nobody asks for any more, as
+ * after a failed release, still expires). An idle node with two dozen segments so extends them in one request every
+ * few seconds instead of one each. A claim found taken in such a write is forgotten, and its own next extension or
+ * store fails as before.
+ *
+ * <p>The segments offered to a processor's coordinator ({@link #fetchAvailableSegments}), and the tokens read for
+ * metrics and balancing ({@link #storedTokens}), may be read from one scan of the table shared by all processors of
+ * the node, reused for {@code offerReuse}: an offer is only a hint (the claim itself is conditional), so a stale one
+ * costs at most that much delay in taking over a free segment.
  */
 public final class DynamoTokenStore implements TokenStore {
 
@@ -80,10 +92,24 @@ public final class DynamoTokenStore implements TokenStore {
     private final Clock clock;
     /** The id of the claim this store last took on each segment it holds (forgotten when released or deleted). */
     private final Map<Claimed, String> claims = new ConcurrentHashMap<>();
+    /** When each held claim was last written, and when its processor last asked to keep it (clock millis). */
+    private final Map<Claimed, ClaimTimes> claimTimes = new ConcurrentHashMap<>();
     private final ClaimEpochs epochs = new ClaimEpochs();
+    private final Duration offerReuse;
+    private volatile TableReading offers;
 
     public DynamoTokenStore(DynamoDbClient dynamoDb, String table, Serializer serializer, String nodeId,
                             Duration claimTimeout, Clock clock) {
+        this(dynamoDb, table, serializer, nodeId, claimTimeout, clock, Duration.ZERO);
+    }
+
+    /**
+     * @param offerReuse how long one scan of the table may answer {@link #fetchAvailableSegments} for every
+     *                   processor of this node; zero queries the processor's segments each time
+     */
+    public DynamoTokenStore(DynamoDbClient dynamoDb, String table, Serializer serializer, String nodeId,
+                            Duration claimTimeout, Clock clock, Duration offerReuse) {
+        this.offerReuse = Objects.requireNonNull(offerReuse);
         this.dynamoDb = Objects.requireNonNull(dynamoDb);
         this.table = Objects.requireNonNull(table);
         this.serializer = Objects.requireNonNull(serializer);
@@ -156,7 +182,9 @@ public final class DynamoTokenStore implements TokenStore {
         } catch (ConditionalCheckFailedException refused) {
             throw unableToClaim(processorName, segment, refused);
         }
-        claims.put(new Claimed(processorName, segment), claim);
+        Claimed claimed = new Claimed(processorName, segment);
+        claims.put(claimed, claim);
+        claimTimes.put(claimed, new ClaimTimes(now, now));
         epochs.claimed(processorName);
         return deserialize(attributes);
     }
@@ -197,9 +225,105 @@ public final class DynamoTokenStore implements TokenStore {
         return deserialize(item);
     }
 
+    /**
+     * Keeps the claim: writes nothing while it was written less than a quarter of the timeout ago; otherwise extends
+     * it, and every other claim of this node that is due and still asked for, in one write.
+     *
+     * @throws UnableToClaimTokenException if this node does not hold the claim (any more)
+     */
     @Override
     public void extendClaim(String processorName, int segment) {
-        change(processorName, segment, TokenChange::extend);
+        Claimed claimed = new Claimed(processorName, segment);
+        long now = clock.millis();
+        ClaimTimes times = claimTimes.computeIfPresent(claimed, (k, t) -> t.askedAt(now));
+        if (times == null || !claims.containsKey(claimed)) {
+            // not claimed by this store (or found taken by a node-wide extension): the one write tells which
+            change(processorName, segment, TokenChange::extend);
+            return;
+        }
+        if (now - times.writtenAt() < extensionDue()) {
+            return;
+        }
+        synchronized (claimTimes) {
+            times = claimTimes.get(claimed);
+            if (times != null && clock.millis() - times.writtenAt() < extensionDue()) {
+                return; // another thread's extension wrote it meanwhile
+            }
+            extendDueClaims(claimed);
+        }
+    }
+
+    /**
+     * A quarter of the claim timeout: a claim written longer ago is extended when its processor next asks. A pooled
+     * processor asks every 5 s (Axon's claim extension threshold), so with the default timeout of 10 s a claim is
+     * written at the latest 7.5 s after the last write, well before it expires.
+     */
+    private long extensionDue() {
+        return claimTimeout.toMillis() / 4;
+    }
+
+    /**
+     * Extends {@code asking} and every other claim of this node that is due and that its processor asked to keep
+     * within the timeout, in one transaction (at most {@link DynamoTransaction#MAX_ITEMS}; the rest wait for their
+     * own next extension), or in one update when it is alone. A transaction refused (a claim was taken) is sent
+     * again claim by claim, so that claim is found and forgotten and the others are still extended.
+     *
+     * @throws UnableToClaimTokenException if {@code asking} was taken
+     */
+    private void extendDueClaims(Claimed asking) {
+        long now = clock.millis();
+        List<Claimed> due = new ArrayList<>(List.of(asking));
+        claimTimes.forEach((claimed, times) -> {
+            if (due.size() < DynamoTransaction.MAX_ITEMS && !claimed.equals(asking) && claims.containsKey(claimed)
+                    && now - times.writtenAt() >= extensionDue() && now - times.askedAt() < claimTimeout.toMillis()) {
+                due.add(claimed);
+            }
+        });
+        if (due.size() > 1) {
+            List<TransactWriteItem> items = due.stream().map(claimed -> render(extension(),
+                    claimed.processorName(), claimed.segment()).item()).toList();
+            try {
+                TransactionConflicts.retried(() -> dynamoDb.transactWriteItems(b -> b.transactItems(items)));
+                due.forEach(claimed -> written(claimed, now, false));
+                return;
+            } catch (TransactionCanceledException refused) {
+                // a claim was taken (or the conflicts did not stop): find out which, one by one
+            }
+        }
+        UnableToClaimTokenException askingLost = null;
+        for (Claimed claimed : due) {
+            ClaimTimes before = claimTimes.get(claimed);
+            try {
+                applyNow(extension(), claimed.processorName(), claimed.segment());
+                if (before != null && !claimed.equals(asking)) {
+                    // written on the node's behalf: its processor did not ask
+                    claimTimes.computeIfPresent(claimed, (k, times) -> new ClaimTimes(times.writtenAt(), before.askedAt()));
+                }
+            } catch (UnableToClaimTokenException lost) {
+                String claim = claims.get(claimed);
+                if (claim != null) {
+                    claims.remove(claimed, claim);
+                }
+                claimTimes.remove(claimed);
+                if (claimed.equals(asking)) {
+                    askingLost = lost;
+                }
+            }
+        }
+        if (askingLost != null) {
+            throw askingLost;
+        }
+    }
+
+    private static TokenChange extension() {
+        TokenChange change = new TokenChange();
+        change.extend();
+        return change;
+    }
+
+    /** A claim was written at {@code at}; {@code asked}: by its processor's own doing (a store, an extension). */
+    private void written(Claimed claimed, long at, boolean asked) {
+        claimTimes.compute(claimed, (k, times) -> new ClaimTimes(at, asked || times == null ? at : times.askedAt()));
     }
 
     /** Releases the claim; a claim that another node has taken meanwhile stays untouched, as the contract says. */
@@ -234,7 +358,7 @@ public final class DynamoTokenStore implements TokenStore {
 
     @Override
     public List<Segment> fetchAvailableSegments(String processorName) {
-        List<Map<String, AttributeValue>> items = segmentItems(processorName);
+        List<Map<String, AttributeValue>> items = sharedItems(processorName);
         int[] all = items.stream().mapToInt(item -> Integer.parseInt(item.get("sk").n())).sorted().toArray();
         long expiry = clock.millis() - claimTimeout.toMillis();
         return items.stream()
@@ -334,12 +458,17 @@ public final class DynamoTokenStore implements TokenStore {
     private void settled(TokenChange change, String processorName, int segment) {
         Claimed claimed = new Claimed(processorName, segment);
         if (change.delete || change.release) {
-            if (change.claim != null) {
-                claims.remove(claimed, change.claim);
+            if (change.claim != null && claims.remove(claimed, change.claim)) {
+                claimTimes.remove(claimed);
             }
-        } else if (change.freshClaim != null) {
-            claims.put(claimed, change.freshClaim);
-            epochs.claimed(processorName);
+        } else {
+            if (change.freshClaim != null) {
+                claims.put(claimed, change.freshClaim);
+                epochs.claimed(processorName);
+            }
+            if (claims.containsKey(claimed) && !change.initialize && !change.guardOnly()) {
+                written(claimed, clock.millis(), true); // every other change sets claimedAt
+            }
         }
     }
 
@@ -431,6 +560,13 @@ public final class DynamoTokenStore implements TokenStore {
     private record Claimed(String processorName, int segment) {
     }
 
+    /** When a held claim was last written, and when its processor last asked to keep it (clock millis). */
+    private record ClaimTimes(long writtenAt, long askedAt) {
+        ClaimTimes askedAt(long now) {
+            return new ClaimTimes(writtenAt, now);
+        }
+    }
+
     /** What one transaction does to one segment, folded. */
     private static final class TokenChange {
         private boolean initialize;
@@ -492,6 +628,47 @@ public final class DynamoTokenStore implements TokenStore {
                 : "is owned by '" + (item.containsKey(OWNER) ? item.get(OWNER).s() : "nobody") + "'";
         return new UnableToClaimTokenException("Unable to claim segment " + segment + " of processor '" + processorName
                 + "' for node '" + nodeId + "': it " + why, cause);
+    }
+
+    /**
+     * The token stored in each segment of a processor, by segment, as the node's shared scan found them (at most
+     * {@code offerReuse} old; for status, metrics and balancing, which need no fresher view).
+     */
+    public Map<Integer, TrackingToken> storedTokens(String processorName) {
+        Map<Integer, TrackingToken> tokens = new java.util.TreeMap<>();
+        sharedItems(processorName).forEach(item -> tokens.put(Integer.parseInt(item.get("sk").n()), deserialize(item)));
+        return tokens;
+    }
+
+    /**
+     * The processor's segment items from the node's last scan of the table while it is younger than
+     * {@code offerReuse}, else from a new scan; a processor the scan did not find (initialized since) is queried.
+     */
+    private List<Map<String, AttributeValue>> sharedItems(String processorName) {
+        if (offerReuse.isZero()) {
+            return segmentItems(processorName);
+        }
+        TableReading reading = offers;
+        if (reading == null || clock.millis() - reading.readAt() >= offerReuse.toMillis()) {
+            synchronized (this) {
+                reading = offers;
+                if (reading == null || clock.millis() - reading.readAt() >= offerReuse.toMillis()) {
+                    long readAt = clock.millis();
+                    Map<String, List<Map<String, AttributeValue>>> byProcessor = new HashMap<>();
+                    dynamoDb.scanPaginator(b -> b.tableName(table).consistentRead(true)).items()
+                            .forEach(item -> byProcessor.computeIfAbsent(item.get("pk").s(), k -> new ArrayList<>())
+                                    .add(item));
+                    reading = new TableReading(byProcessor, readAt);
+                    offers = reading;
+                }
+            }
+        }
+        List<Map<String, AttributeValue>> items = reading.byProcessor().get(processorName);
+        return items == null ? segmentItems(processorName) : items;
+    }
+
+    /** One scan of the token table, by processor. */
+    private record TableReading(Map<String, List<Map<String, AttributeValue>>> byProcessor, long readAt) {
     }
 
     private List<Map<String, AttributeValue>> segmentItems(String processorName) {

@@ -45,6 +45,8 @@ public final class ReportConsumer implements AutoCloseable {
     private final List<Thread> pollers = new ArrayList<>();
     private final AwsStateChanges stateChanges;
     private volatile boolean running;
+    /** Pollers handling what they received (close waits for them, not for a receive). */
+    private final java.util.concurrent.atomic.AtomicInteger handling = new java.util.concurrent.atomic.AtomicInteger();
     private volatile String deadLetterQueueUrl;
 
     public ReportConsumer(SqsClient sqs, URI queueUrl, CommandGateway commands, JsonMapper json, int waitSeconds) {
@@ -85,12 +87,17 @@ public final class ReportConsumer implements AutoCloseable {
                     log.info("Receiving backend reports works again after {} failed attempts", failures);
                     failures = 0;
                 }
-                for (Message message : messages) {
-                    if (running) {
-                        handle(message);
-                    } else {
-                        release(message); // stopping: let another node take it now rather than after the timeout
+                handling.incrementAndGet();
+                try {
+                    for (Message message : messages) {
+                        if (running) {
+                            handle(message);
+                        } else {
+                            release(message); // stopping: let another node take it now rather than after the timeout
+                        }
                     }
+                } finally {
+                    handling.decrementAndGet();
                 }
             } catch (RuntimeException e) {
                 if (running) {
@@ -220,16 +227,16 @@ public final class ReportConsumer implements AutoCloseable {
         }
     }
 
-    /** Stops receiving; reports being handled finish (a receive waits at most {@code waitSeconds}). */
-    @Override
+    /**
+     * Stops receiving; reports being handled finish (for at most 5 s). A receive still waiting is not waited for: its
+     * thread ends when it returns, releasing whatever it received, or fails once the SQS client is closed; a message it
+     * received then comes back after its visibility timeout.
+     */
     public synchronized void close() {
         running = false;
-        for (Thread poller : pollers) {
-            try {
-                poller.join((waitSeconds + 5) * 1_000L);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        long end = System.nanoTime() + 5_000_000_000L;
+        while (handling.get() > 0 && System.nanoTime() < end && !Thread.currentThread().isInterrupted()) {
+            pause(10);
         }
         pollers.clear();
     }
