@@ -35,6 +35,8 @@ import io.dagy.eventstore.sagas.DynamoSagaStore;
 import io.dagy.saga.task.TaskExecutionSaga;
 import org.axonframework.modelling.saga.AnnotatedSagaManager;
 import io.dagy.tables.DagyTable;
+import io.dagy.eventstore.tokens.DynamoTokenStore;
+import io.dagy.eventstore.tx.OwnedItems;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.config.ConfigurerModule;
 import org.axonframework.modelling.command.Repository;
@@ -155,9 +157,13 @@ class RunConfiguration {
      * handles each event only in its task run's segment ({@link SegmentOwnedSagaManager}).
      */
     @Bean
-    ConfigurerModule taskExecutionSaga(DynamoSagaStore sagaStore) {
+    ConfigurerModule taskExecutionSaga(DynamoSagaStore sagaStore, DynamoTokenStore tokens) {
         // found by the identifier derived from its task run, without an association query (decision 81)
         sagaStore.keyBy(TaskExecutionSaga.class, TaskExecutionSaga.ASSOCIATION);
+        // loaded once per node while its claims stand, not for every event (decision 88); Axon names a saga's
+        // processing group after the saga type
+        sagaStore.remember(TaskExecutionSaga.class, new OwnedItems(
+                TaskExecutionSaga.class.getSimpleName() + "Processor", tokens.claimEpochs(), 20_000));
         return configurer -> configurer.eventProcessing().registerSaga(TaskExecutionSaga.class, saga -> saga
                 .configureSagaManager(config -> new SegmentOwnedSagaManager<>(AnnotatedSagaManager.<TaskExecutionSaga>builder()
                         .sagaType(TaskExecutionSaga.class)
@@ -169,9 +175,14 @@ class RunConfiguration {
                                 config.eventProcessingConfiguration().sagaProcessingGroup(TaskExecutionSaga.class))))));
     }
 
+    /**
+     * The run views, whose items the projection reads remembered while this node's claims on it stand (decision 88):
+     * a run's items are written only by the segment that handles the run.
+     */
     @Bean
-    RunViews runViews(DynamoDbClient dynamoDb, DagyResources resources, Serializer serializer) {
-        return new RunViews(dynamoDb, resources.table(DagyTable.RUNS), serializer);
+    RunViews runViews(DynamoDbClient dynamoDb, DagyResources resources, Serializer serializer, DynamoTokenStore tokens) {
+        return new RunViews(dynamoDb, resources.table(DagyTable.RUNS), serializer,
+                new OwnedItems(RunViewProjection.PROCESSING_GROUP, tokens.claimEpochs(), 20_000));
     }
 
     @Bean

@@ -4,6 +4,7 @@ import io.dagy.eventstore.tx.DynamoTransaction;
 import io.dagy.eventstore.tx.DynamoTransaction.ItemKey;
 import io.dagy.eventstore.tx.DynamoTransactionException;
 import io.dagy.eventstore.tx.DynamoTransactionManager;
+import io.dagy.eventstore.tx.OwnedItems;
 import io.dagy.eventstore.tx.TransactionConflicts;
 import org.axonframework.modelling.saga.AssociationValue;
 import org.axonframework.modelling.saga.AssociationValues;
@@ -27,6 +28,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -58,6 +60,7 @@ public final class DynamoSagaStore implements SagaStore<Object> {
     private final Map<String, Long> loadedVersions = new ConcurrentHashMap<>();
     /** The saga types keyed by an association ({@link #keyBy}). */
     private final Map<Class<?>, Keyed> keyed = new ConcurrentHashMap<>();
+    private final Map<Class<?>, OwnedItems> remembered = new ConcurrentHashMap<>();
 
     public DynamoSagaStore(DynamoDbClient dynamoDb, String table, Serializer serializer) {
         this.dynamoDb = Objects.requireNonNull(dynamoDb);
@@ -141,11 +144,27 @@ public final class DynamoSagaStore implements SagaStore<Object> {
         }
     }
 
+    /**
+     * Remembers the sagas of {@code sagaType} in {@code owned} (decision 88): a saga is loaded from the table once, not
+     * for every event, while this node's claims on the saga's processor stand. Only for a type whose sagas are each
+     * handled by one segment (the task saga, decision 50). A saga changed elsewhere meanwhile (a deadline fired on
+     * another node) fails the version condition of the next update; the unit of work is retried and reads the table.
+     */
+    public void remember(Class<?> sagaType, OwnedItems owned) {
+        remembered.put(sagaType, owned);
+    }
+
+    private OwnedItems owned(Class<?> sagaType) {
+        return remembered.getOrDefault(sagaType, OwnedItems.NONE);
+    }
+
     @Override
     public <S> Entry<S> loadSaga(Class<S> sagaType, String sagaIdentifier) {
-        Map<String, AttributeValue> item = dynamoDb.getItem(b -> b.tableName(table).consistentRead(true)
-                .key(sagaKey(sagaIdentifier))).item();
-        if (item == null || item.isEmpty()) {
+        Map<String, AttributeValue> key = sagaKey(sagaIdentifier);
+        Map<String, AttributeValue> item = owned(sagaType).read(new ItemKey(table, key), () -> Optional.ofNullable(
+                dynamoDb.getItem(b -> b.tableName(table).consistentRead(true).key(key)).item())
+                .filter(found -> !found.isEmpty())).orElse(null);
+        if (item == null) {
             return null;
         }
         loadedVersions.put(sagaIdentifier, Long.parseLong(item.get(VERSION).n()));
@@ -163,7 +182,7 @@ public final class DynamoSagaStore implements SagaStore<Object> {
         List<Write> writes = new ArrayList<>();
         writes.add(putState(sagaType, sagaIdentifier, saga, associationValues, 1, "attribute_not_exists(pk)", null));
         associationValues.forEach(a -> writes.add(putAssociation(sagaType, sagaIdentifier, a)));
-        commit(sagaIdentifier, writes);
+        commit(sagaType, sagaIdentifier, writes);
     }
 
     @Override
@@ -179,7 +198,7 @@ public final class DynamoSagaStore implements SagaStore<Object> {
         }
         associationValues.addedAssociations().forEach(a -> writes.add(putAssociation(sagaType, sagaIdentifier, a)));
         associationValues.removedAssociations().forEach(a -> writes.add(deleteAssociation(sagaType, sagaIdentifier, a)));
-        commit(sagaIdentifier, writes);
+        commit(sagaType, sagaIdentifier, writes);
     }
 
     @Override
@@ -192,7 +211,7 @@ public final class DynamoSagaStore implements SagaStore<Object> {
         }
         writes.add(new Write(new ItemKey(table, sagaKey(sagaIdentifier)), TransactWriteItem.builder().delete(delete.build()).build()));
         associationValues.forEach(a -> writes.add(deleteAssociation(sagaType, sagaIdentifier, a)));
-        commit(sagaIdentifier, writes);
+        commit(sagaType, sagaIdentifier, writes);
         Keyed keyedType = keyed.get(sagaType);
         if (keyedType != null && keyedType.earlier != null) {
             Runnable forget = () -> associationValues.forEach(a -> keyedType.earlier.computeIfPresent(a.getValue(),
@@ -202,14 +221,18 @@ public final class DynamoSagaStore implements SagaStore<Object> {
     }
 
     /** Joins the open transaction, or commits the writes on their own in one transaction. */
-    private void commit(String sagaIdentifier, List<Write> writes) {
+    private void commit(Class<?> sagaType, String sagaIdentifier, List<Write> writes) {
         var transaction = DynamoTransactionManager.current();
+        OwnedItems owned = owned(sagaType);
+        Write state = writes.get(0);
         if (transaction.isPresent()) {
             // one group: should the transaction be split, the saga's state and associations stay in one part
             writes.forEach(w -> transaction.get().write(w.key(), w.item(), group(sagaIdentifier),
                     detail -> conflict(sagaIdentifier, null)));
+            remember(owned, transaction.get(), state);
             return;
         }
+        owned.forget(state.key());
         if (writes.size() > DynamoTransaction.MAX_ITEMS) {
             throw new IllegalStateException("saga " + sagaIdentifier + " changes " + writes.size()
                     + " items at once; a DynamoDB transaction holds " + DynamoTransaction.MAX_ITEMS);
@@ -219,6 +242,16 @@ public final class DynamoSagaStore implements SagaStore<Object> {
                     dynamoDb.transactWriteItems(b -> b.transactItems(writes.stream().map(Write::item).toList())));
         } catch (TransactionCanceledException cancelled) {
             throw conflict(sagaIdentifier, cancelled);
+        }
+        remember(owned, null, state);
+    }
+
+    /** The saga's state as {@code state} leaves it, remembered once written. */
+    private static void remember(OwnedItems owned, DynamoTransaction transaction, Write state) {
+        if (state.item().put() != null) {
+            owned.written(transaction, state.key(), state.item().put().item());
+        } else {
+            owned.deleted(transaction, state.key());
         }
     }
 

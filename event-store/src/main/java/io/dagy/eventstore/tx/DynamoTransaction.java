@@ -45,6 +45,7 @@ public final class DynamoTransaction implements Transaction {
     private final Runnable unbind;
     private final Map<ItemKey, PendingWrite> writes = new LinkedHashMap<>();
     private final List<Runnable> afterCommit = new ArrayList<>();
+    private final List<Runnable> ifNotCommitted = new ArrayList<>();
     private final Map<Object, Object> resources = new java.util.HashMap<>();
     private boolean rollbackOnly;
     private boolean completed;
@@ -123,6 +124,22 @@ public final class DynamoTransaction implements Transaction {
     }
 
     /**
+     * Runs once if this transaction does not commit: it rolls back, or its commit fails (when committed in parts, some
+     * may have landed). Kept through {@link #rollbackTo}: what it undoes must be safe to undo for writes that were
+     * dropped anyway.
+     */
+    public void ifNotCommitted(Runnable action) {
+        requireOpen();
+        ifNotCommitted.add(action);
+    }
+
+    private void notCommitted() {
+        List<Runnable> actions = List.copyOf(ifNotCommitted);
+        ifNotCommitted.clear();
+        actions.forEach(Runnable::run);
+    }
+
+    /**
      * The writes collected so far, to go back to with {@link #rollbackTo}: what one event's handlers wrote is dropped
      * when the event is parked as a dead letter, while the rest of the batch commits.
      */
@@ -167,11 +184,21 @@ public final class DynamoTransaction implements Transaction {
         requireOpen();
         completed = true;
         unbind.run();
+        try {
+            commitWrites();
+        } catch (RuntimeException | Error failed) {
+            notCommitted();
+            throw failed;
+        }
+        ifNotCommitted.clear();
+        afterCommit.forEach(Runnable::run);
+    }
+
+    private void commitWrites() {
         if (rollbackOnly) {
             throw new DynamoTransactionException("a nested unit of work rolled back; nothing was written", null);
         }
         if (writes.isEmpty()) {
-            afterCommit.forEach(Runnable::run);
             return;
         }
         for (PendingWrite write : writes.values()) {
@@ -186,7 +213,6 @@ public final class DynamoTransaction implements Transaction {
         } else {
             commitInParts();
         }
-        afterCommit.forEach(Runnable::run);
     }
 
     @Override
@@ -195,6 +221,7 @@ public final class DynamoTransaction implements Transaction {
             completed = true;
             unbind.run();
         }
+        notCommitted();
         writes.clear();
         afterCommit.clear();
         resources.clear();

@@ -17,13 +17,23 @@ public final class DynamoWrites {
     /** Puts an item (an upsert: replaying an event writes the same item again). */
     public static void put(DynamoDbClient dynamoDb, String table, Map<String, AttributeValue> item,
                            Map<String, AttributeValue> key) {
+        put(dynamoDb, table, item, key, OwnedItems.NONE);
+    }
+
+    /** {@link #put}, remembered in {@code owned} once written. */
+    public static void put(DynamoDbClient dynamoDb, String table, Map<String, AttributeValue> item,
+                           Map<String, AttributeValue> key, OwnedItems owned) {
         var transaction = DynamoTransactionManager.current();
+        DynamoTransaction.ItemKey itemKey = new DynamoTransaction.ItemKey(table, key);
         if (transaction.isPresent()) {
-            transaction.get().write(new DynamoTransaction.ItemKey(table, key),
+            transaction.get().write(itemKey,
                     TransactWriteItem.builder().put(Put.builder().tableName(table).item(item).build()).build(),
                     IllegalStateException::new);
+            owned.written(transaction.get(), itemKey, item);
         } else {
+            owned.forget(itemKey);
             dynamoDb.putItem(b -> b.tableName(table).item(item));
+            owned.written(null, itemKey, item);
         }
     }
 
@@ -33,8 +43,14 @@ public final class DynamoWrites {
      */
     public static Optional<Map<String, AttributeValue>> get(DynamoDbClient dynamoDb, String table,
                                                             Map<String, AttributeValue> key) {
-        var pending = DynamoTransactionManager.current()
-                .flatMap(transaction -> transaction.pending(new DynamoTransaction.ItemKey(table, key)));
+        return get(dynamoDb, table, key, OwnedItems.NONE);
+    }
+
+    /** {@link #get}, where the table's answer may come from what {@code owned} remembers. */
+    public static Optional<Map<String, AttributeValue>> get(DynamoDbClient dynamoDb, String table,
+                                                            Map<String, AttributeValue> key, OwnedItems owned) {
+        DynamoTransaction.ItemKey itemKey = new DynamoTransaction.ItemKey(table, key);
+        var pending = DynamoTransactionManager.current().flatMap(transaction -> transaction.pending(itemKey));
         if (pending.isPresent()) {
             TransactWriteItem write = pending.get().item();
             if (write.put() != null) {
@@ -45,8 +61,10 @@ public final class DynamoWrites {
             }
             throw new IllegalStateException("an update of " + key + " is pending; read it after the commit");
         }
-        var item = dynamoDb.getItem(b -> b.tableName(table).consistentRead(true).key(key)).item();
-        return item == null || item.isEmpty() ? Optional.empty() : Optional.of(item);
+        return owned.read(itemKey, () -> {
+            var item = dynamoDb.getItem(b -> b.tableName(table).consistentRead(true).key(key)).item();
+            return item == null || item.isEmpty() ? Optional.empty() : Optional.of(item);
+        });
     }
 
     /** Items per {@code BatchWriteItem}, DynamoDB's limit. */
@@ -60,10 +78,18 @@ public final class DynamoWrites {
      */
     public static void putMany(DynamoDbClient dynamoDb, String table, java.util.List<Map<String, AttributeValue>> items,
                                java.util.function.Function<Map<String, AttributeValue>, Map<String, AttributeValue>> keyOf) {
+        putMany(dynamoDb, table, items, keyOf, OwnedItems.NONE);
+    }
+
+    /** {@link #putMany}; what is written at once is forgotten by {@code owned} (read from the table next time). */
+    public static void putMany(DynamoDbClient dynamoDb, String table, java.util.List<Map<String, AttributeValue>> items,
+                               java.util.function.Function<Map<String, AttributeValue>, Map<String, AttributeValue>> keyOf,
+                               OwnedItems owned) {
         if (items.size() <= JOIN_LIMIT && DynamoTransactionManager.current().isPresent()) {
-            items.forEach(item -> put(dynamoDb, table, item, keyOf.apply(item)));
+            items.forEach(item -> put(dynamoDb, table, item, keyOf.apply(item), owned));
             return;
         }
+        items.forEach(item -> owned.forget(new DynamoTransaction.ItemKey(table, keyOf.apply(item))));
         for (int from = 0; from < items.size(); from += BATCH) {
             var requests = items.subList(from, Math.min(items.size(), from + BATCH)).stream()
                     .map(item -> software.amazon.awssdk.services.dynamodb.model.WriteRequest.builder()

@@ -168,4 +168,47 @@ class DynamoSagaStoreTest {
                 .containsExactly(DynamoSagaStore.keyedId(TestSaga.class, earlierTask));
         assertThat(keyed.loadSaga(TestSaga.class, DynamoSagaStore.keyedId(TestSaga.class, earlierTask))).isNull();
     }
+
+    // ---------------------------------------------------------------- remembered sagas (decision 88)
+
+    @Test
+    void aRememberedSagaIsLoadedOnceAndAnUpdateElsewhereIsReadAfterItsConflict() {
+        java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+        var counted = TestTables.dynamoDbWith(new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
+            @Override
+            public void beforeExecution(software.amazon.awssdk.core.interceptor.Context.BeforeExecution context,
+                                        software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+                if (context.request() instanceof software.amazon.awssdk.services.dynamodb.model.GetItemRequest) {
+                    reads.incrementAndGet();
+                }
+            }
+        });
+        DynamoSagaStore remembering = new DynamoSagaStore(counted, tables.name(DagyTable.SAGAS), TestSerializer.jackson());
+        remembering.remember(TestSaga.class, new io.dagy.eventstore.tx.OwnedItems("TestSagaProcessor",
+                new io.dagy.eventstore.tokens.ClaimEpochs(), 10));
+        remembering.insertSaga(TestSaga.class, "saga-r", new TestSaga("run-1/extract", 1), Set.of(TASK));
+
+        for (int attempts = 2; attempts <= 4; attempts++) {
+            var loaded = remembering.loadSaga(TestSaga.class, "saga-r");
+            assertThat(loaded.saga().attempts).isEqualTo(attempts - 1);
+            remembering.updateSaga(TestSaga.class, "saga-r", new TestSaga("run-1/extract", attempts),
+                    new AssociationValuesImpl(loaded.associationValues()));
+        }
+        assertThat(reads.get()).as("each load answered by what the last update wrote").isZero();
+
+        // a deadline fired on another node changes the saga there
+        var there = nodeB.loadSaga(TestSaga.class, "saga-r");
+        nodeB.updateSaga(TestSaga.class, "saga-r", new TestSaga("run-1/extract", 10),
+                new AssociationValuesImpl(there.associationValues()));
+
+        Transaction stale = transactions.startTransaction();
+        var loaded = remembering.loadSaga(TestSaga.class, "saga-r");
+        assertThat(loaded.saga().attempts).as("what this node remembers").isEqualTo(4);
+        remembering.updateSaga(TestSaga.class, "saga-r", new TestSaga("run-1/extract", 5),
+                new AssociationValuesImpl(loaded.associationValues()));
+        assertThatThrownBy(stale::commit).isInstanceOf(DynamoTransactionException.class);
+
+        assertThat(remembering.loadSaga(TestSaga.class, "saga-r").saga().attempts).as("read again").isEqualTo(10);
+        assertThat(reads.get()).isEqualTo(1);
+    }
 }

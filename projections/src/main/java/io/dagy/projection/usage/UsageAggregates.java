@@ -3,6 +3,7 @@ package io.dagy.projection.usage;
 import io.dagy.eventstore.tx.DynamoTransaction;
 import io.dagy.eventstore.tx.DynamoTransactionException;
 import io.dagy.eventstore.tx.DynamoTransactionManager;
+import io.dagy.eventstore.tx.OwnedItems;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.Put;
@@ -18,6 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
@@ -59,9 +61,20 @@ public final class UsageAggregates {
     private final DynamoDbClient dynamoDb;
     private final String table;
 
+    private final OwnedItems owned;
+
     public UsageAggregates(DynamoDbClient dynamoDb, String table) {
+        this(dynamoDb, table, OwnedItems.NONE);
+    }
+
+    /**
+     * @param owned what the reads of totals may answer from (decision 88); a stale answer fails the write's version
+     *              condition, and the retry reads the table
+     */
+    public UsageAggregates(DynamoDbClient dynamoDb, String table, OwnedItems owned) {
         this.dynamoDb = dynamoDb;
         this.table = table;
+        this.owned = owned;
     }
 
     public String table() {
@@ -111,15 +124,17 @@ public final class UsageAggregates {
                 condition = pending.get().conditionExpression();
                 values = pending.get().hasExpressionAttributeValues() ? pending.get().expressionAttributeValues() : null;
             } else {
-                var stored = dynamoDb.getItem(b -> b.tableName(table).consistentRead(true).key(key)).item();
-                if (stored == null || stored.isEmpty()) {
+                var stored = owned.read(itemKey, () -> Optional.ofNullable(
+                        dynamoDb.getItem(b -> b.tableName(table).consistentRead(true).key(key)).item())
+                        .filter(item -> !item.isEmpty()));
+                if (stored.isEmpty()) {
                     current = null;
                     condition = "attribute_not_exists(pk)";
                     values = null;
                 } else {
-                    current = stored;
+                    current = stored.get();
                     condition = "version = :base";
-                    values = Map.of(":base", stored.get("version"));
+                    values = Map.of(":base", current.get("version"));
                 }
             }
             Map<String, Long> totals = current == null ? new TreeMap<>() : totalsOf(current);
@@ -141,6 +156,7 @@ public final class UsageAggregates {
             transaction.write(itemKey, TransactWriteItem.builder().put(put.build()).build(),
                     message -> new DynamoTransactionException("another writer changed the usage aggregate first ("
                             + message + "); nothing was written, add again", null));
+            owned.written(transaction, itemKey, item);
         }
     }
 

@@ -10,6 +10,7 @@ import io.dagy.contracts.run.TaskRunEvents.TaskRunFinished;
 import io.dagy.contracts.run.TaskRunId;
 import io.dagy.contracts.run.TaskStatus;
 import io.dagy.eventstore.tx.DynamoWrites;
+import io.dagy.eventstore.tx.OwnedItems;
 import org.axonframework.config.ProcessingGroup;
 import org.axonframework.eventhandling.EventHandler;
 import org.axonframework.eventhandling.ResetHandler;
@@ -58,10 +59,21 @@ public class UsageProjection {
     private final String eventsTable;
     private final UsageAggregates aggregates;
 
+    private final OwnedItems owned;
+
     public UsageProjection(DynamoDbClient dynamoDb, String eventsTable, UsageAggregates aggregates) {
+        this(dynamoDb, eventsTable, aggregates, OwnedItems.NONE);
+    }
+
+    /**
+     * @param owned what the reads of usage events may answer from: an organization's items are written only by the
+     *              segment that handles the organization (decision 88)
+     */
+    public UsageProjection(DynamoDbClient dynamoDb, String eventsTable, UsageAggregates aggregates, OwnedItems owned) {
         this.dynamoDb = dynamoDb;
         this.eventsTable = eventsTable;
         this.aggregates = aggregates;
+        this.owned = owned;
     }
 
     public UsageAggregates aggregates() {
@@ -79,7 +91,7 @@ public class UsageProjection {
         put(stateKey("run#" + event.runId().value()), Map.of("tier", AttributeValue.fromS(tier)));
         meterPending(event.runId().value(), tier);
         Map<String, AttributeValue> usageKey = usageEventKey(org, at, id);
-        if (DynamoWrites.get(dynamoDb, eventsTable, usageKey).isPresent()) {
+        if (DynamoWrites.get(dynamoDb, eventsTable, usageKey, owned).isPresent()) {
             return;   // metered before
         }
         Map<String, AttributeValue> usage = new HashMap<>(usageKey);
@@ -88,14 +100,14 @@ public class UsageProjection {
         usage.put("run_id", AttributeValue.fromS(event.runId().value()));
         usage.put("tier", AttributeValue.fromS(tier));
         usage.put("timestamp", AttributeValue.fromS(at.toString()));
-        DynamoWrites.put(dynamoDb, eventsTable, usage, usageKey);
+        DynamoWrites.put(dynamoDb, eventsTable, usage, usageKey, owned);
         aggregates.add(org, at, id, Map.of(RUNS_STARTED, 1L));
     }
 
     @EventHandler
     void on(TaskAttemptDispatched event, @Timestamp Instant at) {
         Map<String, AttributeValue> key = attemptKey(event.taskRunId(), event.attempt());
-        if (DynamoWrites.get(dynamoDb, eventsTable, key).isPresent()) {
+        if (DynamoWrites.get(dynamoDb, eventsTable, key, owned).isPresent()) {
             return;
         }
         String tier = runTier(event.taskRunId());
@@ -109,10 +121,10 @@ public class UsageProjection {
     @EventHandler
     void on(TaskAttemptStarted event, @Timestamp Instant at) {
         Map<String, AttributeValue> key = attemptKey(event.taskRunId(), event.attempt());
-        DynamoWrites.get(dynamoDb, eventsTable, key).filter(state -> !state.containsKey("started_at")).ifPresent(state -> {
+        DynamoWrites.get(dynamoDb, eventsTable, key, owned).filter(state -> !state.containsKey("started_at")).ifPresent(state -> {
             Map<String, AttributeValue> started = new HashMap<>(state);
             started.put("started_at", AttributeValue.fromS(at.toString()));
-            DynamoWrites.put(dynamoDb, eventsTable, started, key);
+            DynamoWrites.put(dynamoDb, eventsTable, started, key, owned);
         });
     }
 
@@ -146,7 +158,7 @@ public class UsageProjection {
             return;
         }
         Map<String, AttributeValue> key = attemptKey(taskRunId, attempt);
-        Optional<Map<String, AttributeValue>> found = DynamoWrites.get(dynamoDb, eventsTable, key);
+        Optional<Map<String, AttributeValue>> found = DynamoWrites.get(dynamoDb, eventsTable, key, owned);
         if (found.isEmpty() || found.get().containsKey("metered") || found.get().containsKey("ended_at")) {
             return;   // never dispatched (nothing ran), metered before, or waiting for its run's tier
         }
@@ -161,10 +173,10 @@ public class UsageProjection {
         if (UNKNOWN_TIER.equals(tier)) {
             // the run's start has not been handled yet: the stream merges the event store's shards batch by batch,
             // so a replay may read a task's events before its run's start. RunStarted meters it (same outcome)
-            DynamoWrites.put(dynamoDb, eventsTable, state, key);
+            DynamoWrites.put(dynamoDb, eventsTable, state, key, owned);
             String runId = taskRunId.runId().value();
             Map<String, AttributeValue> pendingKey = stateKey("pending#" + runId);
-            List<AttributeValue> pending = new ArrayList<>(DynamoWrites.get(dynamoDb, eventsTable, pendingKey)
+            List<AttributeValue> pending = new ArrayList<>(DynamoWrites.get(dynamoDb, eventsTable, pendingKey, owned)
                     .map(item -> item.get("attempts").l()).orElse(List.of()));
             pending.add(AttributeValue.fromM(Map.of("task_run", AttributeValue.fromS(taskRunId.value()),
                     "attempt", AttributeValue.fromN(Integer.toString(attempt)))));
@@ -177,7 +189,7 @@ public class UsageProjection {
     /** Attempts that ended before their run's start was handled, metered now with the run's tier. */
     private void meterPending(String runId, String tier) {
         Map<String, AttributeValue> pendingKey = stateKey("pending#" + runId);
-        var pending = DynamoWrites.get(dynamoDb, eventsTable, pendingKey).map(item -> item.get("attempts").l())
+        var pending = DynamoWrites.get(dynamoDb, eventsTable, pendingKey, owned).map(item -> item.get("attempts").l())
                 .orElse(List.of());
         if (pending.isEmpty()) {
             return;
@@ -185,7 +197,7 @@ public class UsageProjection {
         for (AttributeValue entry : pending) {
             TaskRunId taskRunId = new TaskRunId(entry.m().get("task_run").s());
             int attempt = Integer.parseInt(entry.m().get("attempt").n());
-            DynamoWrites.get(dynamoDb, eventsTable, attemptKey(taskRunId, attempt))
+            DynamoWrites.get(dynamoDb, eventsTable, attemptKey(taskRunId, attempt), owned)
                     .filter(state -> !state.containsKey("metered"))
                     .ifPresent(state -> meter(taskRunId, attempt, new HashMap<>(state), tier));
         }
@@ -204,7 +216,7 @@ public class UsageProjection {
         metered.put("metered", AttributeValue.fromBool(true));
         metered.put("tier", AttributeValue.fromS(tier));
         Map<String, AttributeValue> key = attemptKey(taskRunId, attempt);
-        DynamoWrites.put(dynamoDb, eventsTable, metered, key);
+        DynamoWrites.put(dynamoDb, eventsTable, metered, key, owned);
 
         String fact = "attempt#" + taskRunId + "#" + attempt;
         Map<String, AttributeValue> usageKey = usageEventKey(org, at, fact);
@@ -219,12 +231,12 @@ public class UsageProjection {
         usage.put("backend", AttributeValue.fromS(backend));
         usage.put("billable_ms", AttributeValue.fromN(Long.toString(billableMs)));
         usage.put("timestamp", AttributeValue.fromS(at.toString()));
-        DynamoWrites.put(dynamoDb, eventsTable, usage, usageKey);
+        DynamoWrites.put(dynamoDb, eventsTable, usage, usageKey, owned);
         aggregates.add(org, at, fact, Map.of(attemptsMetric(tier, backend), 1L, billableMetric(tier, backend), billableMs));
     }
 
     private String runTier(TaskRunId taskRunId) {
-        return DynamoWrites.get(dynamoDb, eventsTable, stateKey("run#" + taskRunId.runId().value()))
+        return DynamoWrites.get(dynamoDb, eventsTable, stateKey("run#" + taskRunId.runId().value()), owned)
                 .map(item -> item.get("tier").s()).orElse(UNKNOWN_TIER);
     }
 
@@ -239,7 +251,7 @@ public class UsageProjection {
     private void put(Map<String, AttributeValue> key, Map<String, AttributeValue> attributes) {
         Map<String, AttributeValue> item = new HashMap<>(attributes);
         item.putAll(key);
-        DynamoWrites.put(dynamoDb, eventsTable, item, key);
+        DynamoWrites.put(dynamoDb, eventsTable, item, key, owned);
     }
 
     static Map<String, AttributeValue> usageEventKey(String org, Instant at, String fact) {

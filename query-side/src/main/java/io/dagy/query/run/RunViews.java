@@ -5,6 +5,7 @@ import io.dagy.contracts.run.RunQueries.RunView;
 import io.dagy.contracts.run.RunQueries.TaskView;
 import io.dagy.contracts.run.TaskStatus;
 import io.dagy.eventstore.tx.DynamoWrites;
+import io.dagy.eventstore.tx.OwnedItems;
 import io.dagy.eventstore.views.ViewItems;
 import io.dagy.eventstore.views.ViewKeys;
 import org.axonframework.serialization.Serializer;
@@ -46,10 +47,21 @@ public final class RunViews {
     private final String table;
     private final Serializer serializer;
 
+    private final OwnedItems owned;
+
     public RunViews(DynamoDbClient dynamoDb, String table, Serializer serializer) {
+        this(dynamoDb, table, serializer, OwnedItems.NONE);
+    }
+
+    /**
+     * @param owned what the projection's reads may answer from: the items of a run are written only by the segment of
+     *              the run-views processor that handles the run (decision 88)
+     */
+    public RunViews(DynamoDbClient dynamoDb, String table, Serializer serializer, OwnedItems owned) {
         this.dynamoDb = dynamoDb;
         this.table = table;
         this.serializer = serializer;
+        this.owned = owned;
     }
 
     String table() {
@@ -80,15 +92,16 @@ public final class RunViews {
     /** Many task items: a few join the transaction, a fan-out is written at once (idempotent: same event, same items). */
     void putTasks(String runId, List<TaskView> tasks) {
         List<Map<String, AttributeValue>> items = tasks.stream().map(task -> taskItem(runId, task)).toList();
-        DynamoWrites.putMany(dynamoDb, table, items, ViewItems::key);
+        DynamoWrites.putMany(dynamoDb, table, items, ViewItems::key, owned);
     }
 
     private void put(Map<String, AttributeValue> item) {
-        DynamoWrites.put(dynamoDb, table, item, ViewItems.key(item));
+        DynamoWrites.put(dynamoDb, table, item, ViewItems.key(item), owned);
     }
 
     /** Every item of the table: the run views are all it holds (a reset before a rebuild). */
     void deleteAll() {
+        owned.clear();
         List<WriteRequest> batch = new ArrayList<>();
         for (Map<String, AttributeValue> item : dynamoDb.scanPaginator(b -> b.tableName(table).consistentRead(true)
                 .projectionExpression("pk, sk")).items()) {
@@ -128,7 +141,7 @@ public final class RunViews {
     }
 
     private <T> Optional<T> read(String runId, String sortKey) {
-        return DynamoWrites.get(dynamoDb, table, key(runId, sortKey)).map(item -> ViewItems.view(item, serializer));
+        return DynamoWrites.get(dynamoDb, table, key(runId, sortKey), owned).map(item -> ViewItems.view(item, serializer));
     }
 
     // ------------------------------------------------------------------ reads for queries (consistent, outside transactions)

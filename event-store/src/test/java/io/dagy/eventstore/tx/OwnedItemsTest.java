@@ -1,0 +1,148 @@
+package io.dagy.eventstore.tx;
+
+import io.dagy.eventstore.support.MutableClock;
+import io.dagy.eventstore.support.TestSerializer;
+import io.dagy.eventstore.support.TestTables;
+import io.dagy.eventstore.tokens.DynamoTokenStore;
+import io.dagy.tables.DagyTable;
+import org.axonframework.common.transaction.Transaction;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.GetItemRequest;
+import software.amazon.awssdk.services.dynamodb.model.Put;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * What a projection remembers of the items only its segments write (decision 88): read once, kept while this node's
+ * claims on the processor stand, forgotten when they move or a transaction does not commit.
+ */
+class OwnedItemsTest {
+
+    private static final String PROCESSOR = "run-views";
+    private static final Duration CLAIM_TIMEOUT = Duration.ofSeconds(10);
+
+    private final TestTables tables = TestTables.create(DagyTable.RUNS, DagyTable.TOKENS);
+    private final String table = tables.name(DagyTable.RUNS);
+    private final MutableClock clock = new MutableClock(Instant.parse("2026-11-30T11:00:00Z"));
+    private final AtomicInteger reads = new AtomicInteger();
+    private final DynamoDbClient counted = TestTables.dynamoDbWith(new ExecutionInterceptor() {
+        @Override
+        public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+            if (context.request() instanceof GetItemRequest) {
+                reads.incrementAndGet();
+            }
+        }
+    });
+    private final DynamoDbClient other = TestTables.dynamoDb();
+    private final DynamoTokenStore nodeA = tokens("node-a");
+    private final DynamoTokenStore nodeB = tokens("node-b");
+    private final OwnedItems owned = new OwnedItems(PROCESSOR, nodeA.claimEpochs(), 100);
+    private final DynamoTransactionManager transactions = new DynamoTransactionManager(counted);
+    private final Map<String, AttributeValue> key = Map.of("pk", s("run#r-1"), "sk", s("summary"));
+
+    private DynamoTokenStore tokens(String node) {
+        return new DynamoTokenStore(TestTables.dynamoDb(), tables.name(DagyTable.TOKENS), TestSerializer.jackson(), node,
+                CLAIM_TIMEOUT, clock);
+    }
+
+    private static AttributeValue s(String value) {
+        return AttributeValue.fromS(value);
+    }
+
+    private Map<String, AttributeValue> item(String value) {
+        return Map.of("pk", key.get("pk"), "sk", key.get("sk"), "value", s(value));
+    }
+
+    private Optional<String> read() {
+        return DynamoWrites.get(counted, table, key, owned).map(found -> found.get("value").s());
+    }
+
+    private void putInTransaction(String value) {
+        Transaction transaction = transactions.startTransaction();
+        DynamoWrites.put(counted, table, item(value), key, owned);
+        transaction.commit();
+    }
+
+    @Test
+    void anItemIsReadOnceAndThenAnsweredAsItsCommittedWritesLeftIt() {
+        nodeA.initializeTokenSegments(PROCESSOR, 1);
+        nodeA.fetchToken(PROCESSOR, 0);
+        other.putItem(b -> b.tableName(table).item(item("v1")));
+
+        assertThat(read()).contains("v1");
+        assertThat(read()).contains("v1");
+        putInTransaction("v2");
+        assertThat(read()).contains("v2");
+
+        assertThat(reads.get()).isEqualTo(1);
+    }
+
+    @Test
+    void anotherNodesWritesAreReadOnceThisNodeClaimsTheProcessorAgain() {
+        nodeA.initializeTokenSegments(PROCESSOR, 1);
+        nodeA.fetchToken(PROCESSOR, 0);
+        putInTransaction("v1");
+        assertThat(read()).contains("v1");
+
+        // node A stalls past the timeout; node B takes the segment and writes the item
+        clock.advance(CLAIM_TIMEOUT.plusSeconds(1));
+        nodeB.fetchToken(PROCESSOR, 0);
+        other.putItem(b -> b.tableName(table).item(item("v2 by node B")));
+        nodeB.releaseClaim(PROCESSOR, 0);
+        nodeA.fetchToken(PROCESSOR, 0);
+
+        assertThat(read()).contains("v2 by node B");
+    }
+
+    @Test
+    void aTransactionThatFailsToCommitForgetsWhatItReadAndWrote() {
+        nodeA.initializeTokenSegments(PROCESSOR, 1);
+        nodeA.fetchToken(PROCESSOR, 0);
+        other.putItem(b -> b.tableName(table).item(Map.of("pk", key.get("pk"), "sk", key.get("sk"),
+                "value", s("v1"), "version", AttributeValue.fromN("1"))));
+        assertThat(read()).contains("v1");
+        // a writer outside the projection moves the version (as a second writer of usage totals would)
+        other.putItem(b -> b.tableName(table).item(Map.of("pk", key.get("pk"), "sk", key.get("sk"),
+                "value", s("v2"), "version", AttributeValue.fromN("2"))));
+
+        Transaction transaction = transactions.startTransaction();
+        assertThat(read()).as("remembered").contains("v1");
+        DynamoTransaction open = DynamoTransactionManager.current().orElseThrow();
+        DynamoTransaction.ItemKey itemKey = new DynamoTransaction.ItemKey(table, key);
+        Map<String, AttributeValue> next = Map.of("pk", key.get("pk"), "sk", key.get("sk"), "value", s("v1+1"),
+                "version", AttributeValue.fromN("2"));
+        open.write(itemKey, TransactWriteItem.builder().put(Put.builder().tableName(table).item(next)
+                .conditionExpression("version = :base").expressionAttributeValues(Map.of(":base",
+                        AttributeValue.fromN("1"))).build()).build(), IllegalStateException::new);
+        owned.written(open, itemKey, next);
+        assertThatThrownBy(transaction::commit).isInstanceOf(IllegalStateException.class);
+
+        assertThat(read()).as("read from the table again").contains("v2");
+    }
+
+    @Test
+    void aRolledBackWriteIsNotRemembered() {
+        nodeA.initializeTokenSegments(PROCESSOR, 1);
+        nodeA.fetchToken(PROCESSOR, 0);
+        putInTransaction("v1");
+
+        Transaction transaction = transactions.startTransaction();
+        DynamoWrites.put(counted, table, item("v2"), key, owned);
+        transaction.rollback();
+
+        assertThat(read()).contains("v1");
+    }
+}
