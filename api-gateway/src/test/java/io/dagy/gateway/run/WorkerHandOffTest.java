@@ -2,12 +2,15 @@ package io.dagy.gateway.run;
 
 import io.dagy.contracts.identity.OrgId;
 import io.dagy.contracts.identity.Role;
+import io.dagy.contracts.run.TaskRunEvents;
 import io.dagy.gateway.DagyApplication;
 import io.dagy.gateway.security.LocalOwnerKey;
 import io.dagy.gateway.settings.DagyResources;
 import io.dagy.gateway.support.ApiCalls;
 import io.dagy.gateway.support.TestOrganizations;
 import io.dagy.tables.DagyTable;
+import org.axonframework.eventhandling.DomainEventMessage;
+import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -21,6 +24,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -106,6 +110,66 @@ class WorkerHandOffTest {
 
         assertThat(handed).containsExactly(runId + "/c1/1", runId + "/c2/1", runId + "/c3/1");
         assertThat(handed).allSatisfy(dispatchId -> assertThat(guard(dispatchId)).doesNotContainKey("entry"));
+    }
+
+    /**
+     * An attempt handed over on this node without a schedule-to-start timeout has its start recorded by its
+     * completion, in one commit, when the completion comes within the wait (decision 89); one that takes longer has it
+     * recorded alone once the wait is over, so a running task shows as running.
+     */
+    @Test
+    void aHandedOverAttemptsStartIsRecordedWithItsCompletionOrAfterTheWait() throws Exception {
+        String queue = "handoff-" + UUID.randomUUID().toString().substring(0, 8);
+        String workerKey = new TestOrganizations(context).key(OrgId.DEFAULT, Role.WORKER);
+        String deployment = "handoff-" + UUID.randomUUID().toString().substring(0, 8);
+        assertThat(ApiCalls.send(port, ownerKey.key(), "PUT", "/v1/deployments/" + deployment, "{\"tasks\": ["
+                + task("c0", null, queue) + ", " + task("c1", "c0", queue) + ", " + task("c2", "c1", queue)
+                + "]}").statusCode()).isEqualTo(200);
+        String runId = JSON.readTree(ApiCalls.send(port, ownerKey.key(), "POST",
+                "/v1/deployments/" + deployment + "/runs", "{}").body()).get("run_id").asString();
+        HttpResponse<String> polled = ApiCalls.send(port, workerKey, "POST", "/v1/workers/poll",
+                "{\"queue\": \"%s\", \"worker_id\": \"w1\", \"wait_seconds\": 10}".formatted(queue));
+        assertThat(polled.statusCode()).as(polled.body()).isEqualTo(200);
+
+        // c1 is handed to c0's report; completed 300 ms later, its start comes with its completion
+        JsonNode c1 = completeAndPoll(workerKey, runId, "c0", queue);
+        Thread.sleep(300);
+        Instant c1Completed = Instant.now();
+        JsonNode c2 = completeAndPoll(workerKey, runId, "c1", queue);
+        assertThat(c1.get("task_id").asString()).isEqualTo("c1");
+        assertThat(started(runId + "/c1")).as("recorded with the completion, not right after the lease")
+                .isAfterOrEqualTo(c1Completed);
+
+        // c2 runs longer than the wait: its start is recorded alone, after the wait
+        Instant c2Leased = Instant.now();
+        assertThat(c2.get("task_id").asString()).isEqualTo("c2");
+        await().atMost(Duration.ofSeconds(10)).until(() -> startedOrNull(runId + "/c2") != null);
+        assertThat(started(runId + "/c2")).isAfter(c2Leased.plusMillis(400));
+        assertThat(ApiCalls.send(port, workerKey, "POST", "/v1/workers/attempts/" + runId + "/c2/1/complete",
+                "{\"worker_id\": \"w1\", \"output\": {}}").statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(30)).until(() -> JSON.readTree(ApiCalls.send(port, ownerKey.key(), "GET",
+                "/v1/runs/" + runId, null).body()).get("status").asString().equals("SUCCEEDED"));
+    }
+
+    private JsonNode completeAndPoll(String workerKey, String runId, String taskId, String queue) throws Exception {
+        HttpResponse<String> done = ApiCalls.send(port, workerKey, "POST", "/v1/workers/attempts/" + runId + "/"
+                        + taskId + "/1/complete",
+                "{\"worker_id\": \"w1\", \"output\": {}, \"poll\": {\"queue\": \"%s\", \"wait_seconds\": 10}}"
+                        .formatted(queue));
+        assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
+        return JSON.readTree(done.body());
+    }
+
+    private Instant started(String taskRunId) {
+        Instant at = startedOrNull(taskRunId);
+        assertThat(at).as("TaskAttemptStarted of " + taskRunId).isNotNull();
+        return at;
+    }
+
+    private Instant startedOrNull(String taskRunId) {
+        return context.getBean(EventStore.class).readEvents(taskRunId).asStream()
+                .filter(event -> event.getPayload() instanceof TaskRunEvents.TaskAttemptStarted)
+                .map(DomainEventMessage::getTimestamp).findFirst().orElse(null);
     }
 
     /** A report whose poll is invalid is refused whole: the attempt is not completed, and stays the worker's. */

@@ -12,6 +12,14 @@ public interface BackendReports {
         started(dispatchId);
     }
 
+    /**
+     * The attempt started; recording it may wait a moment for the attempt's first report (a heartbeat or its end),
+     * which then records it with itself.
+     */
+    default void startedUnlessReported(String dispatchId) {
+        startedInBackground(dispatchId);
+    }
+
     void heartbeat(String dispatchId);
 
     void succeeded(String dispatchId, Map<String, Object> output);

@@ -47,8 +47,11 @@ public final class WorkerBackend implements ExecutionBackend {
     private static final long OFFER_MILLIS = 2_000;
     private static final int LEASES_REMEMBERED = 20_000;
 
-    /** An attempt offered to this node's waiting polls. */
-    private record Offer(WorkItem item, String org, long offeredAt) {
+    /**
+     * An attempt offered to this node's waiting polls; {@code startMayWait}: it has no schedule-to-start timeout, so
+     * recording its start may wait for its report (decision 89).
+     */
+    private record Offer(WorkItem item, String org, long offeredAt, boolean startMayWait) {
     }
 
     /**
@@ -171,7 +174,8 @@ public final class WorkerBackend implements ExecutionBackend {
         if (waiters == null || waiters.get() == 0) {
             return;
         }
-        Offer offer = new Offer(workItem(dispatch), dispatch.org().value(), System.nanoTime());
+        Offer offer = new Offer(workItem(dispatch), dispatch.org().value(), System.nanoTime(),
+                dispatch.spec().timeouts() == null || dispatch.spec().timeouts().scheduleToStart() == null);
         arrived(queue);
         Object signal = signalOf(queue);
         synchronized (signal) {
@@ -294,7 +298,7 @@ public final class WorkerBackend implements ExecutionBackend {
         do {
             for (Offer offer = takeOffer(queue); offer != null; offer = takeOffer(queue)) {
                 if (leaseOffered(offer, queue, workerId)) {
-                    return Optional.of(leased(offer.item(), org, workerId));
+                    return Optional.of(leased(offer.item(), org, workerId, offer.startMayWait()));
                 }
             }
             long seen = arrivalsOf(queue);
@@ -323,7 +327,7 @@ public final class WorkerBackend implements ExecutionBackend {
             for (Map<String, AttributeValue> entry : candidates) {
                 WorkItem item = json.readValue(entry.get("work").b().asByteArray(), WorkItem.class);
                 if (lease(entry, item.dispatchId(), workerId)) {
-                    return Optional.of(leased(item, org, workerId));
+                    return Optional.of(leased(item, org, workerId, false));
                 }
             }
             if (entries.isEmpty()) {
@@ -336,11 +340,17 @@ public final class WorkerBackend implements ExecutionBackend {
 
     /**
      * A leased attempt goes to its worker at once; its start is recorded in the background (a completion that
-     * overtakes it records the start with it).
+     * overtakes it records the start with it). With {@code startMayWait} (handed over on this node, no
+     * schedule-to-start timeout) the start is recorded only if no report came first (decision 89): a short task's
+     * start and end are then one commit.
      */
-    private WorkItem leased(WorkItem item, OrgId org, String workerId) {
+    private WorkItem leased(WorkItem item, OrgId org, String workerId, boolean startMayWait) {
         leasedHere.put(item.dispatchId(), org.value() + "#" + workerId);
-        reports.startedInBackground(item.dispatchId());
+        if (startMayWait) {
+            reports.startedUnlessReported(item.dispatchId());
+        } else {
+            reports.startedInBackground(item.dispatchId());
+        }
         return item;
     }
 

@@ -12,9 +12,15 @@ import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
@@ -33,6 +39,8 @@ public final class DirectReports implements BackendReports, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DirectReports.class);
     private static final int SENDERS = 8;
     private static final int ATTEMPTS = 5;
+    /** How long a start waits for its attempt's first report (decision 89). */
+    static final Duration START_WAIT = Duration.ofMillis(500);
 
     private final CommandGateway commands;
     private final ContextCarrier carrier;
@@ -43,14 +51,29 @@ public final class DirectReports implements BackendReports, AutoCloseable {
                 return thread;
             });
 
+    /** Starts waiting for their attempt's first report, by dispatch id (decision 89). */
+    private final Map<String, ScheduledFuture<?>> pendingStarts = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService startTimer = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "backend-report-start");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private final Duration startWait;
+
     public DirectReports(CommandGateway commands) {
         this(commands, ContextCarrier.NONE);
     }
 
     /** Reports sent from the sender threads keep the reporting thread's trace and logging context. */
     public DirectReports(CommandGateway commands, ContextCarrier carrier) {
+        this(commands, carrier, START_WAIT);
+    }
+
+    /** With {@code startWait}: how long a start may wait for its attempt's first report before it is recorded alone. */
+    public DirectReports(CommandGateway commands, ContextCarrier carrier, Duration startWait) {
         this.commands = commands;
         this.carrier = carrier;
+        this.startWait = startWait;
     }
 
     @Override
@@ -64,18 +87,50 @@ public final class DirectReports implements BackendReports, AutoCloseable {
         senders.execute(carrier.carry(() -> sendWithRetries(command)));
     }
 
+    /**
+     * Records the start once {@code startWait} has passed, unless a report of the attempt comes first: its end records
+     * the start with it (one commit for a short task instead of two), a heartbeat records it just before (decision 89).
+     */
+    @Override
+    public void startedUnlessReported(String dispatchId) {
+        Runnable record = () -> {
+            if (pendingStarts.remove(dispatchId) != null) {
+                startedInBackground(dispatchId);
+            }
+        };
+        try {
+            pendingStarts.put(dispatchId, startTimer.schedule(record, startWait.toMillis(), TimeUnit.MILLISECONDS));
+        } catch (RejectedExecutionException closing) {
+            startedInBackground(dispatchId);
+        }
+    }
+
+    /** The start still waiting for this attempt's first report, taken off the timer: whether there was one. */
+    private boolean takePendingStart(String dispatchId) {
+        ScheduledFuture<?> pending = pendingStarts.remove(dispatchId);
+        if (pending != null) {
+            pending.cancel(false);
+        }
+        return pending != null;
+    }
+
     @Override
     public void heartbeat(String dispatchId) {
+        if (takePendingStart(dispatchId)) {
+            send(new StartTaskAttempt(taskRun(dispatchId), attempt(dispatchId)));
+        }
         send(new RecordHeartbeat(taskRun(dispatchId), attempt(dispatchId)));
     }
 
     @Override
     public void succeeded(String dispatchId, Map<String, Object> output) {
+        takePendingStart(dispatchId); // the completion records the start
         send(new CompleteTaskAttempt(taskRun(dispatchId), attempt(dispatchId), output == null ? Map.of() : output));
     }
 
     @Override
     public void failed(String dispatchId, String errorKind, String message) {
+        takePendingStart(dispatchId); // the failure records the start
         send(new FailTaskAttempt(taskRun(dispatchId), attempt(dispatchId), errorKind, message == null ? "" : message));
     }
 
@@ -119,6 +174,7 @@ public final class DirectReports implements BackendReports, AutoCloseable {
 
     @Override
     public void close() {
+        startTimer.shutdownNow(); // a start not recorded yet is recorded by its attempt's report, on any node
         senders.shutdown();
         try {
             if (!senders.awaitTermination(10, TimeUnit.SECONDS)) {
