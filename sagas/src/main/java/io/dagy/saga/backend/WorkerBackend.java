@@ -176,7 +176,9 @@ public final class WorkerBackend implements ExecutionBackend {
         }
         Offer offer = new Offer(workItem(dispatch), dispatch.org().value(), System.nanoTime(),
                 dispatch.spec().timeouts() == null || dispatch.spec().timeouts().scheduleToStart() == null);
-        arrived(queue);
+        // not an arrival in the queue: the polls' last look at it stays good. Counting it made every poll woken here
+        // but beaten to the offer look at the queue again, one query per hand-off (decision 89). An offer nobody
+        // takes is queued by the saga, whose dispatch counts as an arrival.
         Object signal = signalOf(queue);
         synchronized (signal) {
             offers.computeIfAbsent(queue, q -> new java.util.concurrent.ConcurrentLinkedDeque<>()).add(offer);
