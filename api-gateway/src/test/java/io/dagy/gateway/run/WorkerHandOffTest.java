@@ -96,6 +96,7 @@ class WorkerHandOffTest {
                 "{\"queue\": \"%s\", \"worker_id\": \"w1\", \"wait_seconds\": 10}".formatted(queue));
         assertThat(polled.statusCode()).as(polled.body()).isEqualTo(200);
         JsonNode item = JSON.readTree(polled.body());
+        double queueWrites = taskRunTransactions();
 
         List<String> handed = new ArrayList<>();
         for (int hop = 1; hop <= 3; hop++) {
@@ -110,6 +111,18 @@ class WorkerHandOffTest {
 
         assertThat(handed).containsExactly(runId + "/c1/1", runId + "/c2/1", runId + "/c3/1");
         assertThat(handed).allSatisfy(dispatchId -> assertThat(guard(dispatchId)).doesNotContainKey("entry"));
+        assertThat(ApiCalls.send(port, workerKey, "POST", "/v1/workers/attempts/" + runId + "/c3/1/complete",
+                "{\"worker_id\": \"w1\", \"output\": {}}").statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(30)).until(() -> JSON.readTree(ApiCalls.send(port, ownerKey.key(), "GET",
+                "/v1/runs/" + runId, null).body()).get("status").asString().equals("SUCCEEDED"));
+        // the sagas' dispatches of the handed-over attempts knew them leased here: no queue write was even tried
+        assertThat(taskRunTransactions() - queueWrites).isZero();
+    }
+
+    private double taskRunTransactions() {
+        var counter = context.getBean(io.micrometer.core.instrument.MeterRegistry.class).find("dagy.dynamodb.requests")
+                .tag("table", resources.table(DagyTable.TASK_RUNS)).tag("operation", "TransactWriteItems").counter();
+        return counter == null ? 0 : counter.count();
     }
 
     /**

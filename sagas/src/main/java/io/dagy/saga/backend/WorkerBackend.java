@@ -119,6 +119,9 @@ public final class WorkerBackend implements ExecutionBackend {
             reports.failed(dispatch.dispatchId(), "backend_misconfigured", "the worker queue name is not valid");
             return;
         }
+        if (leasedHere.containsKey(dispatch.dispatchId())) {
+            return; // handed over and leased by a poll on this node: its guard is written, the queue write would fail
+        }
         String queue = partition.get();
         String entryKey = String.format("%015d#%s", clock.millis(), dispatch.dispatchId());
         WorkItem item = workItem(dispatch);
