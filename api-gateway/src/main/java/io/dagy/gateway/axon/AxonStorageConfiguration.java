@@ -4,6 +4,7 @@ import io.dagy.eventstore.deadlines.DynamoDeadlineManager;
 import io.dagy.eventstore.events.DynamoEventStorageEngine;
 import io.dagy.eventstore.caching.LruCache;
 import io.dagy.eventstore.events.EventStoreSettings;
+import io.dagy.eventstore.processing.GatheringExecutor;
 import io.dagy.eventstore.processing.ReadAheadMessageSource;
 import io.dagy.eventstore.sagas.DynamoSagaStore;
 import io.dagy.eventstore.tokens.DynamoTokenStore;
@@ -69,6 +70,8 @@ class AxonStorageConfiguration {
 
     /** Axon's name for the processor of {@code TaskExecutionSaga}. */
     private static final String TASK_SAGA_PROCESSOR = "TaskExecutionSagaProcessor";
+    /** How long a scheduled work package waits for the rest of what the coordinator is handing it. */
+    private static final java.time.Duration WORK_PACKAGE_GATHER = java.time.Duration.ofMillis(1);
     /**
      * Events per transaction of the task saga processor. One event of {@code TaskExecutionSaga} writes at most 13
      * items (a failed attempt with a retry: three deadlines of three items deleted, a retry deadline's three put, the
@@ -284,6 +287,13 @@ class AxonStorageConfiguration {
                 .usingPooledStreamingEventProcessors(
                         (config, builder) -> builder.tokenClaimInterval(idleWait).initialSegmentCount(segments)
                                 .batchSize(batchSize)
+                                // a commit's events are handled as one batch, not split by a race (decision 90)
+                                .workerExecutor(name -> {
+                                    GatheringExecutor executor = new GatheringExecutor(WORK_PACKAGE_GATHER,
+                                            "WorkPackage[" + name + "]");
+                                    config.onShutdown(executor::shutdown);
+                                    return executor;
+                                })
                                 // a batch may run for minutes (a large fan-out): keep its claim alive meanwhile
                                 .enableCoordinatorClaimExtension())
                 // a saga's writes must never be split into parts (decision 21): few enough events per transaction

@@ -11,7 +11,9 @@ import software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsRequest;
 
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -31,17 +33,27 @@ public final class AwsRequestCounter implements ExecutionInterceptor {
         COUNTS.computeIfAbsent(service + "." + operation + table(context.request()), key -> new LongAdder()).increment();
     }
 
-    /** The table a DynamoDB request is about (the first one, for a transaction), as {@code @name-suffix}. */
+    /** The tables a DynamoDB request is about (all of a transaction's, sorted), as {@code @name+name}. */
     private static String table(SdkRequest request) {
         Optional<String> table = request.getValueForField("TableName", String.class);
         if (table.isEmpty() && request instanceof TransactWriteItemsRequest transaction && transaction.hasTransactItems()) {
-            TransactWriteItem first = transaction.transactItems().get(0);
-            table = Optional.ofNullable(first.put() != null ? first.put().tableName()
-                    : first.update() != null ? first.update().tableName()
-                    : first.delete() != null ? first.delete().tableName()
-                    : first.conditionCheck() != null ? first.conditionCheck().tableName() : null);
+            Set<String> tables = new TreeSet<>();
+            for (TransactWriteItem item : transaction.transactItems()) {
+                String name = item.put() != null ? item.put().tableName()
+                        : item.update() != null ? item.update().tableName()
+                        : item.delete() != null ? item.delete().tableName()
+                        : item.conditionCheck() != null ? item.conditionCheck().tableName() : null;
+                if (name != null) {
+                    tables.add(shortName(name));
+                }
+            }
+            return tables.isEmpty() ? "" : "@" + String.join("+", tables);
         }
-        return table.map(name -> "@" + name.replaceFirst("^dagy-", "").replaceFirst("-bench$", "")).orElse("");
+        return table.map(name -> "@" + shortName(name)).orElse("");
+    }
+
+    private static String shortName(String table) {
+        return table.replaceFirst("^dagy-", "").replaceFirst("-bench$", "");
     }
 
     /** The counts so far, by {@code service.operation}. */
