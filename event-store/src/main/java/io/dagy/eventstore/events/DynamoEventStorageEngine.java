@@ -101,6 +101,8 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
     /** Largest range of positions a reader marks as seen-missing at once; beyond it, the rest waits its turn. */
     private static final int MAX_GAP_RANGE = 10_000;
     private static final int MAX_TRACKED_GAPS = 100_000;
+    /** Recent positions per shard whose items this engine keeps for its own readers (some 2 KB each). */
+    private static final int OWN_COMMITS_PER_SHARD = 1024;
     /** Aggregates whose shard this engine remembers (some 150 bytes each, so under 10 MB). */
     private static final int KNOWN_SHARDS = 50_000;
     /**
@@ -129,6 +131,8 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
     private final AtomicLongArray shardAppends;
     /** Per shard, where and when a read last reached its tail (see {@link #resting}). */
     private final AtomicReferenceArray<ShardRest> shardRests;
+    /** What this engine committed lately, for its own readers (decision 91). */
+    private final OwnCommits ownCommits;
 
     /** A read that started at {@code nanos}, after {@code appends} local appends, reached the tail at {@code at}. */
     private record ShardRest(long at, long appends, long nanos) {
@@ -156,6 +160,7 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         this.idleReadNanos = builder.idleReadInterval.toNanos();
         this.busyReadNanos = Math.min(builder.busyReadInterval.toNanos(), idleReadNanos);
         this.shardAppends = new AtomicLongArray(settings.shards());
+        this.ownCommits = new OwnCommits(settings.shards(), OWN_COMMITS_PER_SHARD);
         this.shardRests = new AtomicReferenceArray<>(settings.shards());
         this.appendHook = builder.appendHook;
         this.snapshots = new Snapshots(dynamoDb, snapshotsTable, settings.compressionThreshold(), builder.snapshotReadHook);
@@ -221,10 +226,15 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
             List<TransactWriteItem> items = new ArrayList<>();
             List<PendingEvent> itemEvents = new ArrayList<>();
             List<Boolean> isAggregateItem = new ArrayList<>();
+            List<Runnable> keepOwn = new ArrayList<>();
             byShard.forEach((shard, shardEvents) -> {
                 long position = firstPositions.get(shard);
                 for (PendingEvent event : shardEvents) {
-                    items.add(putIfAbsent(streamItem(event, position)));
+                    Map<String, AttributeValue> streamItem = streamItem(event, position);
+                    long at = position;
+                    keepOwn.add(() -> ownCommits.committed(shard, at, streamItem,
+                            EventItems.dataSize(event.attributes())));
+                    items.add(putIfAbsent(streamItem));
                     itemEvents.add(event);
                     isAggregateItem.add(false);
                     if (event.aggregateId() != null) {
@@ -238,6 +248,7 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
             try {
                 write(items);
                 lastAppendNanos = System.nanoTime();
+                keepOwn.forEach(Runnable::run); // before the count moves, so a reader woken by it finds them
                 // after the write, before the commit is published: a read that rested on an older count reads again
                 byShard.keySet().forEach(this::countAppend);
                 pending.stream().filter(e -> e.aggregateId() != null)
@@ -634,9 +645,22 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         return now - rest.nanos() < length;
     }
 
-    /** Reads {@code shard} after {@code from}, and notes where it rests when the read reaches its tail. */
+    /**
+     * Reads {@code shard} after {@code from}, and notes where it rests when the read reaches its tail. Events this
+     * engine committed right after {@code from} are taken from memory, not queried (decision 91); if the shard was
+     * resting at {@code from}, it rests after them, from the time of the read that found the tail, so other nodes'
+     * events are still read within the rest.
+     */
     private List<Map<String, AttributeValue>> readTail(int shard, long from, int limit) {
         long appends = shardAppends.get(shard);
+        List<Map<String, AttributeValue>> own = ownCommits.following(shard, from, limit);
+        if (!own.isEmpty()) {
+            ShardRest rest = shardRests.get(shard);
+            if (rest != null && rest.at() == from) {
+                shardRests.compareAndSet(shard, rest, new ShardRest(from + own.size(), appends, rest.nanos()));
+            }
+            return own;
+        }
         long started = System.nanoTime();
         ShardRead read = readShard(shard, from, limit, Long.MAX_VALUE);
         if (read.atTail()) {
