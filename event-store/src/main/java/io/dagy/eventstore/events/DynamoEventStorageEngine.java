@@ -781,8 +781,15 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         int perShard = Math.max(1, settings.readBatchSize() / settings.shards());
         List<Integer> toRead = IntStream.range(0, settings.shards()).filter(s -> !resting(s, token.position(s)))
                 .boxed().toList();
-        if (toRead.size() > 1 && quiet(System.nanoTime(), lastAppendNanos)) {
-            toRead = movedShards(token, toRead);
+        // shards whose rest at the reader's position ran out: their counters say, in one request, which to query
+        List<Integer> restedHere = toRead.stream().filter(shard -> {
+            ShardRest rest = shardRests.get(shard);
+            return rest != null && rest.at() == token.position(shard) && ownCommits.following(shard,
+                    token.position(shard), 1).isEmpty();
+        }).toList();
+        if (!restedHere.isEmpty()) {
+            List<Integer> moved = movedShards(token, restedHere);
+            toRead = toRead.stream().filter(shard -> !restedHere.contains(shard) || moved.contains(shard)).toList();
         }
         if (toRead.isEmpty()) {
             return List.of();
@@ -827,10 +834,10 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
     }
 
     /**
-     * The shards, of those a quiet engine is about to read, that have a position reserved beyond the token: their
-     * counters are read in one request, and a shard whose counter is not beyond the token rests as if a query had
-     * found its tail (no event is stored at a position not reserved first). An idle node so asks the store once per
-     * idle interval, not once per shard (decision 87); a shard the request did not answer is read as usual.
+     * The shards, of those whose rest at the reader's position ran out, that have a position reserved beyond it: their
+     * counters are read in one request, and a shard whose counter is not beyond the token rests anew as if a query had
+     * found its tail (no event is stored at a position not reserved first). A node at the tail so asks the store once
+     * per rest, not once per shard (decisions 87 and 91); a shard the request did not answer is read as usual.
      */
     private List<Integer> movedShards(DynamoTrackingToken token, List<Integer> shards) {
         long started = System.nanoTime();
