@@ -84,6 +84,7 @@ class WorkerHandOffTest {
      */
     @Test
     void aLoneWorkersReportIsHandedTheTaskItMadeReady() throws Exception {
+        awaitNoTaskRunTransactions(); // what earlier tests left in flight (their sagas' dispatches, their workers' leases)
         String queue = "handoff-" + UUID.randomUUID().toString().substring(0, 8);
         String workerKey = new TestOrganizations(context).key(OrgId.DEFAULT, Role.WORKER);
         String deployment = "handoff-" + UUID.randomUUID().toString().substring(0, 8);
@@ -117,6 +118,19 @@ class WorkerHandOffTest {
                 "/v1/runs/" + runId, null).body()).get("status").asString().equals("SUCCEEDED"));
         // the sagas' dispatches of the handed-over attempts knew them leased here: no queue write was even tried
         assertThat(taskRunTransactions() - queueWrites).isZero();
+    }
+
+    private void awaitNoTaskRunTransactions() {
+        double[] last = {taskRunTransactions()};
+        long[] stableSince = {System.nanoTime()};
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            double now = taskRunTransactions();
+            if (now != last[0]) {
+                last[0] = now;
+                stableSince[0] = System.nanoTime();
+            }
+            return System.nanoTime() - stableSince[0] > 1_500_000_000L;
+        });
     }
 
     private double taskRunTransactions() {
