@@ -178,6 +178,44 @@ class WorkerHandOffTest {
                 "/v1/runs/" + runId, null).body()).get("status").asString().equals("SUCCEEDED"));
     }
 
+    /**
+     * The same for an attempt taken from the queue (no poll waited when it was dispatched); one that declares a
+     * schedule-to-start timeout has its start recorded at once, for its deadline (decision 89).
+     */
+    @Test
+    void aQueuedAttemptsStartWaitsForItsReportUnlessItHasAScheduleToStartTimeout() throws Exception {
+        String queue = "handoff-" + UUID.randomUUID().toString().substring(0, 8);
+        String workerKey = new TestOrganizations(context).key(OrgId.DEFAULT, Role.WORKER);
+        String deployment = "handoff-" + UUID.randomUUID().toString().substring(0, 8);
+        String timed = "{\"id\": \"timed\", \"backend\": {\"type\": \"worker\", \"queue\": \"%s\"},"
+                + " \"timeouts\": {\"schedule_to_start\": \"PT1M\"}}";
+        assertThat(ApiCalls.send(port, ownerKey.key(), "PUT", "/v1/deployments/" + deployment, "{\"tasks\": ["
+                + task("plain", null, queue) + ", " + timed.formatted(queue) + "]}").statusCode()).isEqualTo(200);
+        String runId = JSON.readTree(ApiCalls.send(port, ownerKey.key(), "POST",
+                "/v1/deployments/" + deployment + "/runs", "{}").body()).get("run_id").asString();
+        for (String taskId : List.of("plain", "timed")) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                Map<String, AttributeValue> guard = guard(runId + "/" + taskId + "/1");
+                return guard != null && guard.containsKey("entry");
+            });
+        }
+
+        Map<String, Instant> completedAt = new ConcurrentHashMap<>();
+        for (int taken = 0; taken < 2; taken++) {
+            HttpResponse<String> polled = ApiCalls.send(port, workerKey, "POST", "/v1/workers/poll",
+                    "{\"queue\": \"%s\", \"worker_id\": \"w1\", \"wait_seconds\": 10}".formatted(queue));
+            assertThat(polled.statusCode()).as(polled.body()).isEqualTo(200);
+            String taskId = JSON.readTree(polled.body()).get("task_id").asString();
+            Thread.sleep(400); // less than the start's wait
+            completedAt.put(taskId, Instant.now());
+            assertThat(ApiCalls.send(port, workerKey, "POST", "/v1/workers/attempts/" + runId + "/" + taskId
+                    + "/1/complete", "{\"worker_id\": \"w1\", \"output\": {}}").statusCode()).isEqualTo(202);
+        }
+
+        assertThat(started(runId + "/plain")).as("recorded with the completion").isAfterOrEqualTo(completedAt.get("plain"));
+        assertThat(started(runId + "/timed")).as("recorded at once, for the deadline").isBefore(completedAt.get("timed"));
+    }
+
     private JsonNode completeAndPoll(String workerKey, String runId, String taskId, String queue) throws Exception {
         HttpResponse<String> done = ApiCalls.send(port, workerKey, "POST", "/v1/workers/attempts/" + runId + "/"
                         + taskId + "/1/complete",

@@ -43,14 +43,13 @@ public final class WorkerBackend implements ExecutionBackend {
      * another node is seen within this time.
      */
     private static final long EMPTY_QUEUE_WAIT_MILLIS = 1_000;
+    /** A queue entry's attribute: the attempt's start may wait for its report (decision 89). */
+    private static final String START_MAY_WAIT = "startMayWait";
     /** An offer no poll took within this time is dropped: the saga has queued the attempt by then. */
     private static final long OFFER_MILLIS = 2_000;
     private static final int LEASES_REMEMBERED = 20_000;
 
-    /**
-     * An attempt offered to this node's waiting polls; {@code startMayWait}: it has no schedule-to-start timeout, so
-     * recording its start may wait for its report (decision 89).
-     */
+    /** An attempt offered to this node's waiting polls; {@code startMayWait}: see {@link #startMayWait}. */
     private record Offer(WorkItem item, String org, long offeredAt, boolean startMayWait) {
     }
 
@@ -127,6 +126,7 @@ public final class WorkerBackend implements ExecutionBackend {
         WorkItem item = workItem(dispatch);
         Map<String, AttributeValue> entry = new HashMap<>(key(queue, entryKey));
         entry.put("work", AttributeValue.fromB(SdkBytes.fromByteArray(json.writeValueAsBytes(item))));
+        entry.put(START_MAY_WAIT, AttributeValue.fromBool(startMayWait(dispatch)));
         Map<String, AttributeValue> guard = new HashMap<>(guardKey(dispatch.dispatchId()));
         guard.put("state", s(QUEUED));
         guard.put("queue", s(queue));
@@ -177,8 +177,7 @@ public final class WorkerBackend implements ExecutionBackend {
         if (waiters == null || waiters.get() == 0) {
             return;
         }
-        Offer offer = new Offer(workItem(dispatch), dispatch.org().value(), System.nanoTime(),
-                dispatch.spec().timeouts() == null || dispatch.spec().timeouts().scheduleToStart() == null);
+        Offer offer = new Offer(workItem(dispatch), dispatch.org().value(), System.nanoTime(), startMayWait(dispatch));
         // not an arrival in the queue: the polls' last look at it stays good. Counting it made every poll woken here
         // but beaten to the offer look at the queue again, one query per hand-off (decision 89). An offer nobody
         // takes is queued by the saga, whose dispatch counts as an arrival.
@@ -216,6 +215,14 @@ public final class WorkerBackend implements ExecutionBackend {
     private WorkItem workItem(Dispatch dispatch) {
         return new WorkItem(dispatch.dispatchId(), dispatch.taskRunId().runId().value(), dispatch.taskRunId().taskId(),
                 dispatch.attempt(), dispatch.spec().backend().config(), dispatch.params(), dispatch.traceparent());
+    }
+
+    /**
+     * Whether recording the start of the dispatch's attempt may wait for its first report: only without a
+     * schedule-to-start timeout, whose deadline must see the start promptly (decision 89).
+     */
+    private static boolean startMayWait(Dispatch dispatch) {
+        return dispatch.spec().timeouts() == null || dispatch.spec().timeouts().scheduleToStart() == null;
     }
 
     /** The oldest offer of a queue that is not stale, or null. */
@@ -332,7 +339,10 @@ public final class WorkerBackend implements ExecutionBackend {
             for (Map<String, AttributeValue> entry : candidates) {
                 WorkItem item = json.readValue(entry.get("work").b().asByteArray(), WorkItem.class);
                 if (lease(entry, item.dispatchId(), workerId)) {
-                    return Optional.of(leased(item, org, workerId, false));
+                    // entries queued before decision 89 do not say: their start is recorded at once
+                    boolean startMayWait = entry.containsKey(START_MAY_WAIT)
+                            && Boolean.TRUE.equals(entry.get(START_MAY_WAIT).bool());
+                    return Optional.of(leased(item, org, workerId, startMayWait));
                 }
             }
             if (entries.isEmpty()) {
@@ -345,9 +355,8 @@ public final class WorkerBackend implements ExecutionBackend {
 
     /**
      * A leased attempt goes to its worker at once; its start is recorded in the background (a completion that
-     * overtakes it records the start with it). With {@code startMayWait} (handed over on this node, no
-     * schedule-to-start timeout) the start is recorded only if no report came first (decision 89): a short task's
-     * start and end are then one commit.
+     * overtakes it records the start with it). With {@code startMayWait} (no schedule-to-start timeout) the start is
+     * recorded only if no report came first (decision 89): a short task's start and end are then one commit.
      */
     private WorkItem leased(WorkItem item, OrgId org, String workerId, boolean startMayWait) {
         leasedHere.put(item.dispatchId(), org.value() + "#" + workerId);
