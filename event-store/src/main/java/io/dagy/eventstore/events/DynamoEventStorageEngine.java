@@ -186,7 +186,7 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
                 Map<String, KeysAndAttributes> pending = request;
                 var response = dynamoDb.batchGetItem(b -> b.requestItems(pending));
                 for (Map<String, AttributeValue> counter : response.responses().getOrDefault(eventsTable, List.of())) {
-                    highest = Math.max(highest, Integer.parseInt(counter.get(PK).s().substring("counter#".length())));
+                    highest = Math.max(highest, shardOfCounter(counter));
                 }
                 request = response.unprocessedKeys();
             }
@@ -784,8 +784,7 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
         // shards whose rest at the reader's position ran out: their counters say, in one request, which to query
         List<Integer> restedHere = toRead.stream().filter(shard -> {
             ShardRest rest = shardRests.get(shard);
-            return rest != null && rest.at() == token.position(shard) && ownCommits.following(shard,
-                    token.position(shard), 1).isEmpty();
+            return rest != null && rest.at() == token.position(shard) && !ownCommits.has(shard, token.position(shard) + 1);
         }).toList();
         if (!restedHere.isEmpty()) {
             List<Integer> moved = movedShards(token, restedHere);
@@ -848,12 +847,12 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
                 .build())));
         Map<Integer, Long> counters = new HashMap<>();
         for (Map<String, AttributeValue> counter : response.responses().getOrDefault(eventsTable, List.of())) {
-            counters.put(Integer.parseInt(counter.get(PK).s().substring("counter#".length())),
+            counters.put(shardOfCounter(counter),
                     counter.containsKey(COUNTER) ? longOf(counter, COUNTER) : 0);
         }
         Set<Integer> unanswered = new HashSet<>();
         response.unprocessedKeys().getOrDefault(eventsTable, KeysAndAttributes.builder().build()).keys()
-                .forEach(key -> unanswered.add(Integer.parseInt(key.get(PK).s().substring("counter#".length()))));
+                .forEach(key -> unanswered.add(shardOfCounter(key)));
         List<Integer> moved = new ArrayList<>();
         for (int shard : shards) {
             long counter = counters.getOrDefault(shard, 0L);
@@ -1127,6 +1126,11 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
 
     private static String aggregateKey(String aggregateId) {
         return "agg#" + aggregateId;
+    }
+
+    /** The shard whose counter an item (or key) is. */
+    private static int shardOfCounter(Map<String, AttributeValue> counter) {
+        return Integer.parseInt(counter.get(PK).s().substring("counter#".length()));
     }
 
     private static Map<String, AttributeValue> counterKey(int shard) {

@@ -39,6 +39,11 @@ final class OwnCommits {
         kept.headMap(position - perShard).clear();
     }
 
+    /** Whether this engine's item at {@code position} is kept. */
+    boolean has(int shard, long position) {
+        return shard < shards.size() && shards.get(shard).containsKey(position);
+    }
+
     /** The items at {@code after + 1}, {@code after + 2}, ... as long as each was committed here; at most {@code limit}. */
     List<Map<String, AttributeValue>> following(int shard, long after, int limit) {
         if (shard >= shards.size()) {

@@ -229,7 +229,7 @@ public final class DynamoSagaStore implements SagaStore<Object> {
             // one group: should the transaction be split, the saga's state and associations stay in one part
             writes.forEach(w -> transaction.get().write(w.key(), w.item(), group(sagaIdentifier),
                     detail -> conflict(sagaIdentifier, null)));
-            remember(owned, transaction.get(), state);
+            rememberState(owned, transaction.get(), state);
             return;
         }
         owned.forget(state.key());
@@ -243,11 +243,11 @@ public final class DynamoSagaStore implements SagaStore<Object> {
         } catch (TransactionCanceledException cancelled) {
             throw conflict(sagaIdentifier, cancelled);
         }
-        remember(owned, null, state);
+        rememberState(owned, null, state);
     }
 
     /** The saga's state as {@code state} leaves it, remembered once written. */
-    private static void remember(OwnedItems owned, DynamoTransaction transaction, Write state) {
+    private static void rememberState(OwnedItems owned, DynamoTransaction transaction, Write state) {
         if (state.item().put() != null) {
             owned.written(transaction, state.key(), state.item().put().item());
         } else {

@@ -47,7 +47,7 @@ public final class OwnedItems {
 
     /** The item as the table holds it: remembered, or read by {@code fromTable} and remembered. */
     public Optional<Map<String, AttributeValue>> read(DynamoTransaction.ItemKey key,
-                                               Supplier<Optional<Map<String, AttributeValue>>> fromTable) {
+                                                      Supplier<Optional<Map<String, AttributeValue>>> fromTable) {
         if (remembered == null) {
             return fromTable.get();
         }
@@ -64,25 +64,20 @@ public final class OwnedItems {
 
     /** A put of the item, in {@code transaction} (remembered once it commits) or already written (null). */
     public void written(DynamoTransaction transaction, DynamoTransaction.ItemKey key, Map<String, AttributeValue> item) {
-        if (remembered == null) {
-            return;
-        }
-        long epoch = epochs.of(processor);
-        Remembered entry = new Remembered(Optional.of(Map.copyOf(item)), epoch);
-        if (transaction == null) {
-            remembered.put(key, entry);
-            return;
-        }
-        touched(key);
-        transaction.afterCommit(() -> remembered.put(key, entry));
+        remember(transaction, key, Optional.of(Map.copyOf(item)));
     }
 
     /** A delete of the item, in {@code transaction} (remembered as absent once it commits) or already done (null). */
     public void deleted(DynamoTransaction transaction, DynamoTransaction.ItemKey key) {
+        remember(transaction, key, Optional.empty());
+    }
+
+    private void remember(DynamoTransaction transaction, DynamoTransaction.ItemKey key,
+                          Optional<Map<String, AttributeValue>> item) {
         if (remembered == null) {
             return;
         }
-        Remembered entry = new Remembered(Optional.empty(), epochs.of(processor));
+        Remembered entry = new Remembered(item, epochs.of(processor));
         if (transaction == null) {
             remembered.put(key, entry);
             return;

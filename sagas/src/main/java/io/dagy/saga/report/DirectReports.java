@@ -58,7 +58,6 @@ public final class DirectReports implements BackendReports, AutoCloseable {
         thread.setDaemon(true);
         return thread;
     });
-    private final Duration startWait;
 
     public DirectReports(CommandGateway commands) {
         this(commands, ContextCarrier.NONE);
@@ -66,14 +65,8 @@ public final class DirectReports implements BackendReports, AutoCloseable {
 
     /** Reports sent from the sender threads keep the reporting thread's trace and logging context. */
     public DirectReports(CommandGateway commands, ContextCarrier carrier) {
-        this(commands, carrier, START_WAIT);
-    }
-
-    /** With {@code startWait}: how long a start may wait for its attempt's first report before it is recorded alone. */
-    public DirectReports(CommandGateway commands, ContextCarrier carrier, Duration startWait) {
         this.commands = commands;
         this.carrier = carrier;
-        this.startWait = startWait;
     }
 
     @Override
@@ -88,7 +81,7 @@ public final class DirectReports implements BackendReports, AutoCloseable {
     }
 
     /**
-     * Records the start once {@code startWait} has passed, unless a report of the attempt comes first: its end records
+     * Records the start once {@link #START_WAIT} has passed, unless a report of the attempt comes first: its end records
      * the start with it (one commit for a short task instead of two), a heartbeat records it just before (decision 89).
      */
     @Override
@@ -99,7 +92,7 @@ public final class DirectReports implements BackendReports, AutoCloseable {
             }
         };
         try {
-            pendingStarts.put(dispatchId, startTimer.schedule(record, startWait.toMillis(), TimeUnit.MILLISECONDS));
+            pendingStarts.put(dispatchId, startTimer.schedule(record, START_WAIT.toMillis(), TimeUnit.MILLISECONDS));
         } catch (RejectedExecutionException closing) {
             startedInBackground(dispatchId);
         }

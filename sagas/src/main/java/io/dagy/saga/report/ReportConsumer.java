@@ -20,9 +20,9 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.net.URI;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Turns backend reports from the SQS events queue into commands on task runs: Dagy's own report shape, and the AWS
@@ -42,11 +42,12 @@ public final class ReportConsumer implements AutoCloseable {
     private final CommandGateway commands;
     private final JsonMapper json;
     private final int waitSeconds;
-    private final List<Thread> pollers = new ArrayList<>();
     private final AwsStateChanges stateChanges;
     private volatile boolean running;
+    /** Started pollers end when it moves: a receive left waiting by close does not poll on after a restart. */
+    private volatile int generation;
     /** Pollers handling what they received (close waits for them, not for a receive). */
-    private final java.util.concurrent.atomic.AtomicInteger handling = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger handling = new AtomicInteger();
     private volatile String deadLetterQueueUrl;
 
     public ReportConsumer(SqsClient sqs, URI queueUrl, CommandGateway commands, JsonMapper json, int waitSeconds) {
@@ -69,17 +70,17 @@ public final class ReportConsumer implements AutoCloseable {
             return;
         }
         running = true;
+        int mine = ++generation;
         for (int i = 0; i < threads; i++) {
-            Thread poller = new Thread(this::poll, "report-consumer-" + i);
+            Thread poller = new Thread(() -> poll(mine), "report-consumer-" + i);
             poller.setDaemon(true);
-            pollers.add(poller);
             poller.start();
         }
     }
 
-    private void poll() {
+    private void poll(int started) {
         int failures = 0;
-        while (running) {
+        while (running && generation == started) {
             try {
                 List<Message> messages = sqs.receiveMessage(b -> b.queueUrl(queueUrl.toString())
                         .maxNumberOfMessages(10).waitTimeSeconds(waitSeconds)).messages();
@@ -238,7 +239,6 @@ public final class ReportConsumer implements AutoCloseable {
         while (handling.get() > 0 && System.nanoTime() < end && !Thread.currentThread().isInterrupted()) {
             pause(10);
         }
-        pollers.clear();
     }
 
     /** A report that no retry can make processable. */
