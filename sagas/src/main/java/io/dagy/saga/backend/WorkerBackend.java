@@ -48,6 +48,8 @@ public final class WorkerBackend implements ExecutionBackend {
     /** An offer no poll took within this time is dropped: the saga has queued the attempt by then. */
     private static final long OFFER_MILLIS = 2_000;
     private static final int LEASES_REMEMBERED = 20_000;
+    /** How long a dispatch waits for a lease on the wire here before sending its guarded queue write anyway. */
+    private static final long LEASE_WAIT_SECONDS = 30;
 
     /** An attempt offered to this node's waiting polls; {@code startMayWait}: see {@link #startMayWait}. */
     private record Offer(WorkItem item, String org, long offeredAt, boolean startMayWait) {
@@ -82,6 +84,13 @@ public final class WorkerBackend implements ExecutionBackend {
             return size() > LEASES_REMEMBERED;
         }
     });
+    /**
+     * Offers whose lease (the guard's conditional put) is on the wire, with its outcome: the saga's dispatch of the
+     * same attempt waits for it rather than sending a queue write that the lease would refuse, or that would refuse
+     * the lease. Completed after {@link #leasedHere} is updated.
+     */
+    private final Map<String, java.util.concurrent.CompletableFuture<Boolean>> leasing =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     private final DynamoDbClient dynamoDb;
     private final String table;
@@ -118,7 +127,7 @@ public final class WorkerBackend implements ExecutionBackend {
             reports.failed(dispatch.dispatchId(), "backend_misconfigured", "the worker queue name is not valid");
             return;
         }
-        if (leasedHere.containsKey(dispatch.dispatchId())) {
+        if (leasedByOffer(dispatch.dispatchId())) {
             return; // handed over and leased by a poll on this node: its guard is written, the queue write would fail
         }
         String queue = partition.get();
@@ -241,8 +250,49 @@ public final class WorkerBackend implements ExecutionBackend {
         return queued != null && !queued.isEmpty();
     }
 
-    /** Leases an offered attempt: its guard is written as leased to this worker, unless the saga queued it first. */
+    /**
+     * Whether a poll on this node leased the attempt from an offer, waiting for a lease still on the wire. An outcome
+     * not known in time (or an interrupted wait) answers false: the queue write is then sent, and its guard's
+     * condition keeps it from queueing a leased attempt.
+     */
+    private boolean leasedByOffer(String dispatchId) {
+        var inFlight = leasing.get(dispatchId);
+        if (inFlight != null) {
+            try {
+                if (inFlight.get(LEASE_WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS)) {
+                    return true;
+                }
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException unknown) {
+                // not known in time: the guarded write decides
+            }
+        }
+        return leasedHere.containsKey(dispatchId);
+    }
+
+    /**
+     * Leases an offered attempt: its guard is written as leased to this worker, unless the saga queued it first.
+     * While the put is on the wire, {@link #leasing} tells the saga's dispatch to wait for it.
+     */
     private boolean leaseOffered(Offer offer, String queue, String workerId) {
+        String dispatchId = offer.item().dispatchId();
+        var outcome = new java.util.concurrent.CompletableFuture<Boolean>();
+        leasing.put(dispatchId, outcome);
+        boolean leased = false;
+        try {
+            leased = putLeasedGuard(offer, queue, workerId);
+            if (leased) {
+                leasedHere.put(dispatchId, offer.org() + "#" + workerId);
+            }
+            return leased;
+        } finally {
+            outcome.complete(leased);
+            leasing.remove(dispatchId, outcome);
+        }
+    }
+
+    private boolean putLeasedGuard(Offer offer, String queue, String workerId) {
         Map<String, AttributeValue> guard = new HashMap<>(guardKey(offer.item().dispatchId()));
         guard.put("state", s(LEASED));
         guard.put("queue", s(queue));
