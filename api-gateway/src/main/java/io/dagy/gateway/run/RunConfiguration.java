@@ -6,6 +6,7 @@ import io.dagy.command.deployment.DeploymentIds;
 import io.dagy.command.run.Run;
 import io.dagy.command.run.RunStarter;
 import io.dagy.command.run.TaskOutcomes;
+import io.dagy.command.task.TaskQueueing;
 import io.dagy.command.task.TaskRun;
 import io.dagy.gateway.settings.DagyResources;
 import io.dagy.query.run.RunHistory;
@@ -66,6 +67,11 @@ class RunConfiguration {
     @Bean
     TaskOutcomes taskOutcomes(Repository<TaskRun> taskRunRepository, Repository<Run> runRepository) {
         return new TaskOutcomes(taskRunRepository, runRepository);
+    }
+
+    @Bean
+    TaskQueueing taskQueueing(Repository<TaskRun> taskRunRepository) {
+        return new TaskQueueing(taskRunRepository);
     }
 
     /**
@@ -172,7 +178,9 @@ class RunConfiguration {
                         .parameterResolverFactory(config.parameterResolverFactory())
                         .handlerDefinition(config.handlerDefinition(TaskExecutionSaga.class))
                         .listenerInvocationErrorHandler(config.eventProcessingConfiguration().listenerInvocationErrorHandler(
-                                config.eventProcessingConfiguration().sagaProcessingGroup(TaskExecutionSaga.class))))));
+                                config.eventProcessingConfiguration().sagaProcessingGroup(TaskExecutionSaga.class))),
+                        // a task run's first dispatch starts its saga without reading it first (decision 93)
+                        sagaStore, TaskExecutionSaga::startsItsSaga)));
     }
 
     /**

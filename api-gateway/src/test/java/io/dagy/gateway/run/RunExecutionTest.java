@@ -5,7 +5,17 @@ import io.dagy.gateway.security.LocalOwnerKey;
 import io.dagy.contracts.run.RunEvents.RunStarted;
 import io.dagy.gateway.DagyApplication;
 import io.dagy.gateway.settings.DagyResources;
+import io.dagy.contracts.deployment.BackendType;
+import io.dagy.contracts.deployment.Dag;
+import io.dagy.contracts.deployment.TriggerRule;
+import io.dagy.contracts.identity.MessageKeys;
+import io.dagy.contracts.identity.OrgId;
+import io.dagy.contracts.run.RunId;
+import io.dagy.contracts.run.TaskRunCommands.QueueTasks;
+import org.axonframework.commandhandling.GenericCommandMessage;
+import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
+import org.axonframework.modelling.command.AggregateStreamCreationException;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -25,6 +35,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -33,6 +44,7 @@ import java.util.concurrent.Executors;
 import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /** Runs end to end on the local stack: REST, aggregates, sagas, backends, SQS reports, the run view. */
@@ -51,6 +63,9 @@ class RunExecutionTest {
 
     @Autowired
     EventStorageEngine storageEngine;
+
+    @Autowired
+    CommandGateway commands;
 
     @Autowired
     S3Client s3;
@@ -117,6 +132,32 @@ class RunExecutionTest {
             assertThat(task.get("status").asString()).as(task.get("task_id").asString()).isEqualTo("SUCCEEDED");
             assertThat(task.get("attempts")).hasSize(1);
         });
+    }
+
+    /**
+     * A batch of new tasks (how the orchestration queues a large fan-out) of which one task run exists already, as when
+     * its event is handled again, is refused whole: the store writes none of it, so the orchestration can queue the
+     * batch task by task without a task running twice.
+     */
+    @Test
+    void aBatchOfNewTasksWithATaskRunThatExistsIsRefusedWhole() throws Exception {
+        String deployment = deploy("""
+                {"tasks": [{"id": "a", "backend": {"type": "noop"}}]}""");
+        String runId = startRun(deployment, null);
+        assertThat(awaitFinished(runId).get("status").asString()).isEqualTo("SUCCEEDED");
+        long eventsOfA = storageEngine.readEvents(runId + "/a").asStream().count();
+        Dag.Task again = new Dag.Task("a", new Dag.Backend(BackendType.NOOP, Map.of()), List.of(), TriggerRule.ALL_SUCCESS,
+                Dag.RetryPolicy.none(), new Dag.Timeouts(null, null, null), Map.of());
+        Dag.Task fresh = new Dag.Task("fresh", again.backend(), List.of(), TriggerRule.ALL_SUCCESS, Dag.RetryPolicy.none(),
+                again.timeouts(), Map.of());
+
+        assertThatThrownBy(() -> commands.sendAndWait(GenericCommandMessage.asCommandMessage(
+                new QueueTasks(new RunId(runId), List.of(fresh, again), Map.of()))
+                .andMetaData(Map.of(MessageKeys.ORG_ID, OrgId.DEFAULT.value()))))
+                .isInstanceOf(AggregateStreamCreationException.class);
+
+        assertThat(storageEngine.readEvents(runId + "/fresh").asStream()).isEmpty();
+        assertThat(storageEngine.readEvents(runId + "/a").asStream().count()).isEqualTo(eventsOfA);
     }
 
     @Test

@@ -16,12 +16,15 @@ import io.dagy.contracts.run.TaskRunEvents.TaskAttemptSucceeded;
 import io.dagy.contracts.run.TaskRunEvents.TaskRunFinished;
 import io.dagy.contracts.run.TaskRunId;
 import io.dagy.contracts.run.TaskStatus;
+import io.dagy.eventstore.tokens.ClaimEpochs;
 import io.dagy.eventstore.tx.DynamoTransactionManager;
+import io.dagy.eventstore.tx.OwnedItems;
 import io.dagy.gateway.DagyApplication;
 import io.dagy.gateway.settings.DagyResources;
 import io.dagy.projection.usage.UsageAggregates.Granularity;
 import io.dagy.tables.DagyTable;
 import org.axonframework.common.transaction.Transaction;
+import org.axonframework.eventhandling.ReplayStatus;
 import org.axonframework.messaging.MetaData;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -42,6 +45,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The usage projection's handlers against DynamoDB Local, called as a processor calls them: totals are exact under
@@ -85,12 +89,12 @@ class UsageProjectionTest {
     void anAttemptIsBilledFromItsStartToItsEndOnceWhateverIsDeliveredAgain() {
         usage.on(runStarted("r-two"), "event-run", T0);
         TaskRunId task = new TaskRunId("r-two/only");
-        usage.on(dispatched(task, 1), T0.plusMillis(100));
+        usage.on(dispatched(task, 1), T0.plusMillis(100), ReplayStatus.REGULAR);
         usage.on(new TaskAttemptStarted(task, 1), T0.plusMillis(250));
         usage.on(new TaskAttemptStarted(task, 1), T0.plusMillis(250));
         usage.on(new TaskAttemptFailed(task, 1, "error", "boom", Duration.ofSeconds(1)), T0.plusMillis(1_750), metaData());
         usage.on(new TaskAttemptFailed(task, 1, "error", "boom", Duration.ofSeconds(1)), T0.plusMillis(1_750), metaData());
-        usage.on(dispatched(task, 2), T0.plusMillis(3_000));
+        usage.on(dispatched(task, 2), T0.plusMillis(3_000), ReplayStatus.REGULAR);
         usage.on(new TaskAttemptSucceeded(task, 2, Map.of()), T0.plusMillis(3_500), metaData());
         usage.on(new TaskRunFinished(task, new RunId("r-two"), "only", TaskStatus.SUCCEEDED, 2), T0.plusMillis(3_600), metaData());
         usage.on(new TaskAttemptSucceeded(task, 2, Map.of()), T0.plusMillis(3_500), metaData());
@@ -105,7 +109,7 @@ class UsageProjectionTest {
     @Test
     void anAttemptReadBeforeItsRunsStartIsMeteredWithTheRunsTierWhenTheStartArrives() {
         TaskRunId task = new TaskRunId("r-late/only");
-        usage.on(dispatched(task, 1), T0.plusMillis(100));
+        usage.on(dispatched(task, 1), T0.plusMillis(100), ReplayStatus.REGULAR);
         usage.on(new TaskAttemptSucceeded(task, 1, Map.of()), T0.plusMillis(900), metaData());
         assertThat(totals(Granularity.DAY)).isEmpty();
 
@@ -124,7 +128,7 @@ class UsageProjectionTest {
     void aCancelEndsTheAttemptInFlight() {
         usage.on(runStarted("r-three"), "event-run", T0);
         TaskRunId task = new TaskRunId("r-three/only");
-        usage.on(dispatched(task, 1), T0);
+        usage.on(dispatched(task, 1), T0, ReplayStatus.REGULAR);
         usage.on(new TaskAttemptStarted(task, 1), T0.plusSeconds(1));
         usage.on(new TaskRunFinished(task, new RunId("r-three"), "only", TaskStatus.CANCELLED, 1), T0.plusSeconds(4), metaData());
 
@@ -151,6 +155,36 @@ class UsageProjectionTest {
 
         assertThat(totals(Granularity.DAY)).containsEntry(UsageProjection.RUNS_STARTED, 3L);
         assertThat(usageEvents()).hasSize(3);
+    }
+
+    /**
+     * An attempt's first dispatch presumes its metering state absent (decision 93). Handled again on a node that
+     * remembers nothing, after the attempt was metered, the state's conditional create refuses the commit; the retry
+     * reads the state, skips it, and the attempt is not metered twice.
+     */
+    @Test
+    void aDispatchHandledAgainAfterItsAttemptWasMeteredChangesNothing() {
+        usage.on(runStarted("r-again"), "event-run", T0);
+        TaskRunId task = new TaskRunId("r-again/only");
+        usage.on(dispatched(task, 1), T0.plusMillis(100), ReplayStatus.REGULAR);
+        usage.on(new TaskAttemptSucceeded(task, 1, Map.of()), T0.plusMillis(600), metaData());
+        Map<String, Long> metered = totals(Granularity.DAY);
+        assertThat(metered).containsEntry(UsageProjection.attemptsMetric("small", "noop"), 1L);
+
+        UsageProjection elsewhere = new UsageProjection(dynamoDb, resources.table(DagyTable.USAGE_EVENTS),
+                new UsageAggregates(dynamoDb, resources.table(DagyTable.USAGE_AGGREGATES)),
+                new OwnedItems(UsageProjection.PROCESSING_GROUP, new ClaimEpochs(), 100));
+        DynamoTransactionManager transactions = new DynamoTransactionManager(dynamoDb);
+        Transaction presumed = transactions.startTransaction();
+        elsewhere.on(dispatched(task, 1), T0.plusMillis(100), ReplayStatus.REGULAR);
+        assertThatThrownBy(presumed::commit).hasMessageContaining("exists already");
+
+        Transaction retry = transactions.startTransaction();
+        elsewhere.on(dispatched(task, 1), T0.plusMillis(100), ReplayStatus.REGULAR);
+        elsewhere.on(new TaskAttemptSucceeded(task, 1, Map.of()), T0.plusMillis(600), metaData());
+        retry.commit();
+
+        assertThat(totals(Granularity.DAY)).isEqualTo(metered);
     }
 
     @Test

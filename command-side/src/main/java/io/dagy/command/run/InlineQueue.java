@@ -3,6 +3,7 @@ package io.dagy.command.run;
 import io.dagy.contracts.deployment.Dag;
 import io.dagy.contracts.run.RunId;
 import io.dagy.contracts.run.TaskRunCommands.QueueTask;
+import io.dagy.contracts.run.TaskRunCommands.QueueTasks;
 import io.dagy.contracts.run.TaskRunId;
 
 import java.util.List;
@@ -11,7 +12,7 @@ import java.util.Map;
 /**
  * Which ready tasks a run queues in the very unit of work that made them ready, so that a hop of a DAG is one commit:
  * a few, small enough for one DynamoDB transaction together with the outcome and the run's decision. A larger fan-out
- * goes through the orchestration ({@code TasksReady} with {@code queued} false).
+ * goes through the orchestration ({@code TasksReady} with {@code queued} false), in batches ({@code QueueTasks}).
  */
 final class InlineQueue {
 
@@ -21,24 +22,11 @@ final class InlineQueue {
      */
     static final int MAX_TASKS = 16;
 
-    /**
-     * A bound on the characters of the specs and params the queued events carry (each queued task's events carry its
-     * spec and the run's params), far below a transaction's 4 MB with every event stored twice.
-     */
-    static final long MAX_CHARACTERS = 1_000_000;
-
     private InlineQueue() {
     }
 
     static boolean fits(List<Dag.Task> ready, Map<String, Object> params) {
-        if (ready.size() > MAX_TASKS) {
-            return false;
-        }
-        long characters = (long) String.valueOf(params).length() * (ready.size() + 1);
-        for (Dag.Task task : ready) {
-            characters += 2L * task.toString().length();
-        }
-        return characters <= MAX_CHARACTERS;
+        return ready.size() <= MAX_TASKS && QueueTasks.characters(ready, params) <= QueueTasks.MAX_CHARACTERS;
     }
 
     static List<QueueTask> commands(RunId runId, List<Dag.Task> ready, Map<String, Object> params, int rerun) {

@@ -154,6 +154,30 @@ public final class DynamoSagaStore implements SagaStore<Object> {
         remembered.put(sagaType, owned);
     }
 
+    /** The saga whose load on this thread presumes it absent ({@link #presumingNew}). */
+    private final ThreadLocal<String> presumedNew = new ThreadLocal<>();
+
+    /**
+     * Handles an event that starts the saga {@code sagaIdentifier} when it is the saga's first (a task run's first
+     * dispatch, decision 93): its load answers "none" without a read ({@link OwnedItems#readNew}), for a type
+     * remembered here. The insert's condition that the saga does not exist is the fence: should it exist (the event
+     * handled again after a commit of which some parts landed), the transaction is refused and its retry reads.
+     */
+    public <X extends Exception> void presumingNew(String sagaIdentifier, Handling<X> handling) throws X {
+        presumedNew.set(sagaIdentifier);
+        try {
+            handling.run();
+        } finally {
+            presumedNew.remove();
+        }
+    }
+
+    /** Handling that may throw. */
+    @FunctionalInterface
+    public interface Handling<X extends Exception> {
+        void run() throws X;
+    }
+
     private OwnedItems owned(Class<?> sagaType) {
         return remembered.getOrDefault(sagaType, OwnedItems.NONE);
     }
@@ -161,9 +185,13 @@ public final class DynamoSagaStore implements SagaStore<Object> {
     @Override
     public <S> Entry<S> loadSaga(Class<S> sagaType, String sagaIdentifier) {
         Map<String, AttributeValue> key = sagaKey(sagaIdentifier);
-        Map<String, AttributeValue> item = owned(sagaType).read(new ItemKey(table, key), () -> Optional.ofNullable(
+        OwnedItems owned = owned(sagaType);
+        java.util.function.Supplier<Optional<Map<String, AttributeValue>>> fromTable = () -> Optional.ofNullable(
                 dynamoDb.getItem(b -> b.tableName(table).consistentRead(true).key(key)).item())
-                .filter(found -> !found.isEmpty())).orElse(null);
+                .filter(found -> !found.isEmpty());
+        Map<String, AttributeValue> item = (sagaIdentifier.equals(presumedNew.get())
+                ? owned.readNew(new ItemKey(table, key), fromTable) : owned.read(new ItemKey(table, key), fromTable))
+                .orElse(null);
         if (item == null) {
             return null;
         }

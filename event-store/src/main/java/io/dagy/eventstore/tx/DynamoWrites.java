@@ -38,6 +38,40 @@ public final class DynamoWrites {
     }
 
     /**
+     * Creates an item that must not exist yet, in the open transaction (else at once): the fence of
+     * {@link OwnedItems#readNew}. Should it exist, the transaction is refused whole and its unit of work retried.
+     */
+    public static void create(DynamoDbClient dynamoDb, String table, Map<String, AttributeValue> item,
+                              Map<String, AttributeValue> key, OwnedItems owned) {
+        var transaction = DynamoTransactionManager.current();
+        DynamoTransaction.ItemKey itemKey = new DynamoTransaction.ItemKey(table, key);
+        Put put = Put.builder().tableName(table).item(item).conditionExpression("attribute_not_exists(pk)").build();
+        if (transaction.isPresent()) {
+            transaction.get().write(itemKey, TransactWriteItem.builder().put(put).build(), detail ->
+                    new IllegalStateException("item " + key + " exists already; the unit of work is retried: " + detail));
+            owned.written(transaction.get(), itemKey, item);
+        } else {
+            owned.forget(itemKey);
+            dynamoDb.putItem(b -> b.tableName(table).item(item).conditionExpression("attribute_not_exists(pk)"));
+            owned.written(null, itemKey, item);
+        }
+    }
+
+    /**
+     * {@link #get} of an item that only the event being handled creates: absent without a read, unless the open
+     * transaction holds it (see {@link OwnedItems#readNew}). Create it with {@link #create}.
+     */
+    public static Optional<Map<String, AttributeValue>> getNew(DynamoDbClient dynamoDb, String table,
+                                                               Map<String, AttributeValue> key, OwnedItems owned) {
+        DynamoTransaction.ItemKey itemKey = new DynamoTransaction.ItemKey(table, key);
+        var pending = DynamoTransactionManager.current().flatMap(transaction -> transaction.pending(itemKey));
+        if (pending.isPresent()) {
+            return get(dynamoDb, table, key, owned);
+        }
+        return owned.readNew(itemKey, () -> fromTable(dynamoDb, table, key));
+    }
+
+    /**
      * Reads an item as the open transaction will leave it: a put already collected in it (an earlier event of the same
      * batch) wins over the table, a collected delete reads as absent. Without a transaction, a consistent read.
      */
@@ -61,10 +95,13 @@ public final class DynamoWrites {
             }
             throw new IllegalStateException("an update of " + key + " is pending; read it after the commit");
         }
-        return owned.read(itemKey, () -> {
-            var item = dynamoDb.getItem(b -> b.tableName(table).consistentRead(true).key(key)).item();
-            return item == null || item.isEmpty() ? Optional.empty() : Optional.of(item);
-        });
+        return owned.read(itemKey, () -> fromTable(dynamoDb, table, key));
+    }
+
+    private static Optional<Map<String, AttributeValue>> fromTable(DynamoDbClient dynamoDb, String table,
+                                                                   Map<String, AttributeValue> key) {
+        var item = dynamoDb.getItem(b -> b.tableName(table).consistentRead(true).key(key)).item();
+        return item == null || item.isEmpty() ? Optional.empty() : Optional.of(item);
     }
 
     /** Items per {@code BatchWriteItem}, DynamoDB's limit. */

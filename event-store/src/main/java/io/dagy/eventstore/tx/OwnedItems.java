@@ -33,6 +33,10 @@ public final class OwnedItems {
     private final String processor;
     private final ClaimEpochs epochs;
     private final LruCache remembered;
+    /** Items presumed absent by a transaction that did not commit: read from the table next time. */
+    private final Set<DynamoTransaction.ItemKey> doubted = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** The key under which a transaction holds the items it presumed absent. */
+    private final Object presumptions = new Object();
 
     /**
      * @param processor  the processing group whose segments alone write the items
@@ -60,6 +64,34 @@ public final class OwnedItems {
         Optional<Map<String, AttributeValue>> item = fromTable.get();
         remembered.put(key, new Remembered(item, epoch));
         return item;
+    }
+
+    /**
+     * An item that only the event being handled creates (an attempt's first metering state, the saga an attempt's
+     * first dispatch starts): answered absent without a read, in the open transaction. The caller must then create the
+     * item with a condition that it does not exist ({@code attribute_not_exists}) in that transaction: that condition,
+     * not this answer, keeps a wrong presumption from writing (the event handled again after a commit of which some
+     * parts landed, or after another node's commit). If the transaction does not commit, every item it presumed absent
+     * is doubted: the retry reads the table. Without an open transaction, or for a doubted item, it is {@link #read}.
+     */
+    public Optional<Map<String, AttributeValue>> readNew(DynamoTransaction.ItemKey key,
+                                                         Supplier<Optional<Map<String, AttributeValue>>> fromTable) {
+        var transaction = DynamoTransactionManager.current();
+        if (remembered == null || transaction.isEmpty() || doubted.remove(key)) {
+            return read(key, fromTable);
+        }
+        Remembered entry = remembered.get(key);
+        if (entry != null && entry.epoch() == epochs.of(processor)) {
+            touched(key);
+            return entry.item();
+        }
+        Set<DynamoTransaction.ItemKey> presumed = transaction.get().resource(presumptions, () -> {
+            Set<DynamoTransaction.ItemKey> created = new HashSet<>();
+            transaction.get().ifNotCommitted(() -> created.forEach(doubted::add));
+            return created;
+        });
+        presumed.add(key);
+        return Optional.empty();
     }
 
     /** A put of the item, in {@code transaction} (remembered once it commits) or already written (null). */

@@ -211,4 +211,53 @@ class DynamoSagaStoreTest {
         assertThat(remembering.loadSaga(TestSaga.class, "saga-r").saga().attempts).as("read again").isEqualTo(10);
         assertThat(reads.get()).isEqualTo(1);
     }
+
+    /**
+     * The saga an event starts when it is its first is presumed absent (decision 93): loading it asks nothing. If it
+     * exists after all (the event handled again), its insert refuses the commit, and the retry loads it.
+     */
+    @Test
+    void aSagaPresumedNewIsNotReadAndAWrongPresumptionIsRefusedThenLoaded() {
+        java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+        var counted = TestTables.dynamoDbWith(new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
+            @Override
+            public void beforeExecution(software.amazon.awssdk.core.interceptor.Context.BeforeExecution context,
+                                        software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+                if (context.request() instanceof software.amazon.awssdk.services.dynamodb.model.GetItemRequest) {
+                    reads.incrementAndGet();
+                }
+            }
+        });
+        DynamoSagaStore presuming = new DynamoSagaStore(counted, tables.name(DagyTable.SAGAS), TestSerializer.jackson());
+        presuming.remember(TestSaga.class, new io.dagy.eventstore.tx.OwnedItems("TestSagaProcessor",
+                new io.dagy.eventstore.tokens.ClaimEpochs(), 10));
+
+        Transaction first = transactions.startTransaction();
+        presuming.presumingNew("saga-n", () -> {
+            assertThat(presuming.loadSaga(TestSaga.class, "saga-n")).isNull();
+            presuming.insertSaga(TestSaga.class, "saga-n", new TestSaga("run-1/extract", 1), Set.of(TASK));
+        });
+        first.commit();
+        assertThat(reads).as("presumed, not read").hasValue(0);
+
+        // handled again on a node that remembers nothing of it
+        DynamoSagaStore elsewhere = new DynamoSagaStore(counted, tables.name(DagyTable.SAGAS), TestSerializer.jackson());
+        elsewhere.remember(TestSaga.class, new io.dagy.eventstore.tx.OwnedItems("TestSagaProcessor",
+                new io.dagy.eventstore.tokens.ClaimEpochs(), 10));
+        Transaction again = transactions.startTransaction();
+        elsewhere.presumingNew("saga-n", () -> {
+            assertThat(elsewhere.loadSaga(TestSaga.class, "saga-n")).isNull();
+            elsewhere.insertSaga(TestSaga.class, "saga-n", new TestSaga("run-1/extract", 99), Set.of(TASK));
+        });
+        assertThatThrownBy(again::commit).isInstanceOf(DynamoTransactionException.class);
+        reads.set(0); // the refused commit looked at the saga: not the same state written before
+
+        Transaction retry = transactions.startTransaction();
+        elsewhere.presumingNew("saga-n", () -> assertThat(elsewhere.loadSaga(TestSaga.class, "saga-n").saga().attempts)
+                .as("doubted: loaded from the table").isEqualTo(1));
+        retry.commit();
+        assertThat(reads).hasValue(1);
+        assertThat(presuming.loadSaga(TestSaga.class, "saga-n").saga().attempts).as("outside the presumption")
+                .isEqualTo(1);
+    }
 }

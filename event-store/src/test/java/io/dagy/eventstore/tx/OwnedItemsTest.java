@@ -145,4 +145,48 @@ class OwnedItemsTest {
 
         assertThat(read()).contains("v1");
     }
+
+    /**
+     * An item only the event being handled creates is presumed absent without a read (decision 93); should it exist
+     * after all (the event handled again after a commit of which some parts landed), its conditional create refuses
+     * the commit, and the retry reads the table and finds it.
+     */
+    @Test
+    void aNewItemIsPresumedAbsentAndAWrongPresumptionIsRefusedThenRead() {
+        nodeA.initializeTokenSegments(PROCESSOR, 1);
+        nodeA.fetchToken(PROCESSOR, 0);
+
+        Transaction first = transactions.startTransaction();
+        assertThat(DynamoWrites.getNew(counted, table, key, owned)).isEmpty();
+        DynamoWrites.create(counted, table, item("created"), key, owned);
+        first.commit();
+        assertThat(reads).as("presumed, not read").hasValue(0);
+        assertThat(read()).contains("created");
+
+        // the same event handled again on a node that remembers nothing: presumed absent, refused at the commit
+        OwnedItems fresh = new OwnedItems(PROCESSOR, nodeA.claimEpochs(), 100);
+        Transaction again = transactions.startTransaction();
+        assertThat(DynamoWrites.getNew(counted, table, key, fresh)).isEmpty();
+        DynamoWrites.create(counted, table, item("created twice"), key, fresh);
+        assertThatThrownBy(again::commit).isInstanceOf(IllegalStateException.class);
+        assertThat(reads).as("the refused commit's look: not the same item written before").hasValue(1);
+
+        Transaction retry = transactions.startTransaction();
+        assertThat(DynamoWrites.getNew(counted, table, key, fresh)).as("doubted: read from the table")
+                .map(found -> found.get("value").s()).contains("created");
+        retry.commit();
+        assertThat(reads).hasValue(2);
+        assertThat(other.getItem(b -> b.tableName(table).key(key).consistentRead(true)).item().get("value").s())
+                .isEqualTo("created");
+    }
+
+    @Test
+    void withoutATransactionANewItemIsRead() {
+        nodeA.initializeTokenSegments(PROCESSOR, 1);
+        nodeA.fetchToken(PROCESSOR, 0);
+        other.putItem(b -> b.tableName(table).item(item("there")));
+
+        assertThat(DynamoWrites.getNew(counted, table, key, owned)).map(found -> found.get("value").s()).contains("there");
+        assertThat(reads).hasValue(1);
+    }
 }

@@ -13,6 +13,7 @@ import io.dagy.eventstore.tx.DynamoWrites;
 import io.dagy.eventstore.tx.OwnedItems;
 import org.axonframework.config.ProcessingGroup;
 import org.axonframework.eventhandling.EventHandler;
+import org.axonframework.eventhandling.ReplayStatus;
 import org.axonframework.eventhandling.ResetHandler;
 import org.axonframework.eventhandling.Timestamp;
 import org.axonframework.messaging.MetaData;
@@ -91,6 +92,8 @@ public class UsageProjection {
         put(stateKey("run#" + event.runId().value()), Map.of("tier", AttributeValue.fromS(tier)));
         meterPending(event.runId().value(), tier);
         Map<String, AttributeValue> usageKey = usageEventKey(org, at, id);
+        // read, not presumed (decision 93): a usage event written again exactly as before counts as written by a
+        // commit (DynamoTransaction.alreadyWritten), which would let the totals' addition beside it land twice
         if (DynamoWrites.get(dynamoDb, eventsTable, usageKey, owned).isPresent()) {
             return;   // metered before
         }
@@ -105,17 +108,19 @@ public class UsageProjection {
     }
 
     @EventHandler
-    void on(TaskAttemptDispatched event, @Timestamp Instant at) {
+    void on(TaskAttemptDispatched event, @Timestamp Instant at, ReplayStatus replay) {
         Map<String, AttributeValue> key = attemptKey(event.taskRunId(), event.attempt());
-        if (DynamoWrites.get(dynamoDb, eventsTable, key, owned).isPresent()) {
+        // only this event creates the attempt's state: presumed absent without a read, created on that condition (a
+        // state written again exactly as before counts as written, and nothing else is written beside it here)
+        if (read(key, replay).isPresent()) {
             return;
         }
         String tier = runTier(event.taskRunId());
-        Map<String, AttributeValue> state = new LinkedHashMap<>();
+        Map<String, AttributeValue> state = new LinkedHashMap<>(key);
         state.put("tier", AttributeValue.fromS(tier));
         state.put("backend", AttributeValue.fromS(event.spec().backend().type().wire()));
         state.put("dispatched_at", AttributeValue.fromS(at.toString()));
-        put(key, state);
+        DynamoWrites.create(dynamoDb, eventsTable, state, key, owned);
     }
 
     @EventHandler
@@ -233,6 +238,15 @@ public class UsageProjection {
         usage.put("timestamp", AttributeValue.fromS(at.toString()));
         DynamoWrites.put(dynamoDb, eventsTable, usage, usageKey, owned);
         aggregates.add(org, at, fact, Map.of(attemptsMetric(tier, backend), 1L, billableMetric(tier, backend), billableMs));
+    }
+
+    /**
+     * An item that only the event being handled creates: presumed absent (decision 93), except in a replay, which
+     * finds what the first handling wrote and would otherwise fail a commit per batch to learn it.
+     */
+    private Optional<Map<String, AttributeValue>> read(Map<String, AttributeValue> key, ReplayStatus replay) {
+        return replay.isReplay() ? DynamoWrites.get(dynamoDb, eventsTable, key, owned)
+                : DynamoWrites.getNew(dynamoDb, eventsTable, key, owned);
     }
 
     private String runTier(TaskRunId taskRunId) {

@@ -14,6 +14,7 @@ import io.dagy.contracts.run.RunEvents.RunCancelling;
 import io.dagy.contracts.run.RunEvents.TasksReady;
 import io.dagy.contracts.run.TaskRunCommands.CancelTaskRun;
 import io.dagy.contracts.run.TaskRunCommands.QueueTask;
+import io.dagy.contracts.run.TaskRunCommands.QueueTasks;
 import io.dagy.contracts.run.TaskRunEvents.TaskRunFinished;
 import io.dagy.contracts.run.TaskRunId;
 import org.axonframework.commandhandling.gateway.CommandGateway;
@@ -101,9 +102,21 @@ public class RunOrchestration implements AutoCloseable {
     @EventHandler
     @SkipWhen("queued")
     void on(TasksReady event, MetaData metaData, CommandGateway commands) {
-        // a task that ran before is run again by a rerun; a redelivery of this event changes nothing
-        sendAll(event.tasks(), task -> commands.sendAndWait(onBehalfOf(metaData,
-                new QueueTask(TaskRunId.of(event.runId(), task.id()), task, event.params(), event.rerun()))));
+        if (event.rerun() > 0) {
+            // a task that ran before is run again by a rerun: each task run is loaded, or created if it never ran
+            sendAll(event.tasks(), task -> commands.sendAndWait(onBehalfOf(metaData,
+                    new QueueTask(TaskRunId.of(event.runId(), task.id()), task, event.params(), event.rerun()))));
+            return;
+        }
+        // new tasks: created in batches, one commit each; a batch refused because this event was handled before (in
+        // part) is queued task by task, which finds the task runs that exist, so a redelivery changes nothing
+        sendAll(QueueTasks.batches(event.runId(), event.tasks(), event.params()), batch -> {
+            try {
+                commands.sendAndWait(onBehalfOf(metaData, batch));
+            } catch (RuntimeException refused) {
+                batch.each().forEach(task -> commands.sendAndWait(onBehalfOf(metaData, task)));
+            }
+        });
     }
 
     @EventHandler

@@ -6,6 +6,8 @@ import org.axonframework.eventhandling.Segment;
 import org.axonframework.modelling.saga.AnnotatedSagaManager;
 import org.axonframework.modelling.saga.AssociationValue;
 
+import java.util.function.Predicate;
+
 /**
  * A saga manager whose sagas belong to the segment of their association value, not of their identifier, and whose
  * identifier is derived from that value. Axon's default lets every segment of the saga processor look up the sagas of
@@ -26,8 +28,23 @@ public final class SegmentOwnedSagaManager<T> extends AnnotatedSagaManager<T> {
     /** The event being handled on this thread, whose initial association names a saga it starts. */
     private final ThreadLocal<EventMessage<?>> handling = new ThreadLocal<>();
 
+    private final DynamoSagaStore store;
+    private final Predicate<EventMessage<?>> startsItsSaga;
+
     public SegmentOwnedSagaManager(AnnotatedSagaManager.Builder<T> builder) {
+        this(builder, null, event -> false);
+    }
+
+    /**
+     * @param store         the store of the sagas, told which saga an event starts
+     * @param startsItsSaga the events that only ever come first to their saga (with the saga's creation policy): the
+     *                      saga they start is presumed absent, its load asks nothing ({@link DynamoSagaStore#presumingNew})
+     */
+    public SegmentOwnedSagaManager(AnnotatedSagaManager.Builder<T> builder, DynamoSagaStore store,
+                                   Predicate<EventMessage<?>> startsItsSaga) {
         super(builder);
+        this.store = store;
+        this.startsItsSaga = startsItsSaga;
     }
 
     @Override
@@ -45,7 +62,13 @@ public final class SegmentOwnedSagaManager<T> extends AnnotatedSagaManager<T> {
     public void handle(EventMessage<?> event, Segment segment) throws Exception {
         handling.set(event);
         try {
-            super.handle(event, segment);
+            AssociationValue initial = store == null || !startsItsSaga.test(event) ? null
+                    : getSagaCreationPolicy(event).getInitialAssociationValue();
+            if (initial == null) {
+                super.handle(event, segment);
+            } else {
+                store.presumingNew(DynamoSagaStore.keyedId(getSagaType(), initial), () -> super.handle(event, segment));
+            }
         } finally {
             handling.remove();
         }

@@ -21,6 +21,7 @@ import io.dagy.saga.backend.ExecutionBackends;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.deadline.DeadlineManager;
 import org.axonframework.deadline.annotation.DeadlineHandler;
+import org.axonframework.eventhandling.EventMessage;
 import org.axonframework.eventhandling.Timestamp;
 import org.axonframework.modelling.saga.EndSaga;
 import org.axonframework.modelling.saga.SagaEventHandler;
@@ -55,6 +56,14 @@ public class TaskExecutionSaga {
     /** When the current attempt was dispatched and started (event times): its meters (docs/operations.md). */
     private Instant dispatchedAt;
     private Instant startedAt;
+
+    /**
+     * Whether an event comes first to its saga, which cannot exist yet: a task run's first dispatch (later attempts
+     * find the saga; a rerun's dispatch follows the end of the one before, which deleted it, but is not presumed).
+     */
+    public static boolean startsItsSaga(EventMessage<?> event) {
+        return event.getPayload() instanceof TaskAttemptDispatched dispatched && dispatched.attempt() == 1;
+    }
 
     /** The payload of a timeout deadline: which attempt, which timeout. */
     public record AttemptTimeout(int attempt, String timeout) {
