@@ -10,6 +10,7 @@ import io.dagy.contracts.run.RunId;
 import io.dagy.command.task.TaskRun;
 import io.dagy.contracts.run.TaskRunCommands.QueueTask;
 import org.axonframework.commandhandling.CommandHandler;
+import org.axonframework.messaging.unitofwork.DefaultUnitOfWork;
 import org.axonframework.modelling.command.AggregateNotFoundException;
 import org.axonframework.modelling.command.Repository;
 
@@ -21,6 +22,14 @@ import java.util.List;
  * already fails the append, so one id starts one run.
  */
 public class RunStarter {
+
+    /** The threads deployments are read on; a read takes milliseconds, so they are few at a time. */
+    private static final java.util.concurrent.ExecutorService PINNING =
+            java.util.concurrent.Executors.newCachedThreadPool(runnable -> {
+                Thread thread = new Thread(runnable, "deployment-pin");
+                thread.setDaemon(true);
+                return thread;
+            });
 
     private final Repository<Deployment> deployments;
     private final Repository<Run> runs;
@@ -46,8 +55,7 @@ public class RunStarter {
         }
         Deployment.Pinned pinned;
         try {
-            pinned = deployments.load(deploymentIds.aggregateId(command.organization(), command.deployment()))
-                    .invoke(Deployment::pin);
+            pinned = pin(deploymentIds.aggregateId(command.organization(), command.deployment()));
         } catch (AggregateNotFoundException missing) {
             throw new DagyRuleViolation(BusinessError.of(ErrorCode.DEPLOYMENT_NOT_FOUND,
                     "No deployment is named '" + command.deployment() + "'."));
@@ -59,6 +67,29 @@ public class RunStarter {
             taskRuns.newInstance(() -> new TaskRun(root)); // in the run's commit: its first tasks are dispatched with it
         }
         return command.runId();
+    }
+
+    /**
+     * The deployment's current version, read in a unit of work of its own (on another thread, since a unit of work
+     * started here would be nested in the run's and keep the lock until the run commits). The deployment's lock is
+     * held only while it is read: starts of one deployment no longer wait for each other's commits, and a run pins
+     * the version current when it was read, as if it had started just before a publish that commits meanwhile.
+     */
+    private Deployment.Pinned pin(String deploymentId) throws Exception {
+        var read = PINNING.submit(() -> {
+            var result = DefaultUnitOfWork.startAndGet(null)
+                    .executeWithResult(() -> deployments.load(deploymentId).invoke(Deployment::pin));
+            if (result.isExceptional()) {
+                throw result.exceptionResult() instanceof Exception failure ? failure
+                        : new IllegalStateException(result.exceptionResult());
+            }
+            return result.getPayload();
+        });
+        try {
+            return read.get();
+        } catch (java.util.concurrent.ExecutionException failed) {
+            throw failed.getCause() instanceof Exception cause ? cause : failed;
+        }
     }
 
     private static String shortened(String key) {
