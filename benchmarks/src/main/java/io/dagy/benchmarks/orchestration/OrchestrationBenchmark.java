@@ -279,13 +279,15 @@ public final class OrchestrationBenchmark {
      * backend runs it and its report comes back); pickup is the part of execution until the attempt was started (for a
      * worker: handed to its poll).
      */
-    record Hops(double[] total, double[] orchestration, double[] execution, double[] pickup) {
+    record Hops(double[] total, double[] orchestration, double[] execution, double[] pickup, String slowest) {
 
         static Hops of(List<DagyClient.Run> runs) {
             List<Double> total = new ArrayList<>();
             List<Double> orchestration = new ArrayList<>();
             List<Double> execution = new ArrayList<>();
             List<Double> pickup = new ArrayList<>();
+            double slowestTotal = -1;
+            String slowest = null;
             for (DagyClient.Run run : runs) {
                 List<String> order = run.order().stream().sorted().toList();
                 for (int i = 1; i < order.size(); i++) {
@@ -297,11 +299,19 @@ public final class OrchestrationBenchmark {
                     if (next.startedAt() != null) {
                         pickup.add(millis(next.dispatchedAt(), next.startedAt()));
                     }
+                    if (total.get(total.size() - 1) > slowestTotal) {
+                        slowestTotal = total.get(total.size() - 1);
+                        slowest = String.format(java.util.Locale.ROOT, "%.0f ms to %s/%s (%s): orchestration %.0f ms,"
+                                        + " execution %.0f ms, pickup %s ms", slowestTotal, run.id(), order.get(i), next.endedAt(),
+                                orchestration.get(orchestration.size() - 1), execution.get(execution.size() - 1),
+                                next.startedAt() == null ? "-" : String.format(java.util.Locale.ROOT, "%.0f",
+                                        millis(next.dispatchedAt(), next.startedAt())));
+                    }
                 }
             }
             Function<List<Double>, double[]> sorted = values -> values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
             return new Hops(sorted.apply(total), sorted.apply(orchestration), sorted.apply(execution),
-                    sorted.apply(pickup));
+                    sorted.apply(pickup), slowest);
         }
 
         private static double millis(Instant from, Instant to) {

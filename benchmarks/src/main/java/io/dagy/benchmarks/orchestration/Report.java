@@ -50,6 +50,9 @@ final class Report {
                 ms(hops == null ? null : hops.orchestration(), 50), ms(hops == null ? null : hops.execution(), 50),
                 ms(hops == null ? null : hops.pickup(), 50),
                 m.cpuSeconds() * 1000 / m.tasks(), (double) m.requests() / m.tasks());
+        if (hops != null && hops.slowest() != null) {
+            line("%-18s slowest hop: %s", "", hops.slowest());
+        }
     }
 
     void idle(Idle idle, String backend) {

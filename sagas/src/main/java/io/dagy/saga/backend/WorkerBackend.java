@@ -75,6 +75,13 @@ public final class WorkerBackend implements ExecutionBackend {
     }
     /** Counts the dispatches and offers made here per queue: a poll that saw it empty knows whether one came since. */
     private final Map<String, java.util.concurrent.atomic.AtomicLong> arrivals = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * Queues that may hold entries, as far as this node knows (it queued one, or a look found some): their attempts
+     * are not handed over in memory, so an entry is never overtaken by younger attempts (decision 95).
+     */
+    private final Map<String, Boolean> backlog = new java.util.concurrent.ConcurrentHashMap<>();
+    /** When a poll on this node last queried each queue. */
+    private final Map<String, Long> lastLook = new java.util.concurrent.ConcurrentHashMap<>();
     /** Polls waiting for each queue partition on this node. */
     private final Map<String, java.util.concurrent.atomic.AtomicInteger> waiting = new java.util.concurrent.ConcurrentHashMap<>();
     /** Attempts this node leased, with their holder: a holder's reports need no read of the guard. */
@@ -160,6 +167,7 @@ public final class WorkerBackend implements ExecutionBackend {
                 // another transaction touched the same items at the same moment (real DynamoDB only): send it again
             }
         }
+        backlog.put(queue, Boolean.TRUE);
         arrived(queue);
         Object signal = signalOf(queue);
         synchronized (signal) {
@@ -183,8 +191,8 @@ public final class WorkerBackend implements ExecutionBackend {
         }
         String queue = partition.get();
         var waiters = waiting.get(queue);
-        if (waiters == null || waiters.get() == 0) {
-            return;
+        if (waiters == null || waiters.get() == 0 || backlog.containsKey(queue)) {
+            return; // nobody waits here, or older attempts wait in the queue: the saga queues this one behind them
         }
         Offer offer = new Offer(workItem(dispatch), dispatch.org().value(), System.nanoTime(), startMayWait(dispatch));
         // not an arrival in the queue: the polls' last look at it stays good. Counting it made every poll woken here
@@ -232,6 +240,18 @@ public final class WorkerBackend implements ExecutionBackend {
      */
     private static boolean startMayWait(Dispatch dispatch) {
         return dispatch.spec().timeouts() == null || dispatch.spec().timeouts().scheduleToStart() == null;
+    }
+
+    /**
+     * Whether a poll may take an attempt handed over in memory before looking at the queue: only when the queue holds
+     * nothing this node knows of, and this node looked at it within {@link #EMPTY_QUEUE_WAIT_MILLIS} (entries another
+     * node queued are found by that look). Otherwise a steady stream of hand-offs (workers whose reports each bring
+     * the next task of their chain) kept queued attempts waiting as long as it lasted (decision 95).
+     */
+    private boolean handOffsFirst(String queue) {
+        Long looked = lastLook.get(queue);
+        return !backlog.containsKey(queue) && looked != null
+                && System.nanoTime() - looked < EMPTY_QUEUE_WAIT_MILLIS * 1_000_000;
     }
 
     /** The oldest offer of a queue that is not stale, or null. */
@@ -317,7 +337,8 @@ public final class WorkerBackend implements ExecutionBackend {
         waiters.incrementAndGet();
         try {
             synchronized (signal) {
-                if (!hasOffer(queue) && arrivalsOf(queue) == seen) { // else one came since the last look
+                // else one came since the last look (an offer counts only while the poll may take it first)
+                if (!(hasOffer(queue) && handOffsFirst(queue)) && arrivalsOf(queue) == seen) {
                     signal.wait(millis);
                 }
             }
@@ -358,7 +379,7 @@ public final class WorkerBackend implements ExecutionBackend {
         String queue = queuePartition(org, queueName);
         long deadline = System.nanoTime() + wait.toNanos();
         do {
-            for (Offer offer = takeOffer(queue); offer != null; offer = takeOffer(queue)) {
+            for (Offer offer = handOffsFirst(queue) ? takeOffer(queue) : null; offer != null; offer = takeOffer(queue)) {
                 if (leaseOffered(offer, queue, workerId)) {
                     return Optional.of(leased(offer.item(), org, workerId, offer.startMayWait()));
                 }
@@ -376,12 +397,16 @@ public final class WorkerBackend implements ExecutionBackend {
                 awaitDispatch(queue, seen, Math.max(1, Math.min(EMPTY_QUEUE_WAIT_MILLIS - sinceSeen, left)));
                 continue;
             }
+            lastLook.put(queue, System.nanoTime());
             var entries = dynamoDb.query(b -> b.tableName(table).consistentRead(true).limit(10)
                     .keyConditionExpression("pk = :pk")
                     .expressionAttributeValues(Map.of(":pk", s(queue)))).items();
             if (!entries.isEmpty()) {
+                backlog.put(queue, Boolean.TRUE);
                 emptySeen.remove(queue, mine); // not empty: every poll waiting here may look at once
                 wakeAll(queue);
+            } else if (arrivalsOf(queue) == seen) {
+                backlog.remove(queue); // empty, and nothing was queued here since the look began
             }
             // workers polling together would all race for the oldest entry: each tries them in its own order
             List<Map<String, AttributeValue>> candidates = new ArrayList<>(entries);
@@ -389,6 +414,9 @@ public final class WorkerBackend implements ExecutionBackend {
             for (Map<String, AttributeValue> entry : candidates) {
                 WorkItem item = json.readValue(entry.get("work").b().asByteArray(), WorkItem.class);
                 if (lease(entry, item.dispatchId(), workerId)) {
+                    if (entries.size() == 1 && arrivalsOf(queue) == seen) {
+                        backlog.remove(queue); // the only entry, and nothing was queued here since the look
+                    }
                     // entries queued before decision 89 do not say: their start is recorded at once
                     boolean startMayWait = entry.containsKey(START_MAY_WAIT)
                             && Boolean.TRUE.equals(entry.get(START_MAY_WAIT).bool());

@@ -1,11 +1,5 @@
 package io.dagy.saga.backend;
 
-import io.dagy.contracts.deployment.BackendType;
-import io.dagy.contracts.deployment.Dag;
-import io.dagy.contracts.deployment.TriggerRule;
-import io.dagy.contracts.identity.OrgId;
-import io.dagy.contracts.run.RunId;
-import io.dagy.contracts.run.TaskRunId;
 import io.dagy.localstack.LocalAwsClients;
 import io.dagy.localstack.SharedLocalStack;
 import org.junit.jupiter.api.AfterEach;
@@ -15,19 +9,13 @@ import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
-import software.amazon.awssdk.services.dynamodb.model.BillingMode;
-import software.amazon.awssdk.services.dynamodb.model.KeyType;
 import software.amazon.awssdk.services.dynamodb.model.PutItemRequest;
-import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsRequest;
-import tools.jackson.databind.json.JsonMapper;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -56,7 +44,7 @@ class WorkerOfferLeaseTest {
         AtomicInteger transactions = new AtomicInteger();
         CompletableFuture<CompletableFuture<Void>> sagaDispatch = new CompletableFuture<>();
         WorkerBackend[] backend = new WorkerBackend[1];
-        Dispatch dispatch = dispatch();
+        Dispatch dispatch = WorkerTestKit.dispatch();
         // the saga's dispatch runs while the offer's lease is about to be sent, and is given time to finish first
         DynamoDbClient dynamoDb = client(new ExecutionInterceptor() {
             @Override
@@ -77,8 +65,8 @@ class WorkerOfferLeaseTest {
                 }
             }
         });
-        String table = table(dynamoDb);
-        backend[0] = new WorkerBackend(dynamoDb, table, JsonMapper.builder().build(), new NoReports(), Clock.systemUTC());
+        String table = WorkerTestKit.table(dynamoDb);
+        backend[0] = WorkerTestKit.backend(dynamoDb, table);
 
         // a worker's report whose poll follows it: the attempt it made ready is offered to that poll
         backend[0].reportBeforePoll(dispatch.org(), "q", () -> backend[0].offer(dispatch));
@@ -97,40 +85,5 @@ class WorkerOfferLeaseTest {
 
     private static DynamoDbClient client(ExecutionInterceptor interceptor) {
         return LocalAwsClients.dynamoDb(SharedLocalStack.get().dynamoDbEndpoint(), interceptor);
-    }
-
-    private static String table(DynamoDbClient dynamoDb) {
-        String name = "worker-offers-" + UUID.randomUUID().toString().substring(0, 8);
-        dynamoDb.createTable(b -> b.tableName(name).billingMode(BillingMode.PAY_PER_REQUEST)
-                .attributeDefinitions(a -> a.attributeName("pk").attributeType(ScalarAttributeType.S),
-                        a -> a.attributeName("sk").attributeType(ScalarAttributeType.S))
-                .keySchema(k -> k.attributeName("pk").keyType(KeyType.HASH),
-                        k -> k.attributeName("sk").keyType(KeyType.RANGE)));
-        return name;
-    }
-
-    private static Dispatch dispatch() {
-        Dag.Task task = new Dag.Task("extract", new Dag.Backend(BackendType.WORKER, Map.of("queue", "q")), List.of(),
-                TriggerRule.ALL_SUCCESS, Dag.RetryPolicy.none(), new Dag.Timeouts(null, null, null), Map.of());
-        TaskRunId taskRun = TaskRunId.of(new RunId("r-" + UUID.randomUUID()), "extract");
-        return new Dispatch(taskRun.dispatchId(1), new OrgId("acme"), taskRun, 1, task, Map.of());
-    }
-
-    private static final class NoReports implements BackendReports {
-        @Override
-        public void started(String dispatchId) {
-        }
-
-        @Override
-        public void heartbeat(String dispatchId) {
-        }
-
-        @Override
-        public void succeeded(String dispatchId, Map<String, Object> output) {
-        }
-
-        @Override
-        public void failed(String dispatchId, String errorKind, String message) {
-        }
     }
 }

@@ -1,0 +1,75 @@
+package io.dagy.saga.backend;
+
+import io.dagy.localstack.LocalAwsClients;
+import io.dagy.localstack.SharedLocalStack;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+
+import java.time.Duration;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * An attempt waiting in the queue is not overtaken by younger attempts handed over in memory (decision 95): a worker
+ * whose reports each bring the next task of its chain used to keep queued attempts waiting for as long as it went on.
+ */
+class WorkerQueueOrderTest {
+
+    private final DynamoDbClient dynamoDb = LocalAwsClients.dynamoDb(SharedLocalStack.get().dynamoDbEndpoint());
+    private final String table = WorkerTestKit.table(dynamoDb);
+
+    @Test
+    void anAttemptQueuedHereIsLeasedBeforeAYoungerOneIsHandedOver() throws Exception {
+        WorkerBackend node = backend();
+        Dispatch older = dispatch();
+        Dispatch younger = dispatch();
+        node.dispatch(older); // no poll waits: queued
+
+        node.reportBeforePoll(younger.org(), "q", () -> node.offer(younger)); // a report that made `younger` ready
+        Optional<WorkerBackend.WorkItem> first = node.poll(younger.org(), "q", "w1", Duration.ofSeconds(5));
+        node.dispatch(younger); // the saga's dispatch: not handed over, so queued behind `older`
+        Optional<WorkerBackend.WorkItem> second = node.poll(younger.org(), "q", "w1", Duration.ofSeconds(5));
+
+        assertThat(first).map(WorkerBackend.WorkItem::dispatchId).contains(older.dispatchId());
+        assertThat(second).map(WorkerBackend.WorkItem::dispatchId).contains(younger.dispatchId());
+    }
+
+    @Test
+    void anAttemptAnotherNodeQueuedIsFoundBeforeAHandOverOnANodeThatHasNotLookedLately() throws Exception {
+        WorkerBackend nodeA = backend();
+        WorkerBackend nodeB = backend();
+        Dispatch older = dispatch();
+        Dispatch younger = dispatch();
+        nodeB.dispatch(older);
+
+        nodeA.reportBeforePoll(younger.org(), "q", () -> nodeA.offer(younger));
+        Optional<WorkerBackend.WorkItem> first = nodeA.poll(younger.org(), "q", "w1", Duration.ofSeconds(5));
+
+        assertThat(first).map(WorkerBackend.WorkItem::dispatchId).contains(older.dispatchId());
+    }
+
+    @Test
+    void withNothingQueuedTheNextTaskIsHandedOverWithoutAQueueWrite() throws Exception {
+        WorkerBackend node = backend();
+        Dispatch only = dispatch();
+        // the worker's previous poll looked at the (empty) queue: its next report's task is handed over
+        assertThat(node.poll(only.org(), "q", "w1", Duration.ofMillis(50))).isEmpty();
+
+        node.reportBeforePoll(only.org(), "q", () -> node.offer(only));
+        Optional<WorkerBackend.WorkItem> handed = node.poll(only.org(), "q", "w1", Duration.ofSeconds(5));
+        node.dispatch(only); // the saga's dispatch finds it leased here
+
+        assertThat(handed).map(WorkerBackend.WorkItem::dispatchId).contains(only.dispatchId());
+        assertThat(dynamoDb.scan(b -> b.tableName(table)).items()).as("the guard alone")
+                .singleElement().satisfies(item -> assertThat(item.get("state").s()).isEqualTo("leased"));
+    }
+
+    private WorkerBackend backend() {
+        return WorkerTestKit.backend(dynamoDb, table);
+    }
+
+    private static Dispatch dispatch() {
+        return WorkerTestKit.dispatch();
+    }
+}
