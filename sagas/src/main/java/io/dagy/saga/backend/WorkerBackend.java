@@ -23,6 +23,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.IntStream;
 
 /**
@@ -48,6 +50,8 @@ public final class WorkerBackend implements ExecutionBackend {
     /** An offer no poll took within this time is dropped: the saga has queued the attempt by then. */
     private static final long OFFER_MILLIS = 2_000;
     private static final int LEASES_REMEMBERED = 20_000;
+    /** How long a poll whose look found only entries other polls here are leasing waits before it looks again. */
+    private static final long TRIED_WAIT_MILLIS = 20;
     /** How long a dispatch waits for a lease on the wire here before sending its guarded queue write anyway. */
     private static final long LEASE_WAIT_SECONDS = 30;
 
@@ -80,6 +84,24 @@ public final class WorkerBackend implements ExecutionBackend {
      * are not handed over in memory, so an entry is never overtaken by younger attempts (decision 95).
      */
     private final Map<String, Boolean> backlog = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * Entries a look on this node read and that no poll here has tried yet: under a backlog the polls here lease them
+     * without a look each (decision 96). Tried only while younger than {@link #EMPTY_QUEUE_WAIT_MILLIS}; an entry
+     * another node leased meanwhile costs a refused lease.
+     */
+    private final Map<String, java.util.concurrent.ConcurrentLinkedDeque<SeenEntry>> seenEntries =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * The entries (their sort keys) a poll here is leasing or that wait in {@link #seenEntries}: a look that reads
+     * them again leaves them to that poll, instead of sending a second lease that would be refused.
+     */
+    private final Map<String, Set<String>> trying = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** A queue entry as a look read it, and when ({@link System#nanoTime}). */
+    private record SeenEntry(long readAt, Map<String, AttributeValue> entry) {
+    }
+
     /** When a poll on this node last queried each queue. */
     private final Map<String, Long> lastLook = new java.util.concurrent.ConcurrentHashMap<>();
     /** Polls waiting for each queue partition on this node. */
@@ -384,6 +406,12 @@ public final class WorkerBackend implements ExecutionBackend {
                     return Optional.of(leased(offer.item(), org, workerId, offer.startMayWait()));
                 }
             }
+            for (SeenEntry candidate = takeSeen(queue); candidate != null; candidate = takeSeen(queue)) {
+                Optional<WorkItem> item = tryLease(queue, candidate.entry(), org, workerId);
+                if (item.isPresent()) {
+                    return item;
+                }
+            }
             long seen = arrivalsOf(queue);
             EmptyLook look = emptySeen.get(queue);
             boolean fresh = look != null && look.arrivals() == seen
@@ -408,27 +436,76 @@ public final class WorkerBackend implements ExecutionBackend {
             } else if (arrivalsOf(queue) == seen) {
                 backlog.remove(queue); // empty, and nothing was queued here since the look began
             }
-            // workers polling together would all race for the oldest entry: each tries them in its own order
-            List<Map<String, AttributeValue>> candidates = new ArrayList<>(entries);
+            // polls of several nodes would all race for the oldest entry: each node tries them in its own order; the
+            // entries another poll here is trying, or has been given, are left to it
+            Set<String> mineToTry = trying.computeIfAbsent(queue, q -> ConcurrentHashMap.newKeySet());
+            List<Map<String, AttributeValue>> candidates = new ArrayList<>(entries.stream()
+                    .filter(entry -> mineToTry.add(entry.get("sk").s())).toList());
             Collections.shuffle(candidates);
-            for (Map<String, AttributeValue> entry : candidates) {
-                WorkItem item = json.readValue(entry.get("work").b().asByteArray(), WorkItem.class);
-                if (lease(entry, item.dispatchId(), workerId)) {
+            for (int i = 0; i < candidates.size(); i++) {
+                Optional<WorkItem> item = tryLease(queue, candidates.get(i), org, workerId);
+                if (item.isPresent()) {
                     if (entries.size() == 1 && arrivalsOf(queue) == seen) {
                         backlog.remove(queue); // the only entry, and nothing was queued here since the look
                     }
-                    // entries queued before decision 89 do not say: their start is recorded at once
-                    boolean startMayWait = entry.containsKey(START_MAY_WAIT)
-                            && Boolean.TRUE.equals(entry.get(START_MAY_WAIT).bool());
-                    return Optional.of(leased(item, org, workerId, startMayWait));
+                    // the rest go to the other polls here, which lease them without a look of their own
+                    long readAt = System.nanoTime();
+                    var shared = seenEntries.computeIfAbsent(queue, q -> new java.util.concurrent.ConcurrentLinkedDeque<>());
+                    candidates.subList(i + 1, candidates.size()).forEach(entry -> shared.add(new SeenEntry(readAt, entry)));
+                    return item;
                 }
             }
+            long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
             if (entries.isEmpty()) {
-                long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
                 awaitDispatch(queue, seen, Math.min(EMPTY_QUEUE_WAIT_MILLIS, left));
+            } else if (candidates.isEmpty()) {
+                // every entry read is another poll's here, whose lease is on the wire: look again once it is done
+                Object signal = signalOf(queue);
+                synchronized (signal) {
+                    signal.wait(Math.min(TRIED_WAIT_MILLIS, left));
+                }
             }
         } while (System.nanoTime() < deadline);
         return Optional.empty();
+    }
+
+    /**
+     * Leases a queue entry to a worker, unless another poll did first. Either way the entry has left the queue, so
+     * this node stops counting it as tried ({@link #trying}).
+     */
+    private Optional<WorkItem> tryLease(String queue, Map<String, AttributeValue> entry, OrgId org, String workerId) {
+        WorkItem item = json.readValue(entry.get("work").b().asByteArray(), WorkItem.class);
+        boolean leased;
+        try {
+            leased = lease(entry, item.dispatchId(), workerId);
+        } finally {
+            untried(queue, entry);
+        }
+        if (!leased) {
+            return Optional.empty();
+        }
+        // entries queued before decision 89 do not say: their start is recorded at once
+        boolean startMayWait = entry.containsKey(START_MAY_WAIT) && Boolean.TRUE.equals(entry.get(START_MAY_WAIT).bool());
+        return Optional.of(leased(item, org, workerId, startMayWait));
+    }
+
+    /** The next entry a recent look here found and no poll here has tried, or null. */
+    private SeenEntry takeSeen(String queue) {
+        var shared = seenEntries.get(queue);
+        for (SeenEntry entry = shared == null ? null : shared.poll(); entry != null; entry = shared.poll()) {
+            if (System.nanoTime() - entry.readAt() < EMPTY_QUEUE_WAIT_MILLIS * 1_000_000) {
+                return entry;
+            }
+            untried(queue, entry.entry()); // too old to trust: the next look reads it again, if it is still there
+        }
+        return null;
+    }
+
+    private void untried(String queue, Map<String, AttributeValue> entry) {
+        var tried = trying.get(queue);
+        if (tried != null) {
+            tried.remove(entry.get("sk").s());
+        }
     }
 
     /**

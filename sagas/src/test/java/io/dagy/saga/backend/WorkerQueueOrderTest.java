@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -63,6 +64,38 @@ class WorkerQueueOrderTest {
         assertThat(handed).map(WorkerBackend.WorkItem::dispatchId).contains(only.dispatchId());
         assertThat(dynamoDb.scan(b -> b.tableName(table)).items()).as("the guard alone")
                 .singleElement().satisfies(item -> assertThat(item.get("state").s()).isEqualTo("leased"));
+    }
+
+    /** Under a backlog, the polls of a node lease the entries one look found, without a look each (decision 96). */
+    @Test
+    void pollsOfANodeShareALookAtABacklog() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger looks = new java.util.concurrent.atomic.AtomicInteger();
+        DynamoDbClient counted = LocalAwsClients.dynamoDb(SharedLocalStack.get().dynamoDbEndpoint(),
+                new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
+                    @Override
+                    public void beforeTransmission(software.amazon.awssdk.core.interceptor.Context.BeforeTransmission context,
+                                                   software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+                        if (context.request() instanceof software.amazon.awssdk.services.dynamodb.model.QueryRequest) {
+                            looks.incrementAndGet();
+                        }
+                    }
+                });
+        WorkerBackend node = WorkerTestKit.backend(counted, table);
+        List<String> queued = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Dispatch dispatch = dispatch();
+            node.dispatch(dispatch);
+            queued.add(dispatch.dispatchId());
+        }
+
+        List<String> leased = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            leased.add(node.poll(new io.dagy.contracts.identity.OrgId("acme"), "q", "w" + i, Duration.ofSeconds(5))
+                    .orElseThrow().dispatchId());
+        }
+
+        assertThat(leased).containsExactlyInAnyOrderElementsOf(queued);
+        assertThat(looks).hasValue(1);
     }
 
     private WorkerBackend backend() {
