@@ -177,7 +177,7 @@ class UsageProjectionTest {
         DynamoTransactionManager transactions = new DynamoTransactionManager(dynamoDb);
         Transaction presumed = transactions.startTransaction();
         elsewhere.on(dispatched(task, 1), T0.plusMillis(100), ReplayStatus.REGULAR);
-        assertThatThrownBy(presumed::commit).hasMessageContaining("exists already");
+        assertThatThrownBy(presumed::commit).hasMessageContaining("presumed absent");
 
         Transaction retry = transactions.startTransaction();
         elsewhere.on(dispatched(task, 1), T0.plusMillis(100), ReplayStatus.REGULAR);

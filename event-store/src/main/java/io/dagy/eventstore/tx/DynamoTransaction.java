@@ -7,6 +7,7 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
 import software.amazon.awssdk.services.dynamodb.model.ConditionCheck;
+import software.amazon.awssdk.services.dynamodb.model.Put;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
 
@@ -47,6 +48,8 @@ public final class DynamoTransaction implements Transaction {
     private final List<Runnable> afterCommit = new ArrayList<>();
     private final List<Runnable> ifNotCommitted = new ArrayList<>();
     private final Map<Object, Object> resources = new java.util.HashMap<>();
+    /** Items the unit of work relied on not existing ({@link #requireAbsent}). */
+    private final java.util.Set<ItemKey> mustBeAbsent = new java.util.LinkedHashSet<>();
     private boolean rollbackOnly;
     private boolean completed;
 
@@ -100,6 +103,18 @@ public final class DynamoTransaction implements Transaction {
     public void writeLastUnlessRefused(ItemKey key, TransactWriteItem item) {
         requireOpen();
         writes.put(key, new PendingWrite(key, item, IllegalStateException::new, true, true, null, null));
+    }
+
+    /**
+     * The unit of work relied on this item not existing (it was presumed absent without a read, {@link OwnedItems#readNew}):
+     * at the commit, the item's put carries {@code attribute_not_exists(pk)}, whatever later writes of the same item made
+     * of it, or, with no write of it, a check of that condition joins the transaction; and a refused condition on it
+     * is never taken for the same item written before ({@link #alreadyWritten}). A wrong presumption so always refuses
+     * the whole commit.
+     */
+    public void requireAbsent(ItemKey key) {
+        requireOpen();
+        mustBeAbsent.add(key);
     }
 
     /** The write already collected for this item, so a store can combine a second change with it. */
@@ -198,6 +213,7 @@ public final class DynamoTransaction implements Transaction {
         if (rollbackOnly) {
             throw new DynamoTransactionException("a nested unit of work rolled back; nothing was written", null);
         }
+        mustBeAbsent.forEach(this::conditionOnAbsence);
         if (writes.isEmpty()) {
             return;
         }
@@ -242,7 +258,7 @@ public final class DynamoTransaction implements Transaction {
                 for (int i = 0; i < reasons.size() && i < sending.size(); i++) {
                     if ("ConditionalCheckFailed".equals(reasons.get(i).code())) {
                         PendingWrite write = sending.get(i);
-                        if (alreadyWritten(write)) {
+                        if (!mustBeAbsent.contains(write.key()) && alreadyWritten(write)) {
                             log.info("{} already holds exactly what this unit of work writes (a batch handled again"
                                     + " after a crash between the parts of its commit); counting it as written",
                                     write.key());
@@ -269,6 +285,27 @@ public final class DynamoTransaction implements Transaction {
                             + cancelled.getMessage(), cancelled);
                 }
             }
+        }
+    }
+
+    /** Makes the write of an item presumed absent conditional on its absence, or checks its absence (see requireAbsent). */
+    private void conditionOnAbsence(ItemKey key) {
+        PendingWrite write = writes.get(key);
+        Function<String, RuntimeException> exists = detail -> new DynamoTransactionException(
+                "item " + key + " was presumed absent but exists (an event handled again); the unit of work is retried"
+                        + " and reads it: " + detail, null);
+        if (write == null || write.item().delete() != null) {
+            // nothing written (a saga started and ended in one unit of work), or a delete of what was never there
+            writes.put(key, new PendingWrite(key, TransactWriteItem.builder().conditionCheck(ConditionCheck.builder()
+                    .tableName(key.table()).key(key.key()).conditionExpression("attribute_not_exists(pk)").build())
+                    .build(), exists, false, false, null, write == null ? null : write.group()));
+        } else if (write.item().put() != null) {
+            Put put = write.item().put().toBuilder().conditionExpression("attribute_not_exists(pk)")
+                    .expressionAttributeNames(null).expressionAttributeValues(null).build();
+            writes.put(key, new PendingWrite(key, TransactWriteItem.builder().put(put).build(), exists, write.last(),
+                    false, write.guard(), write.group()));
+        } else {
+            throw new IllegalStateException("an update of " + key + ", which was presumed absent: write it whole");
         }
     }
 

@@ -71,8 +71,10 @@ public final class OwnedItems {
      * first dispatch starts): answered absent without a read, in the open transaction. The caller must then create the
      * item with a condition that it does not exist ({@code attribute_not_exists}) in that transaction: that condition,
      * not this answer, keeps a wrong presumption from writing (the event handled again after a commit of which some
-     * parts landed, or after another node's commit). If the transaction does not commit, every item it presumed absent
-     * is doubted: the retry reads the table. Without an open transaction, or for a doubted item, it is {@link #read}.
+     * parts landed, or after another node's commit). The transaction enforces it whatever happens to the item later in
+     * the unit of work ({@link DynamoTransaction#requireAbsent}: a later put, or no write at all). If the transaction
+     * does not commit, every item it presumed absent is doubted: the retry reads the table. Without an open
+     * transaction, or for a doubted item, it is {@link #read}.
      */
     public Optional<Map<String, AttributeValue>> readNew(DynamoTransaction.ItemKey key,
                                                          Supplier<Optional<Map<String, AttributeValue>>> fromTable) {
@@ -91,6 +93,7 @@ public final class OwnedItems {
             return created;
         });
         presumed.add(key);
+        transaction.get().requireAbsent(key);
         return Optional.empty();
     }
 

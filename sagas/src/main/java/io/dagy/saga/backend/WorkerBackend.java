@@ -442,18 +442,25 @@ public final class WorkerBackend implements ExecutionBackend {
             List<Map<String, AttributeValue>> candidates = new ArrayList<>(entries.stream()
                     .filter(entry -> mineToTry.add(entry.get("sk").s())).toList());
             Collections.shuffle(candidates);
-            for (int i = 0; i < candidates.size(); i++) {
-                Optional<WorkItem> item = tryLease(queue, candidates.get(i), org, workerId);
-                if (item.isPresent()) {
-                    if (entries.size() == 1 && arrivalsOf(queue) == seen) {
-                        backlog.remove(queue); // the only entry, and nothing was queued here since the look
+            int next = 0;
+            try {
+                while (next < candidates.size()) {
+                    Optional<WorkItem> item = tryLease(queue, candidates.get(next++), org, workerId);
+                    if (item.isPresent()) {
+                        if (entries.size() == 1 && arrivalsOf(queue) == seen) {
+                            backlog.remove(queue); // the only entry, and nothing was queued here since the look
+                        }
+                        // the rest go to the other polls here, which lease them without a look of their own
+                        long readAt = System.nanoTime();
+                        var shared = seenEntries.computeIfAbsent(queue, q -> new java.util.concurrent.ConcurrentLinkedDeque<>());
+                        candidates.subList(next, candidates.size()).forEach(entry -> shared.add(new SeenEntry(readAt, entry)));
+                        next = candidates.size();
+                        return item;
                     }
-                    // the rest go to the other polls here, which lease them without a look of their own
-                    long readAt = System.nanoTime();
-                    var shared = seenEntries.computeIfAbsent(queue, q -> new java.util.concurrent.ConcurrentLinkedDeque<>());
-                    candidates.subList(i + 1, candidates.size()).forEach(entry -> shared.add(new SeenEntry(readAt, entry)));
-                    return item;
                 }
+            } finally {
+                // a lease that failed with an error leaves the entries not yet tried to the next look
+                candidates.subList(next, candidates.size()).forEach(entry -> untried(queue, entry));
             }
             long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
             if (entries.isEmpty()) {
@@ -474,9 +481,10 @@ public final class WorkerBackend implements ExecutionBackend {
      * this node stops counting it as tried ({@link #trying}).
      */
     private Optional<WorkItem> tryLease(String queue, Map<String, AttributeValue> entry, OrgId org, String workerId) {
-        WorkItem item = json.readValue(entry.get("work").b().asByteArray(), WorkItem.class);
+        WorkItem item;
         boolean leased;
         try {
+            item = json.readValue(entry.get("work").b().asByteArray(), WorkItem.class);
             leased = lease(entry, item.dispatchId(), workerId);
         } finally {
             untried(queue, entry);

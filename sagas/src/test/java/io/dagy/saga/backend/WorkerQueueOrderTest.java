@@ -99,6 +99,38 @@ class WorkerQueueOrderTest {
         assertThat(looks.get()).isLessThan(3);
     }
 
+    /** A lease that fails with an error (not refused) leaves the entries that look read to the next looks. */
+    @Test
+    void entriesALookReadAreLeasedLaterWhenALeaseFailsWithAnError() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean failNextLease = new java.util.concurrent.atomic.AtomicBoolean(true);
+        DynamoDbClient failing = LocalAwsClients.dynamoDb(SharedLocalStack.get().dynamoDbEndpoint(),
+                new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
+                    @Override
+                    public void beforeTransmission(software.amazon.awssdk.core.interceptor.Context.BeforeTransmission context,
+                                                   software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+                        if (context.request() instanceof software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsRequest
+                                lease && lease.transactItems().get(0).delete() != null && failNextLease.getAndSet(false)) {
+                            throw new IllegalStateException("the network failed");
+                        }
+                    }
+                });
+        WorkerBackend node = WorkerTestKit.backend(failing, table);
+        List<String> queued = new java.util.ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            Dispatch dispatch = dispatch();
+            node.dispatch(dispatch);
+            queued.add(dispatch.dispatchId());
+        }
+        io.dagy.contracts.identity.OrgId acme = new io.dagy.contracts.identity.OrgId("acme");
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> node.poll(acme, "q", "w1", Duration.ofSeconds(5)))
+                .hasMessageContaining("the network failed");
+        List<String> leased = List.of(node.poll(acme, "q", "w1", Duration.ofSeconds(2)).orElseThrow().dispatchId(),
+                node.poll(acme, "q", "w1", Duration.ofSeconds(2)).orElseThrow().dispatchId());
+
+        assertThat(leased).containsExactlyInAnyOrderElementsOf(queued);
+    }
+
     private WorkerBackend backend() {
         return WorkerTestKit.backend(dynamoDb, table);
     }
