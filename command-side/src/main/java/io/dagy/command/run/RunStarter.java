@@ -15,6 +15,9 @@ import org.axonframework.modelling.command.AggregateNotFoundException;
 import org.axonframework.modelling.command.Repository;
 
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * Starts runs: reads the deployment's current version (strongly consistent, from its events) and creates the run
@@ -24,12 +27,11 @@ import java.util.List;
 public class RunStarter {
 
     /** The threads deployments are read on; a read takes milliseconds, so they are few at a time. */
-    private static final java.util.concurrent.ExecutorService PINNING =
-            java.util.concurrent.Executors.newCachedThreadPool(runnable -> {
-                Thread thread = new Thread(runnable, "deployment-pin");
-                thread.setDaemon(true);
-                return thread;
-            });
+    private static final ExecutorService PINNING = Executors.newCachedThreadPool(runnable -> {
+        Thread thread = new Thread(runnable, "deployment-pin");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     private final Repository<Deployment> deployments;
     private final Repository<Run> runs;
@@ -87,7 +89,7 @@ public class RunStarter {
         });
         try {
             return read.get();
-        } catch (java.util.concurrent.ExecutionException failed) {
+        } catch (ExecutionException failed) {
             throw failed.getCause() instanceof Exception cause ? cause : failed;
         }
     }

@@ -185,13 +185,13 @@ public final class DynamoSagaStore implements SagaStore<Object> {
     @Override
     public <S> Entry<S> loadSaga(Class<S> sagaType, String sagaIdentifier) {
         Map<String, AttributeValue> key = sagaKey(sagaIdentifier);
+        ItemKey itemKey = new ItemKey(table, key);
         OwnedItems owned = owned(sagaType);
         java.util.function.Supplier<Optional<Map<String, AttributeValue>>> fromTable = () -> Optional.ofNullable(
                 dynamoDb.getItem(b -> b.tableName(table).consistentRead(true).key(key)).item())
                 .filter(found -> !found.isEmpty());
         Map<String, AttributeValue> item = (sagaIdentifier.equals(presumedNew.get())
-                ? owned.readNew(new ItemKey(table, key), fromTable) : owned.read(new ItemKey(table, key), fromTable))
-                .orElse(null);
+                ? owned.readNew(itemKey, fromTable) : owned.read(itemKey, fromTable)).orElse(null);
         if (item == null) {
             return null;
         }

@@ -174,15 +174,7 @@ class DynamoSagaStoreTest {
     @Test
     void aRememberedSagaIsLoadedOnceAndAnUpdateElsewhereIsReadAfterItsConflict() {
         java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
-        var counted = TestTables.dynamoDbWith(new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
-            @Override
-            public void beforeExecution(software.amazon.awssdk.core.interceptor.Context.BeforeExecution context,
-                                        software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
-                if (context.request() instanceof software.amazon.awssdk.services.dynamodb.model.GetItemRequest) {
-                    reads.incrementAndGet();
-                }
-            }
-        });
+        var counted = countingGetItems(reads);
         DynamoSagaStore remembering = new DynamoSagaStore(counted, tables.name(DagyTable.SAGAS), TestSerializer.jackson());
         remembering.remember(TestSaga.class, new io.dagy.eventstore.tx.OwnedItems("TestSagaProcessor",
                 new io.dagy.eventstore.tokens.ClaimEpochs(), 10));
@@ -219,15 +211,7 @@ class DynamoSagaStoreTest {
     @Test
     void aSagaPresumedNewIsNotReadAndAWrongPresumptionIsRefusedThenLoaded() {
         java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
-        var counted = TestTables.dynamoDbWith(new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
-            @Override
-            public void beforeExecution(software.amazon.awssdk.core.interceptor.Context.BeforeExecution context,
-                                        software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
-                if (context.request() instanceof software.amazon.awssdk.services.dynamodb.model.GetItemRequest) {
-                    reads.incrementAndGet();
-                }
-            }
-        });
+        var counted = countingGetItems(reads);
         DynamoSagaStore presuming = new DynamoSagaStore(counted, tables.name(DagyTable.SAGAS), TestSerializer.jackson());
         presuming.remember(TestSaga.class, new io.dagy.eventstore.tx.OwnedItems("TestSagaProcessor",
                 new io.dagy.eventstore.tokens.ClaimEpochs(), 10));
@@ -258,5 +242,19 @@ class DynamoSagaStoreTest {
         assertThat(reads).hasValue(1);
         assertThat(presuming.loadSaga(TestSaga.class, "saga-n").saga().attempts).as("outside the presumption")
                 .isEqualTo(1);
+    }
+
+    /** A client that counts the {@code GetItem} requests it sends in {@code reads}. */
+    private static software.amazon.awssdk.services.dynamodb.DynamoDbClient countingGetItems(
+            java.util.concurrent.atomic.AtomicInteger reads) {
+        return TestTables.dynamoDbWith(new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
+            @Override
+            public void beforeExecution(software.amazon.awssdk.core.interceptor.Context.BeforeExecution context,
+                                        software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+                if (context.request() instanceof software.amazon.awssdk.services.dynamodb.model.GetItemRequest) {
+                    reads.incrementAndGet();
+                }
+            }
+        });
     }
 }

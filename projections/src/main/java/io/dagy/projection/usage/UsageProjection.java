@@ -92,8 +92,7 @@ public class UsageProjection {
         put(stateKey("run#" + event.runId().value()), Map.of("tier", AttributeValue.fromS(tier)));
         meterPending(event.runId().value(), tier);
         Map<String, AttributeValue> usageKey = usageEventKey(org, at, id);
-        // read, not presumed (decision 93): a usage event written again exactly as before counts as written by a
-        // commit (DynamoTransaction.alreadyWritten), which would let the totals' addition beside it land twice
+        // read, not presumed (decision 93): one per run, not per task
         if (DynamoWrites.get(dynamoDb, eventsTable, usageKey, owned).isPresent()) {
             return;   // metered before
         }
@@ -110,8 +109,7 @@ public class UsageProjection {
     @EventHandler
     void on(TaskAttemptDispatched event, @Timestamp Instant at, ReplayStatus replay) {
         Map<String, AttributeValue> key = attemptKey(event.taskRunId(), event.attempt());
-        // only this event creates the attempt's state: presumed absent without a read, created on that condition (a
-        // state written again exactly as before counts as written, and nothing else is written beside it here)
+        // only this event creates the attempt's state: presumed absent without a read, created on that condition
         if (read(key, replay).isPresent()) {
             return;
         }

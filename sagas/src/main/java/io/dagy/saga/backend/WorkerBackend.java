@@ -24,7 +24,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.IntStream;
 
 /**
@@ -83,27 +88,26 @@ public final class WorkerBackend implements ExecutionBackend {
      * Queues that may hold entries, as far as this node knows (it queued one, or a look found some): their attempts
      * are not handed over in memory, so an entry is never overtaken by younger attempts (decision 95).
      */
-    private final Map<String, Boolean> backlog = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Set<String> backlog = ConcurrentHashMap.newKeySet();
     /**
      * Entries a look on this node read and that no poll here has tried yet: under a backlog the polls here lease them
      * without a look each (decision 96). Tried only while younger than {@link #EMPTY_QUEUE_WAIT_MILLIS}; an entry
      * another node leased meanwhile costs a refused lease.
      */
-    private final Map<String, java.util.concurrent.ConcurrentLinkedDeque<SeenEntry>> seenEntries =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, ConcurrentLinkedDeque<SeenEntry>> seenEntries = new ConcurrentHashMap<>();
 
     /**
      * The entries (their sort keys) a poll here is leasing or that wait in {@link #seenEntries}: a look that reads
      * them again leaves them to that poll, instead of sending a second lease that would be refused.
      */
-    private final Map<String, Set<String>> trying = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Set<String>> trying = new ConcurrentHashMap<>();
 
     /** A queue entry as a look read it, and when ({@link System#nanoTime}). */
     private record SeenEntry(long readAt, Map<String, AttributeValue> entry) {
     }
 
     /** When a poll on this node last queried each queue. */
-    private final Map<String, Long> lastLook = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Long> lastLook = new ConcurrentHashMap<>();
     /** Polls waiting for each queue partition on this node. */
     private final Map<String, java.util.concurrent.atomic.AtomicInteger> waiting = new java.util.concurrent.ConcurrentHashMap<>();
     /** Attempts this node leased, with their holder: a holder's reports need no read of the guard. */
@@ -118,8 +122,7 @@ public final class WorkerBackend implements ExecutionBackend {
      * same attempt waits for it rather than sending a queue write that the lease would refuse, or that would refuse
      * the lease. Completed after {@link #leasedHere} is updated.
      */
-    private final Map<String, java.util.concurrent.CompletableFuture<Boolean>> leasing =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, CompletableFuture<Boolean>> leasing = new ConcurrentHashMap<>();
 
     private final DynamoDbClient dynamoDb;
     private final String table;
@@ -189,7 +192,7 @@ public final class WorkerBackend implements ExecutionBackend {
                 // another transaction touched the same items at the same moment (real DynamoDB only): send it again
             }
         }
-        backlog.put(queue, Boolean.TRUE);
+        backlog.add(queue);
         arrived(queue);
         Object signal = signalOf(queue);
         synchronized (signal) {
@@ -213,7 +216,7 @@ public final class WorkerBackend implements ExecutionBackend {
         }
         String queue = partition.get();
         var waiters = waiting.get(queue);
-        if (waiters == null || waiters.get() == 0 || backlog.containsKey(queue)) {
+        if (waiters == null || waiters.get() == 0 || backlog.contains(queue)) {
             return; // nobody waits here, or older attempts wait in the queue: the saga queues this one behind them
         }
         Offer offer = new Offer(workItem(dispatch), dispatch.org().value(), System.nanoTime(), startMayWait(dispatch));
@@ -272,7 +275,7 @@ public final class WorkerBackend implements ExecutionBackend {
      */
     private boolean handOffsFirst(String queue) {
         Long looked = lastLook.get(queue);
-        return !backlog.containsKey(queue) && looked != null
+        return !backlog.contains(queue) && looked != null
                 && System.nanoTime() - looked < EMPTY_QUEUE_WAIT_MILLIS * 1_000_000;
     }
 
@@ -301,12 +304,12 @@ public final class WorkerBackend implements ExecutionBackend {
         var inFlight = leasing.get(dispatchId);
         if (inFlight != null) {
             try {
-                if (inFlight.get(LEASE_WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS)) {
+                if (inFlight.get(LEASE_WAIT_SECONDS, TimeUnit.SECONDS)) {
                     return true;
                 }
             } catch (InterruptedException interrupted) {
                 Thread.currentThread().interrupt();
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException unknown) {
+            } catch (ExecutionException | TimeoutException unknown) {
                 // not known in time: the guarded write decides
             }
         }
@@ -319,7 +322,7 @@ public final class WorkerBackend implements ExecutionBackend {
      */
     private boolean leaseOffered(Offer offer, String queue, String workerId) {
         String dispatchId = offer.item().dispatchId();
-        var outcome = new java.util.concurrent.CompletableFuture<Boolean>();
+        var outcome = new CompletableFuture<Boolean>();
         leasing.put(dispatchId, outcome);
         boolean leased = false;
         try {
@@ -430,7 +433,7 @@ public final class WorkerBackend implements ExecutionBackend {
                     .keyConditionExpression("pk = :pk")
                     .expressionAttributeValues(Map.of(":pk", s(queue)))).items();
             if (!entries.isEmpty()) {
-                backlog.put(queue, Boolean.TRUE);
+                backlog.add(queue);
                 emptySeen.remove(queue, mine); // not empty: every poll waiting here may look at once
                 wakeAll(queue);
             } else if (arrivalsOf(queue) == seen) {
@@ -452,7 +455,7 @@ public final class WorkerBackend implements ExecutionBackend {
                         }
                         // the rest go to the other polls here, which lease them without a look of their own
                         long readAt = System.nanoTime();
-                        var shared = seenEntries.computeIfAbsent(queue, q -> new java.util.concurrent.ConcurrentLinkedDeque<>());
+                        var shared = seenEntries.computeIfAbsent(queue, q -> new ConcurrentLinkedDeque<>());
                         candidates.subList(next, candidates.size()).forEach(entry -> shared.add(new SeenEntry(readAt, entry)));
                         next = candidates.size();
                         return item;

@@ -1,12 +1,7 @@
 package io.dagy.saga.backend;
 
-import io.dagy.localstack.LocalAwsClients;
-import io.dagy.localstack.SharedLocalStack;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.core.interceptor.Context;
-import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
-import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.PutItemRequest;
@@ -46,22 +41,19 @@ class WorkerOfferLeaseTest {
         WorkerBackend[] backend = new WorkerBackend[1];
         Dispatch dispatch = WorkerTestKit.dispatch();
         // the saga's dispatch runs while the offer's lease is about to be sent, and is given time to finish first
-        DynamoDbClient dynamoDb = client(new ExecutionInterceptor() {
-            @Override
-            public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
-                if (context.request() instanceof TransactWriteItemsRequest) {
-                    transactions.incrementAndGet();
-                }
-                if (context.request() instanceof PutItemRequest && !sagaDispatch.isDone()) {
-                    CompletableFuture<Void> running = CompletableFuture.runAsync(() -> backend[0].dispatch(dispatch), saga);
-                    sagaDispatch.complete(running);
-                    try {
-                        running.get(500, TimeUnit.MILLISECONDS);
-                    } catch (TimeoutException waitingForTheLease) {
-                        // as it should: the dispatch waits for this put's outcome
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
+        DynamoDbClient dynamoDb = WorkerTestKit.dynamoDbSeeing(request -> {
+            if (request instanceof TransactWriteItemsRequest) {
+                transactions.incrementAndGet();
+            }
+            if (request instanceof PutItemRequest && !sagaDispatch.isDone()) {
+                CompletableFuture<Void> running = CompletableFuture.runAsync(() -> backend[0].dispatch(dispatch), saga);
+                sagaDispatch.complete(running);
+                try {
+                    running.get(500, TimeUnit.MILLISECONDS);
+                } catch (TimeoutException waitingForTheLease) {
+                    // as it should: the dispatch waits for this put's outcome
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
                 }
             }
         });
@@ -81,9 +73,5 @@ class WorkerOfferLeaseTest {
         assertThat(guard.get("state").s()).isEqualTo("leased");
         assertThat(guard).doesNotContainKey("entry");
         assertThat(dynamoDb.scan(b -> b.tableName(table)).count()).as("the guard alone: nothing queued").isEqualTo(1);
-    }
-
-    private static DynamoDbClient client(ExecutionInterceptor interceptor) {
-        return LocalAwsClients.dynamoDb(SharedLocalStack.get().dynamoDbEndpoint(), interceptor);
     }
 }

@@ -1,15 +1,22 @@
 package io.dagy.saga.backend;
 
+import io.dagy.contracts.identity.OrgId;
 import io.dagy.localstack.LocalAwsClients;
 import io.dagy.localstack.SharedLocalStack;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsRequest;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * An attempt waiting in the queue is not overtaken by younger attempts handed over in memory (decision 95): a worker
@@ -69,28 +76,18 @@ class WorkerQueueOrderTest {
     /** Under a backlog, the polls of a node lease the entries one look found, without a look each (decision 96). */
     @Test
     void pollsOfANodeShareALookAtABacklog() throws Exception {
-        java.util.concurrent.atomic.AtomicInteger looks = new java.util.concurrent.atomic.AtomicInteger();
-        DynamoDbClient counted = LocalAwsClients.dynamoDb(SharedLocalStack.get().dynamoDbEndpoint(),
-                new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
-                    @Override
-                    public void beforeTransmission(software.amazon.awssdk.core.interceptor.Context.BeforeTransmission context,
-                                                   software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
-                        if (context.request() instanceof software.amazon.awssdk.services.dynamodb.model.QueryRequest) {
-                            looks.incrementAndGet();
-                        }
-                    }
-                });
+        AtomicInteger looks = new AtomicInteger();
+        DynamoDbClient counted = WorkerTestKit.dynamoDbSeeing(request -> {
+            if (request instanceof QueryRequest) {
+                looks.incrementAndGet();
+            }
+        });
         WorkerBackend node = WorkerTestKit.backend(counted, table);
-        List<String> queued = new java.util.ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            Dispatch dispatch = dispatch();
-            node.dispatch(dispatch);
-            queued.add(dispatch.dispatchId());
-        }
+        List<String> queued = queue(node, 3);
 
-        List<String> leased = new java.util.ArrayList<>();
+        List<String> leased = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            leased.add(node.poll(new io.dagy.contracts.identity.OrgId("acme"), "q", "w" + i, Duration.ofSeconds(5))
+            leased.add(node.poll(new OrgId("acme"), "q", "w" + i, Duration.ofSeconds(5))
                     .orElseThrow().dispatchId());
         }
 
@@ -102,33 +99,34 @@ class WorkerQueueOrderTest {
     /** A lease that fails with an error (not refused) leaves the entries that look read to the next looks. */
     @Test
     void entriesALookReadAreLeasedLaterWhenALeaseFailsWithAnError() throws Exception {
-        java.util.concurrent.atomic.AtomicBoolean failNextLease = new java.util.concurrent.atomic.AtomicBoolean(true);
-        DynamoDbClient failing = LocalAwsClients.dynamoDb(SharedLocalStack.get().dynamoDbEndpoint(),
-                new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
-                    @Override
-                    public void beforeTransmission(software.amazon.awssdk.core.interceptor.Context.BeforeTransmission context,
-                                                   software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
-                        if (context.request() instanceof software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsRequest
-                                lease && lease.transactItems().get(0).delete() != null && failNextLease.getAndSet(false)) {
-                            throw new IllegalStateException("the network failed");
-                        }
-                    }
-                });
+        AtomicBoolean failNextLease = new AtomicBoolean(true);
+        DynamoDbClient failing = WorkerTestKit.dynamoDbSeeing(request -> {
+            if (request instanceof TransactWriteItemsRequest lease && lease.transactItems().get(0).delete() != null
+                    && failNextLease.getAndSet(false)) {
+                throw new IllegalStateException("the network failed");
+            }
+        });
         WorkerBackend node = WorkerTestKit.backend(failing, table);
-        List<String> queued = new java.util.ArrayList<>();
-        for (int i = 0; i < 2; i++) {
-            Dispatch dispatch = dispatch();
-            node.dispatch(dispatch);
-            queued.add(dispatch.dispatchId());
-        }
-        io.dagy.contracts.identity.OrgId acme = new io.dagy.contracts.identity.OrgId("acme");
+        List<String> queued = queue(node, 2);
+        OrgId acme = new OrgId("acme");
 
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> node.poll(acme, "q", "w1", Duration.ofSeconds(5)))
+        assertThatThrownBy(() -> node.poll(acme, "q", "w1", Duration.ofSeconds(5)))
                 .hasMessageContaining("the network failed");
         List<String> leased = List.of(node.poll(acme, "q", "w1", Duration.ofSeconds(2)).orElseThrow().dispatchId(),
                 node.poll(acme, "q", "w1", Duration.ofSeconds(2)).orElseThrow().dispatchId());
 
         assertThat(leased).containsExactlyInAnyOrderElementsOf(queued);
+    }
+
+    /** Queues {@code count} new attempts on {@code node} (no poll waits): their dispatch ids. */
+    private static List<String> queue(WorkerBackend node, int count) {
+        List<String> queued = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            Dispatch dispatch = dispatch();
+            node.dispatch(dispatch);
+            queued.add(dispatch.dispatchId());
+        }
+        return queued;
     }
 
     private WorkerBackend backend() {

@@ -6,16 +6,22 @@ import io.dagy.contracts.deployment.TriggerRule;
 import io.dagy.contracts.identity.OrgId;
 import io.dagy.contracts.run.RunId;
 import io.dagy.contracts.run.TaskRunId;
+import io.dagy.localstack.LocalAwsClients;
+import io.dagy.localstack.SharedLocalStack;
+import io.dagy.tables.DagyTable;
+import io.dagy.tables.TableBootstrap;
+import software.amazon.awssdk.core.SdkRequest;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
-import software.amazon.awssdk.services.dynamodb.model.BillingMode;
-import software.amazon.awssdk.services.dynamodb.model.KeyType;
-import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Consumer;
 
 /** What the worker backend's tests share: a fresh task-runs table on DynamoDB Local, dispatches to queue {@code q}. */
 final class WorkerTestKit {
@@ -23,15 +29,21 @@ final class WorkerTestKit {
     private WorkerTestKit() {
     }
 
-    /** A fresh table with {@code DAGY_TASK_RUNS}' key design (pk, sk). */
+    /** A fresh table of {@code DAGY_TASK_RUNS}' design, made as the application makes it. */
     static String table(DynamoDbClient dynamoDb) {
         String name = "worker-" + UUID.randomUUID().toString().substring(0, 8);
-        dynamoDb.createTable(b -> b.tableName(name).billingMode(BillingMode.PAY_PER_REQUEST)
-                .attributeDefinitions(a -> a.attributeName("pk").attributeType(ScalarAttributeType.S),
-                        a -> a.attributeName("sk").attributeType(ScalarAttributeType.S))
-                .keySchema(k -> k.attributeName("pk").keyType(KeyType.HASH),
-                        k -> k.attributeName("sk").keyType(KeyType.RANGE)));
+        new TableBootstrap(dynamoDb).createMissing(Map.of(DagyTable.TASK_RUNS, name));
         return name;
+    }
+
+    /** A client of the shared DynamoDB Local that shows {@code seeing} each request as it is about to be sent. */
+    static DynamoDbClient dynamoDbSeeing(Consumer<SdkRequest> seeing) {
+        return LocalAwsClients.dynamoDb(SharedLocalStack.get().dynamoDbEndpoint(), new ExecutionInterceptor() {
+            @Override
+            public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+                seeing.accept(context.request());
+            }
+        });
     }
 
     static WorkerBackend backend(DynamoDbClient dynamoDb, String table) {
