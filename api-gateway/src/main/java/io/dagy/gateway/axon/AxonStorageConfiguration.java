@@ -12,7 +12,13 @@ import io.dagy.eventstore.tx.DynamoTransactionManager;
 import io.dagy.gateway.settings.DagyProperties;
 import io.dagy.gateway.settings.DagyResources;
 import io.dagy.tables.DagyTable;
+import io.dagy.command.common.GroupCommitCommandBus;
+import io.dagy.command.run.TaskOutcomes;
 import org.axonframework.commandhandling.CommandBus;
+import org.axonframework.commandhandling.CommandBusSpanFactory;
+import org.axonframework.commandhandling.DuplicateCommandHandlerResolver;
+import org.axonframework.commandhandling.SimpleCommandBus;
+import org.axonframework.messaging.interceptors.CorrelationDataInterceptor;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import io.dagy.eventstore.upcasting.ContractRevisionResolver;
 import io.dagy.eventstore.upcasting.TenancyUpcasters;
@@ -240,6 +246,23 @@ class AxonStorageConfiguration {
     @Bean(SNAPSHOT_TRIGGER)
     SnapshotTriggerDefinition dagySnapshotTrigger(Snapshotter snapshotter, DagyProperties properties) {
         return new EventCountSnapshotTriggerDefinition(snapshotter, properties.eventStore().snapshotThreshold());
+    }
+
+    /**
+     * Axon's simple command bus as its Spring Boot configuration builds it, with group commit of a run's task outcomes
+     * (decision 97).
+     */
+    @Bean
+    @Qualifier("localSegment")
+    CommandBus commandBus(TransactionManager transactionManager, org.axonframework.config.Configuration axon,
+                          DuplicateCommandHandlerResolver duplicates) {
+        CommandBus bus = new GroupCommitCommandBus(SimpleCommandBus.builder()
+                .duplicateCommandHandlerResolver(duplicates)
+                .spanFactory(axon.getComponent(CommandBusSpanFactory.class))
+                .messageMonitor(axon.messageMonitor(CommandBus.class, "commandBus")),
+                transactionManager, TaskOutcomes::runOf);
+        bus.registerHandlerInterceptor(new CorrelationDataInterceptor<>(axon.correlationDataProviders()));
+        return bus;
     }
 
     /**

@@ -31,6 +31,19 @@ public class TaskOutcomes {
         this.runs = runs;
     }
 
+    /**
+     * The run whose commits the commands handled here share ({@code GroupCommitCommandBus}, decision 97): outcomes of
+     * one run's task runs that arrive together commit together. {@code null} for any other command.
+     */
+    public static String runOf(Object command) {
+        TaskRunId taskRun = command instanceof CompleteTaskAttempt complete ? complete.taskRunId()
+                : command instanceof FailTaskAttempt fail ? fail.taskRunId()
+                : command instanceof TimeOutTaskAttempt timeOut ? timeOut.taskRunId()
+                : command instanceof CancelTaskRun cancel ? cancel.taskRunId()
+                : null;
+        return taskRun == null ? null : taskRun.runId().value();
+    }
+
     @CommandHandler
     void handle(CompleteTaskAttempt command) throws Exception {
         end(command.taskRunId(), taskRun -> taskRun.complete(command));

@@ -1,0 +1,213 @@
+package io.dagy.command.common;
+
+import io.dagy.command.deployment.DeploymentIds;
+import io.dagy.command.run.RunTestAccess;
+import io.dagy.command.run.TaskOutcomes;
+import io.dagy.command.task.TaskRun;
+import io.dagy.command.run.Run;
+import io.dagy.contracts.deployment.BackendType;
+import io.dagy.contracts.deployment.Dag;
+import io.dagy.contracts.deployment.TriggerRule;
+import io.dagy.contracts.run.RunEvents.RunFinished;
+import io.dagy.contracts.run.RunId;
+import io.dagy.contracts.run.TaskRunCommands.CompleteTaskAttempt;
+import io.dagy.contracts.run.TaskRunEvents.TaskAttemptSucceeded;
+import io.dagy.contracts.run.TaskRunEvents.TaskRunFinished;
+import io.dagy.contracts.run.TaskRunId;
+import org.axonframework.commandhandling.AnnotationCommandHandlerAdapter;
+import org.axonframework.commandhandling.GenericCommandMessage;
+import org.axonframework.commandhandling.SimpleCommandBus;
+import org.axonframework.commandhandling.gateway.CommandGateway;
+import org.axonframework.commandhandling.gateway.DefaultCommandGateway;
+import org.axonframework.common.transaction.NoTransactionManager;
+import org.axonframework.eventhandling.EventMessage;
+import org.axonframework.eventsourcing.EventSourcingRepository;
+import org.axonframework.eventsourcing.eventstore.EmbeddedEventStore;
+import org.axonframework.eventsourcing.eventstore.inmemory.InMemoryEventStorageEngine;
+import org.axonframework.messaging.correlation.SimpleCorrelationDataProvider;
+import org.axonframework.messaging.interceptors.CorrelationDataInterceptor;
+import org.axonframework.messaging.unitofwork.DefaultUnitOfWork;
+import org.axonframework.modelling.command.AggregateAnnotationCommandHandler;
+import org.axonframework.modelling.command.Repository;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Outcomes of one run that arrive while another of its outcomes commits are committed together, once it is done, each
+ * with its own command's metadata; a group with a refused command, or whose commit fails, is committed command by
+ * command. The first completion's append is held in the store, so the others are certain to queue behind it.
+ */
+class GroupCommitCommandBusTest {
+
+    private static final RunId RUN = new RunId("r-group");
+    private static final List<String> OTHERS = List.of("t1", "t2", "t3", "t4");
+
+    /** Each append the store received, as its events. */
+    private final List<List<? extends EventMessage<?>>> appends = new CopyOnWriteArrayList<>();
+    private final CountDownLatch holdMayCommit = new CountDownLatch(1);
+    private final CountDownLatch holdCommitting = new CountDownLatch(1);
+    /** When set, the store refuses the next append of more than one task run's end, once. */
+    private final AtomicBoolean refuseAGroup = new AtomicBoolean();
+
+    private GroupCommitCommandBus bus;
+    private CommandGateway commands;
+    private Repository<Run> runs;
+    private Repository<TaskRun> taskRuns;
+
+    @BeforeEach
+    void setUp() {
+        InMemoryEventStorageEngine engine = new InMemoryEventStorageEngine() {
+            @Override
+            public void appendEvents(List<? extends EventMessage<?>> events) {
+                if (ends(events).contains("hold")) {
+                    holdCommitting.countDown();
+                    awaitLatch(holdMayCommit);
+                }
+                if (ends(events).size() > 1 && refuseAGroup.compareAndSet(true, false)) {
+                    throw new IllegalStateException("the store refuses this append");
+                }
+                appends.add(events);
+                super.appendEvents(events);
+            }
+        };
+        EmbeddedEventStore store = EmbeddedEventStore.builder().storageEngine(engine).build();
+        runs = EventSourcingRepository.builder(Run.class).eventStore(store).build();
+        taskRuns = EventSourcingRepository.builder(TaskRun.class).eventStore(store).build();
+        bus = new GroupCommitCommandBus(SimpleCommandBus.builder(), NoTransactionManager.INSTANCE, TaskOutcomes::runOf);
+        bus.registerHandlerInterceptor(new CorrelationDataInterceptor<>(new SimpleCorrelationDataProvider("actor")));
+        DagyCommandTargetResolver targets = new DagyCommandTargetResolver(new DeploymentIds(name -> false));
+        AggregateAnnotationCommandHandler.<TaskRun>builder().aggregateType(TaskRun.class).repository(taskRuns)
+                .commandTargetResolver(targets).build().subscribe(bus);
+        new AnnotationCommandHandlerAdapter<>(new TaskOutcomes(taskRuns, runs)).subscribe(bus);
+        commands = DefaultCommandGateway.builder().commandBus(bus).build();
+
+        // five tasks that run side by side: "hold", whose commit the store holds, and the others
+        DefaultUnitOfWork.startAndGet(null).execute(() -> RunTestAccess.start(runs, taskRuns, RUN, new Dag("wide",
+                IntStream.range(0, OTHERS.size() + 1).mapToObj(i -> task(i == 0 ? "hold" : OTHERS.get(i - 1))).toList())));
+        appends.clear();
+    }
+
+    @AfterEach
+    void release() {
+        holdMayCommit.countDown();
+    }
+
+    @Test
+    void outcomesThatQueueBehindACommitAreCommittedTogetherEachWithItsOwnMetadata() throws Exception {
+        CompletableFuture<Object> hold = complete("hold");
+        awaitLatch(holdCommitting);
+        List<CompletableFuture<Object>> others = OTHERS.stream().map(this::complete).toList();
+        awaitWaiting(OTHERS.size());
+
+        holdMayCommit.countDown();
+
+        hold.get(10, TimeUnit.SECONDS);
+        for (CompletableFuture<Object> other : others) {
+            other.get(10, TimeUnit.SECONDS);
+        }
+        assertThat(appends).hasSize(2);
+        assertThat(ends(appends.get(0))).containsExactly("hold");
+        assertThat(ends(appends.get(1))).containsExactlyInAnyOrderElementsOf(OTHERS);
+        assertThat(appends.get(1)).anyMatch(event -> event.getPayload() instanceof RunFinished);
+        for (EventMessage<?> event : appends.get(1)) {
+            if (event.getPayload() instanceof TaskAttemptSucceeded succeeded) {
+                assertThat(event.getMetaData().get("actor")).isEqualTo("worker-" + succeeded.taskRunId().taskId());
+            }
+        }
+    }
+
+    @Test
+    void aGroupWithARefusedCommandCommitsTheOthersOneByOneAndRefusesOnlyThatOne() throws Exception {
+        CompletableFuture<Object> hold = complete("hold");
+        awaitLatch(holdCommitting);
+        CompletableFuture<Object> first = complete("t1");
+        CompletableFuture<Object> ghost = complete("ghost"); // no such task run
+        CompletableFuture<Object> second = complete("t2");
+        awaitWaiting(3);
+
+        holdMayCommit.countDown();
+
+        hold.get(10, TimeUnit.SECONDS);
+        first.get(10, TimeUnit.SECONDS);
+        second.get(10, TimeUnit.SECONDS);
+        assertThat(ghost).failsWithin(Duration.ofSeconds(10));
+        assertThat(appends).extracting(GroupCommitCommandBusTest::ends)
+                .containsExactlyInAnyOrder(List.of("hold"), List.of("t1"), List.of("t2"));
+    }
+
+    @Test
+    void aGroupWhoseCommitFailsIsCommittedOneByOneAndLosesNothing() throws Exception {
+        refuseAGroup.set(true);
+        CompletableFuture<Object> hold = complete("hold");
+        awaitLatch(holdCommitting);
+        List<CompletableFuture<Object>> others = OTHERS.stream().map(this::complete).toList();
+        awaitWaiting(OTHERS.size());
+
+        holdMayCommit.countDown();
+
+        hold.get(10, TimeUnit.SECONDS);
+        for (CompletableFuture<Object> other : others) {
+            other.get(10, TimeUnit.SECONDS);
+        }
+        assertThat(refuseAGroup).isFalse(); // the group's append was tried, and refused
+        assertThat(appends).hasSize(1 + OTHERS.size()).allSatisfy(append -> assertThat(ends(append)).hasSize(1));
+        assertThat(appends.stream().flatMap(append -> ends(append).stream()))
+                .containsExactlyInAnyOrder("hold", "t1", "t2", "t3", "t4");
+    }
+
+    @Test
+    void aCommandSentInsideAnotherUnitOfWorkIsPartOfItsCommitNotOfAGroup() {
+        DefaultUnitOfWork.startAndGet(null).execute(() -> {
+            bus.dispatch(GenericCommandMessage.asCommandMessage(
+                    new CompleteTaskAttempt(TaskRunId.of(RUN, "t1"), 1, Map.of())));
+            bus.dispatch(GenericCommandMessage.asCommandMessage(
+                    new CompleteTaskAttempt(TaskRunId.of(RUN, "t2"), 1, Map.of())));
+            assertThat(bus.waiting(RUN.value())).isZero();
+        });
+
+        assertThat(appends).hasSize(1);
+        assertThat(ends(appends.get(0))).containsExactly("t1", "t2");
+    }
+
+    private CompletableFuture<Object> complete(String task) {
+        return CompletableFuture.supplyAsync(() -> commands.sendAndWait(GenericCommandMessage.asCommandMessage(
+                new CompleteTaskAttempt(TaskRunId.of(RUN, task), 1, Map.of())).andMetaData(Map.of("actor", "worker-" + task))));
+    }
+
+    private void awaitWaiting(int commands) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> bus.waiting(RUN.value()) == commands);
+    }
+
+    private static List<String> ends(List<? extends EventMessage<?>> events) {
+        return events.stream().filter(event -> event.getPayload() instanceof TaskRunFinished)
+                .map(event -> ((TaskRunFinished) event.getPayload()).taskRunId().taskId()).toList();
+    }
+
+    private static void awaitLatch(CountDownLatch latch) {
+        try {
+            assertThat(latch.await(10, TimeUnit.SECONDS)).isTrue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Dag.Task task(String id) {
+        return new Dag.Task(id, new Dag.Backend(BackendType.NOOP, Map.of()), List.of(), TriggerRule.ALL_SUCCESS,
+                Dag.RetryPolicy.none(), new Dag.Timeouts(null, null, null), Map.of());
+    }
+}
