@@ -110,9 +110,10 @@ class AxonStorageConfiguration {
         return MessageTenancy.correlation();
     }
 
+    /** Commits of this node that are ready while another is on the wire go as one transaction (decision 98). */
     @Bean
     TransactionManager axonTransactionManager(DynamoDbClient dynamoDb) {
-        return new DynamoTransactionManager(dynamoDb);
+        return new DynamoTransactionManager(dynamoDb, true);
     }
 
     /**

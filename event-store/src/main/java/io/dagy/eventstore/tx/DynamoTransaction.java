@@ -50,12 +50,19 @@ public final class DynamoTransaction implements Transaction {
     private final Map<Object, Object> resources = new java.util.HashMap<>();
     /** Items the unit of work relied on not existing ({@link #requireAbsent}). */
     private final java.util.Set<ItemKey> mustBeAbsent = new java.util.LinkedHashSet<>();
+    /** Sends this commit with others that are ready at the same moment, or null (decision 98). */
+    private final TransactionCombiner combiner;
     private boolean rollbackOnly;
     private boolean completed;
 
     DynamoTransaction(DynamoDbClient dynamoDb, Runnable unbind) {
+        this(dynamoDb, unbind, null);
+    }
+
+    DynamoTransaction(DynamoDbClient dynamoDb, Runnable unbind, TransactionCombiner combiner) {
         this.dynamoDb = dynamoDb;
         this.unbind = unbind;
+        this.combiner = combiner;
     }
 
     /**
@@ -225,7 +232,12 @@ public final class DynamoTransaction implements Transaction {
             }
         }
         if (writes.size() <= MAX_ITEMS && WriteSizes.of(writes.values()) <= MAX_BYTES) {
-            transact(List.copyOf(writes.values()));
+            List<PendingWrite> all = List.copyOf(writes.values());
+            if (combiner == null) {
+                transact(all);
+            } else {
+                combiner.commit(all, () -> transact(all));
+            }
         } else {
             commitInParts();
         }

@@ -19,9 +19,22 @@ public final class DynamoTransactionManager implements TransactionManager {
     private static final ThreadLocal<DynamoTransaction> CURRENT = new ThreadLocal<>();
 
     private final DynamoDbClient dynamoDb;
+    private final TransactionCombiner combiner;
 
     public DynamoTransactionManager(DynamoDbClient dynamoDb) {
+        this(dynamoDb, false);
+    }
+
+    /**
+     * @param combine whether commits ready at the same moment on this node are sent as one transaction (decision 98)
+     */
+    public DynamoTransactionManager(DynamoDbClient dynamoDb, boolean combine) {
+        this(dynamoDb, combine ? new TransactionCombiner(dynamoDb) : null);
+    }
+
+    DynamoTransactionManager(DynamoDbClient dynamoDb, TransactionCombiner combiner) {
         this.dynamoDb = dynamoDb;
+        this.combiner = combiner;
     }
 
     @Override
@@ -30,7 +43,7 @@ public final class DynamoTransactionManager implements TransactionManager {
         if (outer != null) {
             return outer.joined();
         }
-        DynamoTransaction transaction = new DynamoTransaction(dynamoDb, CURRENT::remove);
+        DynamoTransaction transaction = new DynamoTransaction(dynamoDb, CURRENT::remove, combiner);
         CURRENT.set(transaction);
         return transaction;
     }

@@ -1,0 +1,161 @@
+package io.dagy.eventstore.tx;
+
+import io.dagy.eventstore.tx.DynamoTransaction.ItemKey;
+import io.dagy.eventstore.tx.DynamoTransaction.PendingWrite;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
+import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Sends the commits of this node's units of work that are ready while another is on the wire as one
+ * {@code TransactWriteItems} (decision 98): the processors handling one commit (the run view, usage, the sagas of the
+ * ending and the next task) each committed a small transaction of their own at about the same moment, four requests
+ * where one would do.
+ *
+ * <p>A commit that finds its lane free is sent at once, alone, as before; those that arrive meanwhile wait for it, and
+ * are then sent together, as many as one transaction holds (100 items, {@link DynamoTransaction#MAX_BYTES}) and
+ * never two writes of one item. Together they land or not at all, like each alone. If DynamoDB cancels the combined
+ * transaction (a condition of one of them failed, or a conflict), nothing of it was written, and each is sent again
+ * alone with its own handling of refusals, so one commit's refusal never becomes another's. Any other failure is each
+ * one's failure, as it would have been alone.
+ */
+public final class TransactionCombiner {
+
+    /**
+     * Transactions of this node on the wire at once. With two, a commit nearly always found a lane free and went alone
+     * (3% of commits were combined in {@code concurrent-100x10}); with one, a third of them are (decision 98).
+     */
+    static final int LANES = 1;
+
+    private final DynamoDbClient dynamoDb;
+    private final Lane[] lanes;
+    private final AtomicInteger nextLane = new AtomicInteger();
+
+    public TransactionCombiner(DynamoDbClient dynamoDb) {
+        this(dynamoDb, LANES);
+    }
+
+    TransactionCombiner(DynamoDbClient dynamoDb, int lanes) {
+        this.dynamoDb = dynamoDb;
+        this.lanes = new Lane[lanes];
+        for (int i = 0; i < lanes; i++) {
+            this.lanes[i] = new Lane();
+        }
+    }
+
+    /**
+     * Commits {@code writes} (at most one transaction's worth), together with others if they wait, else alone with
+     * {@code alone}: the committer's own sending, which handles its refusals. Returns once they are written; throws what
+     * {@code alone} or DynamoDB threw.
+     */
+    void commit(List<PendingWrite> writes, Runnable alone) {
+        Part part = new Part(writes, alone);
+        Lane lane = lanes[Math.floorMod(nextLane.getAndIncrement(), lanes.length)];
+        lane.waiting.add(part);
+        while (part.outcome == null) {
+            lane.sending.lock();
+            try {
+                if (part.outcome == null) {
+                    sendNext(lane);
+                }
+            } finally {
+                lane.sending.unlock();
+            }
+        }
+        if (part.outcome == Part.ALONE) {
+            alone.run();
+        } else if (part.outcome instanceof RuntimeException failed) {
+            throw failed;
+        } else if (part.outcome instanceof Error failed) {
+            throw failed;
+        }
+    }
+
+    /** Commits waiting for their lane (for tests). */
+    int waiting() {
+        int waiting = 0;
+        for (Lane lane : lanes) {
+            waiting += lane.waiting.size();
+        }
+        return waiting;
+    }
+
+    /** Sends the oldest parts waiting in the lane; called holding its lock. */
+    private void sendNext(Lane lane) {
+        List<Part> batch = new ArrayList<>();
+        Set<ItemKey> keys = new HashSet<>();
+        int items = 0;
+        long bytes = 0;
+        for (Part next = lane.waiting.peek(); next != null; next = lane.waiting.peek()) {
+            boolean fits = items + next.writes.size() <= DynamoTransaction.MAX_ITEMS
+                    && bytes + next.bytes <= DynamoTransaction.MAX_BYTES
+                    && next.writes.stream().noneMatch(write -> keys.contains(write.key()));
+            if (!fits && !batch.isEmpty()) {
+                break;
+            }
+            lane.waiting.poll();
+            batch.add(next);
+            next.writes.forEach(write -> keys.add(write.key()));
+            items += next.writes.size();
+            bytes += next.bytes;
+        }
+        if (batch.size() == 1) {
+            Part only = batch.get(0);
+            try {
+                only.alone.run();
+                only.outcome = Part.DONE;
+            } catch (RuntimeException | Error failed) {
+                only.outcome = failed;
+            }
+            return;
+        }
+        List<TransactWriteItem> together = batch.stream()
+                .flatMap(part -> part.writes.stream().map(PendingWrite::item)).toList();
+        Object outcome;
+        try {
+            dynamoDb.transactWriteItems(b -> b.transactItems(together));
+            outcome = Part.DONE;
+        } catch (TransactionCanceledException cancelled) {
+            outcome = Part.ALONE; // nothing written: each finds out alone what refused it
+        } catch (RuntimeException | Error failed) {
+            outcome = failed;
+        }
+        for (Part part : batch) {
+            part.outcome = outcome;
+        }
+    }
+
+    /** Commits waiting to be sent, and the lock whoever sends them holds. */
+    private static final class Lane {
+        final Queue<Part> waiting = new ConcurrentLinkedQueue<>();
+        final ReentrantLock sending = new ReentrantLock();
+    }
+
+    /** One unit of work's writes and, once sent, what became of them. */
+    private static final class Part {
+        static final Object DONE = new Object();
+        /** Not written: the owner sends them alone. */
+        static final Object ALONE = new Object();
+
+        final List<PendingWrite> writes;
+        final long bytes;
+        final Runnable alone;
+        /** {@link #DONE}, {@link #ALONE} or the failure; set under the lane's lock, read after taking it. */
+        volatile Object outcome;
+
+        Part(List<PendingWrite> writes, Runnable alone) {
+            this.writes = writes;
+            this.bytes = WriteSizes.of(writes);
+            this.alone = alone;
+        }
+    }
+}
