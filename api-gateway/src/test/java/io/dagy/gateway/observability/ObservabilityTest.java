@@ -127,6 +127,10 @@ class ObservabilityTest {
         // one deadline fired: the flaky task's retry (its timeouts were cancelled)
         assertThat(value(meters, "dagy_deadline_lag_seconds_count", "deadline", "retry")).isEqualTo(1.0);
         assertThat(meters.keySet()).anyMatch(name -> name.contains("processor=\"run-views\""));
+        // Axon's handling timers count and sum, and compute no percentiles on the node (decision 99)
+        assertThat(meters.keySet()).anyMatch(name -> name.startsWith("eventProcessor_allTimer_seconds_count{")
+                && name.contains("processorName=\"run-views\""));
+        assertThat(meters.keySet()).noneMatch(name -> name.contains("quantile="));
     }
 
     @Test
