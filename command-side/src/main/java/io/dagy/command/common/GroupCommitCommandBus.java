@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 
 /**
@@ -67,16 +66,7 @@ public class GroupCommitCommandBus extends SimpleCommandBus {
         Lane lane = enter(group);
         try {
             lane.waiting.add(member);
-            while (member.outcome == null) {
-                lane.committing.lock();
-                try {
-                    if (member.outcome == null) {
-                        commitNext(lane);
-                    }
-                } finally {
-                    lane.committing.unlock();
-                }
-            }
+            awaitOrCommit(lane, member);
         } finally {
             leave(group);
         }
@@ -89,13 +79,49 @@ public class GroupCommitCommandBus extends SimpleCommandBus {
         }
     }
 
+    /**
+     * Returns once the member's command has an outcome: set by whoever commits its group, or by this thread, which
+     * commits the oldest waiting commands whenever the lane is free. A member whose group is done returns at once,
+     * without waiting for the lane. Interrupts are kept for later: the command may be committing, and the caller must
+     * learn its outcome.
+     */
+    private void awaitOrCommit(Lane lane, Member member) {
+        boolean interrupted = false;
+        while (true) {
+            synchronized (lane) {
+                while (member.outcome == null && lane.committing) {
+                    try {
+                        lane.wait();
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+                if (member.outcome != null) {
+                    break;
+                }
+                lane.committing = true;
+            }
+            try {
+                commitNext(lane);
+            } finally {
+                synchronized (lane) {
+                    lane.committing = false;
+                    lane.notifyAll();
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** How many commands of a group wait for their commit on this node (for tests). */
     int waiting(String group) {
         Lane lane = lanes.get(group);
         return lane == null ? 0 : lane.waiting.size();
     }
 
-    /** Commits the oldest commands waiting in the lane; called holding its lock. */
+    /** Commits the oldest commands waiting in the lane; called by the one thread committing for it. */
     private void commitNext(Lane lane) {
         List<Member> batch = new ArrayList<>();
         for (Member next; batch.size() < MOST_PER_COMMIT && (next = lane.waiting.poll()) != null; ) {
@@ -140,10 +166,10 @@ public class GroupCommitCommandBus extends SimpleCommandBus {
         lanes.computeIfPresent(group, (key, lane) -> --lane.users == 0 ? null : lane);
     }
 
-    /** A group's commands waiting to commit, and the lock whoever commits them holds. */
+    /** A group's commands waiting to commit, and whether a thread is committing some (guarded by the lane). */
     private static final class Lane {
         final Queue<Member> waiting = new ConcurrentLinkedQueue<>();
-        final ReentrantLock committing = new ReentrantLock();
+        boolean committing;
         /** Callers in the lane; changed only inside {@link ConcurrentHashMap#compute}. */
         int users;
     }
@@ -157,7 +183,7 @@ public class GroupCommitCommandBus extends SimpleCommandBus {
         final MessageHandler<? super CommandMessage<?>> handler;
         /** The result of its handling in the group, not yet committed; written and read by the committing thread. */
         CommandResultMessage<?> result;
-        /** Its result once committed, or {@link #ALONE}; set under the lane's lock, read after taking it. */
+        /** Its result once committed, or {@link #ALONE}; set before the committing thread frees the lane. */
         volatile Object outcome;
 
         Member(CommandMessage<?> command, MessageHandler<? super CommandMessage<?>> handler) {

@@ -9,6 +9,7 @@ import io.dagy.contracts.deployment.BackendType;
 import io.dagy.contracts.deployment.Dag;
 import io.dagy.contracts.deployment.TriggerRule;
 import io.dagy.contracts.run.RunEvents.RunFinished;
+import io.dagy.contracts.run.RunEvents.TaskOutcomeRecorded;
 import io.dagy.contracts.run.RunId;
 import io.dagy.contracts.run.TaskRunCommands.CompleteTaskAttempt;
 import io.dagy.contracts.run.TaskRunEvents.TaskAttemptSucceeded;
@@ -62,6 +63,10 @@ class GroupCommitCommandBusTest {
     private final CountDownLatch holdCommitting = new CountDownLatch(1);
     /** When set, the store refuses the next append of more than one task run's end, once. */
     private final AtomicBoolean refuseAGroup = new AtomicBoolean();
+    /** When set, the store holds the next append of more than one task run's end until {@link #groupMayCommit}. */
+    private final AtomicBoolean holdAGroup = new AtomicBoolean();
+    private final CountDownLatch groupMayCommit = new CountDownLatch(1);
+    private final CountDownLatch groupCommitting = new CountDownLatch(1);
 
     private GroupCommitCommandBus bus;
     private CommandGateway commands;
@@ -76,6 +81,10 @@ class GroupCommitCommandBusTest {
                 if (ends(events).contains("hold")) {
                     holdCommitting.countDown();
                     awaitLatch(holdMayCommit);
+                }
+                if (ends(events).size() > 1 && holdAGroup.compareAndSet(true, false)) {
+                    groupCommitting.countDown();
+                    awaitLatch(groupMayCommit);
                 }
                 if (ends(events).size() > 1 && refuseAGroup.compareAndSet(true, false)) {
                     throw new IllegalStateException("the store refuses this append");
@@ -104,10 +113,12 @@ class GroupCommitCommandBusTest {
     @AfterEach
     void release() {
         holdMayCommit.countDown();
+        groupMayCommit.countDown();
     }
 
     @Test
     void outcomesThatQueueBehindACommitAreCommittedTogetherEachWithItsOwnMetadata() throws Exception {
+        holdAGroup.set(true);
         CompletableFuture<Object> hold = complete("hold");
         awaitLatch(holdCommitting);
         List<CompletableFuture<Object>> others = OTHERS.stream().map(this::complete).toList();
@@ -116,6 +127,9 @@ class GroupCommitCommandBusTest {
         holdMayCommit.countDown();
 
         hold.get(10, TimeUnit.SECONDS);
+        awaitLatch(groupCommitting);
+        assertThat(others).as("answered before their append landed").noneMatch(CompletableFuture::isDone);
+        groupMayCommit.countDown();
         for (CompletableFuture<Object> other : others) {
             other.get(10, TimeUnit.SECONDS);
         }
@@ -123,11 +137,17 @@ class GroupCommitCommandBusTest {
         assertThat(ends(appends.get(0))).containsExactly("hold");
         assertThat(ends(appends.get(1))).containsExactlyInAnyOrderElementsOf(OTHERS);
         assertThat(appends.get(1)).anyMatch(event -> event.getPayload() instanceof RunFinished);
+        // each event carries its own command's metadata, the task runs' and the run's alike
         for (EventMessage<?> event : appends.get(1)) {
             if (event.getPayload() instanceof TaskAttemptSucceeded succeeded) {
                 assertThat(event.getMetaData().get("actor")).isEqualTo("worker-" + succeeded.taskRunId().taskId());
             }
+            if (event.getPayload() instanceof TaskOutcomeRecorded recorded) {
+                assertThat(event.getMetaData().get("actor")).isEqualTo("worker-" + recorded.taskId());
+            }
         }
+        assertThat(appends.get(1)).filteredOn(event -> event.getPayload() instanceof TaskOutcomeRecorded)
+                .hasSize(OTHERS.size());
     }
 
     @Test
@@ -169,18 +189,36 @@ class GroupCommitCommandBusTest {
                 .containsExactlyInAnyOrder("hold", "t1", "t2", "t3", "t4");
     }
 
+    /**
+     * Sent inside another unit of work (a deadline's timeout, the orchestration's cancel), a command belongs to that
+     * unit of work's commit: it does not join the group that waits in the run's lane, which another thread commits.
+     */
     @Test
-    void aCommandSentInsideAnotherUnitOfWorkIsPartOfItsCommitNotOfAGroup() {
-        DefaultUnitOfWork.startAndGet(null).execute(() -> {
-            bus.dispatch(GenericCommandMessage.asCommandMessage(
-                    new CompleteTaskAttempt(TaskRunId.of(RUN, "t1"), 1, Map.of())));
-            bus.dispatch(GenericCommandMessage.asCommandMessage(
-                    new CompleteTaskAttempt(TaskRunId.of(RUN, "t2"), 1, Map.of())));
-            assertThat(bus.waiting(RUN.value())).isZero();
+    void aCommandSentInsideAnotherUnitOfWorkIsPartOfItsCommitNotOfAGroup() throws Exception {
+        CompletableFuture<Object> hold = complete("hold");
+        awaitLatch(holdCommitting);
+        List<CompletableFuture<Object>> group = List.of(complete("t2"), complete("t3"));
+        awaitWaiting(group.size());
+        java.util.concurrent.atomic.AtomicReference<Thread> insideThread = new java.util.concurrent.atomic.AtomicReference<>();
+        CompletableFuture<Void> inside = CompletableFuture.runAsync(() -> {
+            insideThread.set(Thread.currentThread());
+            DefaultUnitOfWork.startAndGet(null).execute(() -> bus.dispatch(GenericCommandMessage.asCommandMessage(
+                    new CompleteTaskAttempt(TaskRunId.of(RUN, "t1"), 1, Map.of()))));
         });
+        // it waits (for the run's lock, which "hold" holds) before the lane is freed
+        await().atMost(Duration.ofSeconds(10)).until(() -> insideThread.get() != null
+                && (insideThread.get().getState() == Thread.State.WAITING
+                || insideThread.get().getState() == Thread.State.TIMED_WAITING));
 
-        assertThat(appends).hasSize(1);
-        assertThat(ends(appends.get(0))).containsExactly("t1", "t2");
+        holdMayCommit.countDown();
+
+        hold.get(10, TimeUnit.SECONDS);
+        inside.get(10, TimeUnit.SECONDS);
+        for (CompletableFuture<Object> member : group) {
+            member.get(10, TimeUnit.SECONDS);
+        }
+        assertThat(appends).extracting(append -> ends(append).stream().sorted().toList()).containsExactlyInAnyOrder(
+                List.of("hold"), List.of("t1"), List.of("t2", "t3"));
     }
 
     private CompletableFuture<Object> complete(String task) {

@@ -4,7 +4,7 @@ import io.dagy.eventstore.tx.DynamoTransaction.ItemKey;
 import io.dagy.eventstore.tx.DynamoTransaction.PendingWrite;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
-import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
+import software.amazon.awssdk.services.dynamodb.model.DynamoDbException;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -24,8 +24,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>A commit that finds its lane free is sent at once, alone, as before; those that arrive meanwhile wait for it, and
  * are then sent together, as many as one transaction holds (100 items, {@link DynamoTransaction#MAX_BYTES}) and
  * never two writes of one item. Together they land or not at all, like each alone. If DynamoDB cancels the combined
- * transaction (a condition of one of them failed, or a conflict), nothing of it was written, and each is sent again
- * alone with its own handling of refusals, so one commit's refusal never becomes another's. Any other failure is each
+ * transaction (a condition of one of them failed, or a conflict), or refuses the request (invalid, too large,
+ * throttled), nothing of it was written, and each is sent again alone with its own handling of refusals, so one
+ * commit's refusal never becomes another's. A failure whose outcome is unknown (a server error, the network) is each
  * one's failure, as it would have been alone.
  */
 public final class TransactionCombiner {
@@ -65,7 +66,7 @@ public final class TransactionCombiner {
             lane.sending.lock();
             try {
                 if (part.outcome == null) {
-                    sendNext(lane);
+                    sendNext(lane, part);
                 }
             } finally {
                 lane.sending.unlock();
@@ -89,8 +90,8 @@ public final class TransactionCombiner {
         return waiting;
     }
 
-    /** Sends the oldest parts waiting in the lane; called holding its lock. */
-    private void sendNext(Lane lane) {
+    /** Sends the oldest parts waiting in the lane, among them the caller's {@code mine}; called holding its lock. */
+    private void sendNext(Lane lane, Part mine) {
         List<Part> batch = new ArrayList<>();
         Set<ItemKey> keys = new HashSet<>();
         int items = 0;
@@ -110,6 +111,10 @@ public final class TransactionCombiner {
         }
         if (batch.size() == 1) {
             Part only = batch.get(0);
+            if (only != mine) {
+                only.outcome = Part.ALONE; // its owner sends it: its retries and reads are not this lane's to wait for
+                return;
+            }
             try {
                 only.alone.run();
                 only.outcome = Part.DONE;
@@ -124,8 +129,11 @@ public final class TransactionCombiner {
         try {
             dynamoDb.transactWriteItems(b -> b.transactItems(together));
             outcome = Part.DONE;
-        } catch (TransactionCanceledException cancelled) {
-            outcome = Part.ALONE; // nothing written: each finds out alone what refused it
+        } catch (DynamoDbException refused) {
+            // DynamoDB refused the request (a cancellation, an invalid or too large request, throttling): nothing was
+            // written, and it may be one commit's doing, so each finds out alone what refuses it. A server error
+            // (5xx) leaves the outcome unknown, as it would have alone.
+            outcome = refused.statusCode() >= 400 && refused.statusCode() < 500 ? Part.ALONE : refused;
         } catch (RuntimeException | Error failed) {
             outcome = failed;
         }

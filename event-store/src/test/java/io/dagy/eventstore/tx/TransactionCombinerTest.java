@@ -102,6 +102,27 @@ class TransactionCombinerTest {
         assertThat(sent.subList(2, sent.size())).containsExactlyInAnyOrder(2, 1); // then each alone
     }
 
+    /** A request DynamoDB refuses whole (here one commit's condition does not parse) is one commit's doing. */
+    @Test
+    void aCombinedTransactionDynamoDbRefusesAsInvalidIsSentAgainCommitByCommit() throws Exception {
+        CompletableFuture<Void> held = commit(Map.of("a", ""));
+        awaitLatch(firstSending);
+        CompletableFuture<Void> invalid = commit(Map.of("bad", "attribute_not_exists("));
+        awaitWaiting(1);
+        CompletableFuture<Void> other = commit(Map.of("c", ""));
+        awaitWaiting(2);
+
+        firstMaySend.countDown();
+
+        held.get(10, TimeUnit.SECONDS);
+        other.get(10, TimeUnit.SECONDS);
+        assertThat(invalid).failsWithin(Duration.ofSeconds(10));
+        assertThat(exists("c")).isTrue();
+        assertThat(exists("bad")).isFalse();
+        assertThat(sent.subList(0, 2)).containsExactly(1, 2); // together: refused as invalid
+        assertThat(sent.subList(2, sent.size())).containsExactlyInAnyOrder(1, 1); // then each alone
+    }
+
     @Test
     void commitsThatWriteTheSameItemAreNotSentTogether() throws Exception {
         CompletableFuture<Void> held = commit(Map.of("a", ""));
