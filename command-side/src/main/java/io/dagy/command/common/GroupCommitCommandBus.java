@@ -17,6 +17,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Function;
 
+import static org.axonframework.commandhandling.GenericCommandResultMessage.asCommandResultMessage;
+
 /**
  * Axon's simple command bus, with group commit: commands of one group (the outcomes of one run's task runs) that
  * arrive while another of the group is committing are handled together, once it is done, in one unit of work, and so
@@ -127,9 +129,16 @@ public class GroupCommitCommandBus extends SimpleCommandBus {
         for (Member next; batch.size() < MOST_PER_COMMIT && (next = lane.waiting.poll()) != null; ) {
             batch.add(next);
         }
+        if (batch.isEmpty()) {
+            return; // every waiting command was taken by the thread before
+        }
         if (batch.size() == 1) {
             Member only = batch.get(0);
-            super.handle(only.command, only.handler, (command, result) -> only.result = result);
+            try {
+                super.handle(only.command, only.handler, (command, result) -> only.result = result);
+            } catch (RuntimeException | Error unexpected) {
+                only.result = asCommandResultMessage(unexpected); // its caller learns of it; the lane goes on
+            }
             only.outcome = only.result;
             return;
         }
