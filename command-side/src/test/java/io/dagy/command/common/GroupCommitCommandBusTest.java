@@ -119,10 +119,8 @@ class GroupCommitCommandBusTest {
     @Test
     void outcomesThatQueueBehindACommitAreCommittedTogetherEachWithItsOwnMetadata() throws Exception {
         holdAGroup.set(true);
-        CompletableFuture<Object> hold = complete("hold");
-        awaitLatch(holdCommitting);
-        List<CompletableFuture<Object>> others = OTHERS.stream().map(this::complete).toList();
-        awaitWaiting(OTHERS.size());
+        CompletableFuture<Object> hold = holdTheLane();
+        List<CompletableFuture<Object>> others = queue(OTHERS);
 
         holdMayCommit.countDown();
 
@@ -130,9 +128,7 @@ class GroupCommitCommandBusTest {
         awaitLatch(groupCommitting);
         assertThat(others).as("answered before their append landed").noneMatch(CompletableFuture::isDone);
         groupMayCommit.countDown();
-        for (CompletableFuture<Object> other : others) {
-            other.get(10, TimeUnit.SECONDS);
-        }
+        awaitAll(others);
         assertThat(appends).hasSize(2);
         assertThat(ends(appends.get(0))).containsExactly("hold");
         assertThat(ends(appends.get(1))).containsExactlyInAnyOrderElementsOf(OTHERS);
@@ -152,8 +148,7 @@ class GroupCommitCommandBusTest {
 
     @Test
     void aGroupWithARefusedCommandCommitsTheOthersOneByOneAndRefusesOnlyThatOne() throws Exception {
-        CompletableFuture<Object> hold = complete("hold");
-        awaitLatch(holdCommitting);
+        CompletableFuture<Object> hold = holdTheLane();
         CompletableFuture<Object> first = complete("t1");
         CompletableFuture<Object> ghost = complete("ghost"); // no such task run
         CompletableFuture<Object> second = complete("t2");
@@ -172,17 +167,13 @@ class GroupCommitCommandBusTest {
     @Test
     void aGroupWhoseCommitFailsIsCommittedOneByOneAndLosesNothing() throws Exception {
         refuseAGroup.set(true);
-        CompletableFuture<Object> hold = complete("hold");
-        awaitLatch(holdCommitting);
-        List<CompletableFuture<Object>> others = OTHERS.stream().map(this::complete).toList();
-        awaitWaiting(OTHERS.size());
+        CompletableFuture<Object> hold = holdTheLane();
+        List<CompletableFuture<Object>> others = queue(OTHERS);
 
         holdMayCommit.countDown();
 
         hold.get(10, TimeUnit.SECONDS);
-        for (CompletableFuture<Object> other : others) {
-            other.get(10, TimeUnit.SECONDS);
-        }
+        awaitAll(others);
         assertThat(refuseAGroup).isFalse(); // the group's append was tried, and refused
         assertThat(appends).hasSize(1 + OTHERS.size()).allSatisfy(append -> assertThat(ends(append)).hasSize(1));
         assertThat(appends.stream().flatMap(append -> ends(append).stream()))
@@ -195,10 +186,8 @@ class GroupCommitCommandBusTest {
      */
     @Test
     void aCommandSentInsideAnotherUnitOfWorkIsPartOfItsCommitNotOfAGroup() throws Exception {
-        CompletableFuture<Object> hold = complete("hold");
-        awaitLatch(holdCommitting);
-        List<CompletableFuture<Object>> group = List.of(complete("t2"), complete("t3"));
-        awaitWaiting(group.size());
+        CompletableFuture<Object> hold = holdTheLane();
+        List<CompletableFuture<Object>> group = queue(List.of("t2", "t3"));
         java.util.concurrent.atomic.AtomicReference<Thread> insideThread = new java.util.concurrent.atomic.AtomicReference<>();
         CompletableFuture<Void> inside = CompletableFuture.runAsync(() -> {
             insideThread.set(Thread.currentThread());
@@ -214,11 +203,29 @@ class GroupCommitCommandBusTest {
 
         hold.get(10, TimeUnit.SECONDS);
         inside.get(10, TimeUnit.SECONDS);
-        for (CompletableFuture<Object> member : group) {
-            member.get(10, TimeUnit.SECONDS);
-        }
+        awaitAll(group);
         assertThat(appends).extracting(append -> ends(append).stream().sorted().toList()).containsExactlyInAnyOrder(
                 List.of("hold"), List.of("t1"), List.of("t2", "t3"));
+    }
+
+    /** Completes "hold", whose append the store holds: the run's lane stays busy until {@link #holdMayCommit}. */
+    private CompletableFuture<Object> holdTheLane() {
+        CompletableFuture<Object> hold = complete("hold");
+        awaitLatch(holdCommitting);
+        return hold;
+    }
+
+    /** Completes each task, and returns once all wait in the run's lane. */
+    private List<CompletableFuture<Object>> queue(List<String> tasks) {
+        List<CompletableFuture<Object>> completions = tasks.stream().map(this::complete).toList();
+        awaitWaiting(tasks.size());
+        return completions;
+    }
+
+    private static void awaitAll(List<CompletableFuture<Object>> completions) throws Exception {
+        for (CompletableFuture<Object> completion : completions) {
+            completion.get(10, TimeUnit.SECONDS);
+        }
     }
 
     private CompletableFuture<Object> complete(String task) {

@@ -3,8 +3,6 @@ package io.dagy.command.run;
 import io.dagy.command.task.TaskRun;
 import io.dagy.contracts.deployment.BackendType;
 import io.dagy.contracts.deployment.Dag;
-import io.dagy.contracts.deployment.DeploymentName;
-import io.dagy.contracts.deployment.DeploymentSettings;
 import io.dagy.contracts.deployment.TriggerRule;
 import io.dagy.contracts.identity.OrgId;
 import io.dagy.contracts.run.RunCommands.RerunRun;
@@ -15,7 +13,6 @@ import io.dagy.contracts.run.RunEvents.TasksReady;
 import io.dagy.contracts.run.RunId;
 import io.dagy.contracts.run.TaskRunCommands.CompleteTaskAttempt;
 import io.dagy.contracts.run.TaskRunCommands.FailTaskAttempt;
-import io.dagy.contracts.run.TaskRunCommands.QueueTask;
 import io.dagy.contracts.run.TaskRunCommands.StartTaskAttempt;
 import io.dagy.contracts.run.TaskRunEvents.TaskAttemptStarted;
 import io.dagy.contracts.run.TaskRunEvents.TaskAttemptDispatched;
@@ -95,17 +92,8 @@ class TaskOutcomesTest {
 
     /** Starts a run as {@link RunStarter} does: the run and its first task runs in one unit of work. */
     private void start(Dag dag) {
-        org.axonframework.messaging.unitofwork.DefaultUnitOfWork.startAndGet(null).execute(() -> {
-            try {
-                List<QueueTask> roots = runs.newInstance(() -> new Run(RUN, OrgId.DEFAULT, new DeploymentName("etl"), 1,
-                        dag, Map.of(), DeploymentSettings.defaults())).invoke(Run::takeQueuedAtStart);
-                for (QueueTask root : roots) {
-                    taskRuns.newInstance(() -> new TaskRun(root));
-                }
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        org.axonframework.messaging.unitofwork.DefaultUnitOfWork.startAndGet(null)
+                .execute(() -> RunTestAccess.start(runs, taskRuns, RUN, dag));
     }
 
     private static TaskRunId id(String task) {

@@ -12,8 +12,6 @@ import java.util.List;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Sends the commits of this node's units of work that are ready while another is on the wire as one
@@ -21,7 +19,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * ending and the next task) each committed a small transaction of their own at about the same moment, four requests
  * where one would do.
  *
- * <p>A commit that finds its lane free is sent at once, alone, as before; those that arrive meanwhile wait for it, and
+ * <p>A commit that finds the lane free is sent at once, alone, as before; those that arrive meanwhile wait for it, and
  * are then sent together, as many as one transaction holds (100 items, {@link DynamoTransaction#MAX_BYTES}) and
  * never two writes of one item. Together they land or not at all, like each alone. If DynamoDB cancels the combined
  * transaction (a condition of one of them failed, or a conflict), or refuses the request (invalid, too large,
@@ -31,26 +29,18 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class TransactionCombiner {
 
-    /**
-     * Transactions of this node on the wire at once. With two, a commit nearly always found a lane free and went alone
-     * (3% of commits were combined in {@code concurrent-100x10}); with one, a third of them are (decision 98).
-     */
-    static final int LANES = 1;
-
     private final DynamoDbClient dynamoDb;
-    private final Lane[] lanes;
-    private final AtomicInteger nextLane = new AtomicInteger();
+    /**
+     * The node's one lane: one transaction of the node on the wire at a time. With two lanes, a commit nearly always
+     * found one free and went alone (3% of commits were combined in {@code concurrent-100x10}); with one, a third of
+     * them are (decision 98).
+     */
+    private final Queue<Part> waiting = new ConcurrentLinkedQueue<>();
+    /** Whether a thread is sending parts; guarded by {@link #waiting}. */
+    private boolean sending;
 
     public TransactionCombiner(DynamoDbClient dynamoDb) {
-        this(dynamoDb, LANES);
-    }
-
-    TransactionCombiner(DynamoDbClient dynamoDb, int lanes) {
         this.dynamoDb = dynamoDb;
-        this.lanes = new Lane[lanes];
-        for (int i = 0; i < lanes; i++) {
-            this.lanes[i] = new Lane();
-        }
     }
 
     /**
@@ -60,18 +50,8 @@ public final class TransactionCombiner {
      */
     void commit(List<PendingWrite> writes, Runnable alone) {
         Part part = new Part(writes, alone);
-        Lane lane = lanes[Math.floorMod(nextLane.getAndIncrement(), lanes.length)];
-        lane.waiting.add(part);
-        while (part.outcome == null) {
-            lane.sending.lock();
-            try {
-                if (part.outcome == null) {
-                    sendNext(lane, part);
-                }
-            } finally {
-                lane.sending.unlock();
-            }
-        }
+        waiting.add(part);
+        awaitOrSend(part);
         if (part.outcome == Part.ALONE) {
             alone.run();
         } else if (part.outcome instanceof RuntimeException failed) {
@@ -81,29 +61,60 @@ public final class TransactionCombiner {
         }
     }
 
-    /** Commits waiting for their lane (for tests). */
-    int waiting() {
-        int waiting = 0;
-        for (Lane lane : lanes) {
-            waiting += lane.waiting.size();
+    /**
+     * Returns once the part has an outcome: set by whoever sends it, or by this thread, which sends the oldest waiting
+     * parts whenever the lane is free. A part already sent returns at once, without waiting for the lane. Interrupts
+     * are kept for later: the part may be on the wire, and its owner must learn its outcome.
+     */
+    private void awaitOrSend(Part part) {
+        boolean interrupted = false;
+        while (true) {
+            synchronized (waiting) {
+                while (part.outcome == null && sending) {
+                    try {
+                        waiting.wait();
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+                if (part.outcome != null) {
+                    break;
+                }
+                sending = true;
+            }
+            try {
+                sendNext(part);
+            } finally {
+                synchronized (waiting) {
+                    sending = false;
+                    waiting.notifyAll();
+                }
+            }
         }
-        return waiting;
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
-    /** Sends the oldest parts waiting in the lane, among them the caller's {@code mine}; called holding its lock. */
-    private void sendNext(Lane lane, Part mine) {
+    /** Commits waiting for the lane (for tests). */
+    int waiting() {
+        return waiting.size();
+    }
+
+    /** Sends the oldest waiting parts, among them the caller's {@code mine}; called by the one thread sending. */
+    private void sendNext(Part mine) {
         List<Part> batch = new ArrayList<>();
         Set<ItemKey> keys = new HashSet<>();
         int items = 0;
         long bytes = 0;
-        for (Part next = lane.waiting.peek(); next != null; next = lane.waiting.peek()) {
+        for (Part next = waiting.peek(); next != null; next = waiting.peek()) {
             boolean fits = items + next.writes.size() <= DynamoTransaction.MAX_ITEMS
                     && bytes + next.bytes <= DynamoTransaction.MAX_BYTES
                     && next.writes.stream().noneMatch(write -> keys.contains(write.key()));
             if (!fits && !batch.isEmpty()) {
                 break;
             }
-            lane.waiting.poll();
+            waiting.poll();
             batch.add(next);
             next.writes.forEach(write -> keys.add(write.key()));
             items += next.writes.size();
@@ -142,12 +153,6 @@ public final class TransactionCombiner {
         }
     }
 
-    /** Commits waiting to be sent, and the lock whoever sends them holds. */
-    private static final class Lane {
-        final Queue<Part> waiting = new ConcurrentLinkedQueue<>();
-        final ReentrantLock sending = new ReentrantLock();
-    }
-
     /** One unit of work's writes and, once sent, what became of them. */
     private static final class Part {
         static final Object DONE = new Object();
@@ -157,7 +162,7 @@ public final class TransactionCombiner {
         final List<PendingWrite> writes;
         final long bytes;
         final Runnable alone;
-        /** {@link #DONE}, {@link #ALONE} or the failure; set under the lane's lock, read after taking it. */
+        /** {@link #DONE}, {@link #ALONE} or the failure; set before the sending thread frees the lane. */
         volatile Object outcome;
 
         Part(List<PendingWrite> writes, Runnable alone) {

@@ -29,8 +29,7 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Commits that become ready while another is on the wire are sent as one transaction, and each still lands or fails
- * as it would alone. The first commit is held before it is sent, so the others are certain to wait behind it; the
- * combiner has one lane here, so none of them finds a free lane of its own.
+ * as it would alone. The first commit is held before it is sent, so the others are certain to wait behind it.
  */
 class TransactionCombinerTest {
 
@@ -53,7 +52,7 @@ class TransactionCombinerTest {
             }
         }
     });
-    private final TransactionCombiner combiner = new TransactionCombiner(dynamoDb, 1);
+    private final TransactionCombiner combiner = new TransactionCombiner(dynamoDb);
     private final DynamoTransactionManager manager = new DynamoTransactionManager(dynamoDb, combiner);
 
     @AfterEach
@@ -63,11 +62,9 @@ class TransactionCombinerTest {
 
     @Test
     void commitsReadyWhileAnotherIsOnTheWireAreSentAsOneTransaction() throws Exception {
-        CompletableFuture<Void> held = commit(Map.of("a", ""));
-        awaitLatch(firstSending);
-        List<CompletableFuture<Void>> others = List.of(commit(Map.of("b", "")), commit(Map.of("c", "", "d", "")),
-                commit(Map.of("e", "")));
-        awaitWaiting(3);
+        CompletableFuture<Void> held = holdTheWire();
+        List<CompletableFuture<Void>> others = List.of(queued(Map.of("b", "")), queued(Map.of("c", "", "d", "")),
+                queued(Map.of("e", "")));
 
         firstMaySend.countDown();
 
@@ -83,12 +80,9 @@ class TransactionCombinerTest {
     void aRefusedCommitInACombinedTransactionFailsAloneAndTheOthersLand() throws Exception {
         dynamoDb.putItem(b -> b.tableName(runs).item(key("taken")));
         sent.clear();
-        CompletableFuture<Void> held = commit(Map.of("a", ""));
-        awaitLatch(firstSending);
-        CompletableFuture<Void> refused = commit(Map.of("taken", "attribute_not_exists(pk)", "b", ""));
-        awaitWaiting(1);
-        CompletableFuture<Void> other = commit(Map.of("c", ""));
-        awaitWaiting(2);
+        CompletableFuture<Void> held = holdTheWire();
+        CompletableFuture<Void> refused = queued(Map.of("taken", "attribute_not_exists(pk)", "b", ""));
+        CompletableFuture<Void> other = queued(Map.of("c", ""));
 
         firstMaySend.countDown();
 
@@ -105,12 +99,9 @@ class TransactionCombinerTest {
     /** A request DynamoDB refuses whole (here one commit's condition does not parse) is one commit's doing. */
     @Test
     void aCombinedTransactionDynamoDbRefusesAsInvalidIsSentAgainCommitByCommit() throws Exception {
-        CompletableFuture<Void> held = commit(Map.of("a", ""));
-        awaitLatch(firstSending);
-        CompletableFuture<Void> invalid = commit(Map.of("bad", "attribute_not_exists("));
-        awaitWaiting(1);
-        CompletableFuture<Void> other = commit(Map.of("c", ""));
-        awaitWaiting(2);
+        CompletableFuture<Void> held = holdTheWire();
+        CompletableFuture<Void> invalid = queued(Map.of("bad", "attribute_not_exists("));
+        CompletableFuture<Void> other = queued(Map.of("c", ""));
 
         firstMaySend.countDown();
 
@@ -125,12 +116,9 @@ class TransactionCombinerTest {
 
     @Test
     void commitsThatWriteTheSameItemAreNotSentTogether() throws Exception {
-        CompletableFuture<Void> held = commit(Map.of("a", ""));
-        awaitLatch(firstSending);
-        CompletableFuture<Void> one = commit(Map.of("same", ""));
-        awaitWaiting(1);
-        CompletableFuture<Void> two = commit(Map.of("same", "attribute_exists(pk)", "f", ""));
-        awaitWaiting(2);
+        CompletableFuture<Void> held = holdTheWire();
+        CompletableFuture<Void> one = queued(Map.of("same", ""));
+        CompletableFuture<Void> two = queued(Map.of("same", "attribute_exists(pk)", "f", ""));
 
         firstMaySend.countDown();
 
@@ -139,6 +127,21 @@ class TransactionCombinerTest {
         two.get(10, TimeUnit.SECONDS);
         assertThat(sent).containsExactly(1, 1, 2);
         assertThat(exists("f")).isTrue();
+    }
+
+    /** Commits "a", whose transaction is held before it is sent: the lane stays busy until {@link #firstMaySend}. */
+    private CompletableFuture<Void> holdTheWire() {
+        CompletableFuture<Void> held = commit(Map.of("a", ""));
+        awaitLatch(firstSending);
+        return held;
+    }
+
+    /** {@link #commit}, returning once the commit waits for the lane. */
+    private CompletableFuture<Void> queued(Map<String, String> puts) {
+        int before = combiner.waiting();
+        CompletableFuture<Void> commit = commit(puts);
+        awaitWaiting(before + 1);
+        return commit;
     }
 
     /** Commits, on a thread of its own, a put of each item, with its condition ("" for none). */
