@@ -221,6 +221,7 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
 
         for (int attempt = 1; ; attempt++) {
             Map<Integer, Long> firstPositions = reserve(byShard);
+            firstPositions.forEach((shard, first) -> ownCommits.writing(shard, first, byShard.get(shard).size()));
             appendHook.reserved(firstPositions, byShard.entrySet().stream()
                     .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> e.getValue().size())));
             List<TransactWriteItem> items = new ArrayList<>();
@@ -249,6 +250,7 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
                 write(items);
                 lastAppendNanos = System.nanoTime();
                 keepOwn.forEach(Runnable::run); // before the count moves, so a reader woken by it finds them
+                settled(firstPositions); // after they are kept: a reader that finds them not being written has them
                 // after the write, before the commit is published: a read that rested on an older count reads again
                 byShard.keySet().forEach(this::countAppend);
                 pending.stream().filter(e -> e.aggregateId() != null)
@@ -259,6 +261,7 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
                 // while holding them would hold back every reader of the shard, and past the gap timeout they would
                 // be fenced anyway
                 fenceReserved(firstPositions, byShard);
+                settled(firstPositions);
                 if (attempt >= settings.appendAttempts()) {
                     throw new EventStoreException("could not append " + events.size() + " events: throttled "
                             + attempt + " times", throttled.getCause());
@@ -268,6 +271,7 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
             } catch (TransactionCanceledException cancelled) {
                 // Nothing of the transaction was written: close our reserved positions so readers need not wait.
                 fenceReserved(firstPositions, byShard);
+                settled(firstPositions);
                 List<CancellationReason> reasons = cancelled.cancellationReasons();
                 for (int i = 0; i < reasons.size(); i++) {
                     if ("ConditionalCheckFailed".equals(reasons.get(i).code()) && isAggregateItem.get(i)) {
@@ -284,8 +288,14 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
                 } else {
                     backOff(attempt);
                 }
+            } finally {
+                settled(firstPositions); // also when the outcome is unknown: readers read the table, and may fence
             }
         }
+    }
+
+    private void settled(Map<Integer, Long> firstPositions) {
+        firstPositions.forEach(ownCommits::settled);
     }
 
     /** An event ready to write; {@code aggregateShards} holds the shard of each aggregate of the unit of work. */
@@ -779,7 +789,10 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
      */
     List<TrackedEventData<?>> readBatch(DynamoTrackingToken token) {
         int perShard = Math.max(1, settings.readBatchSize() / settings.shards());
-        List<Integer> toRead = IntStream.range(0, settings.shards()).filter(s -> !resting(s, token.position(s)))
+        // nor a shard whose next position this engine is writing: a read would find a gap there (and, often, a
+        // commit that landed behind it); the write's commit wakes the reader, which then takes it from memory
+        List<Integer> toRead = IntStream.range(0, settings.shards())
+                .filter(s -> !resting(s, token.position(s)) && !awaitingOwnWrite(s, token.position(s)))
                 .boxed().toList();
         // shards whose rest at the reader's position ran out: their counters say, in one request, which to query
         List<Integer> restedHere = toRead.stream().filter(shard -> {
@@ -830,6 +843,16 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
             current = current.advancedTo(chosen, longOf(item, SK));
             batch.add(new TrackedDomainEventData<>(current, EventItems.entry(item)));
         }
+    }
+
+    /**
+     * Whether the position after {@code position} is one this engine reserved and is writing, for less than the gap
+     * timeout (decision 100). Past it the shard is read as usual, so a write stuck on the wire is fenced as another
+     * node's would be.
+     */
+    private boolean awaitingOwnWrite(int shard, long position) {
+        return !ownCommits.has(shard, position + 1)
+                && ownCommits.beingWritten(shard, position + 1, settings.gapTimeout().toNanos());
     }
 
     /**

@@ -12,6 +12,8 @@ import java.util.concurrent.ConcurrentSkipListMap;
  * readers take them from memory instead of querying them back (decision 91). The table stays the truth: only a
  * position this engine wrote (and DynamoDB accepted) is here, so a reader takes a run of them only where it begins right
  * after the reader's position; any other position (another node's event, a fence, a gap) is read from the table.
+ * It also knows the positions this engine reserved and is writing now: a reader that finds its next position among
+ * them waits for the write instead of querying a gap that is certain to be there (decision 100).
  */
 final class OwnCommits {
 
@@ -20,12 +22,19 @@ final class OwnCommits {
 
     private final int perShard;
     private final List<ConcurrentSkipListMap<Long, Map<String, AttributeValue>>> shards = new ArrayList<>();
+    /** Per shard, the ranges of positions this engine is writing: first position to the write in flight. */
+    private final List<ConcurrentSkipListMap<Long, Writing>> writing = new ArrayList<>();
+
+    /** Positions {@code first..last} reserved by a write that began at {@code startedNanos}. */
+    private record Writing(long last, long startedNanos) {
+    }
 
     /** @param perShard how many recent positions per shard are kept */
     OwnCommits(int shards, int perShard) {
         this.perShard = perShard;
         for (int shard = 0; shard < shards; shard++) {
             this.shards.add(new ConcurrentSkipListMap<>());
+            this.writing.add(new ConcurrentSkipListMap<>());
         }
     }
 
@@ -59,5 +68,35 @@ final class OwnCommits {
             run.add(item);
         }
         return run;
+    }
+
+    /** This engine reserved {@code first .. first + count - 1} and is about to write them. */
+    void writing(int shard, long first, int count) {
+        if (shard < writing.size()) {
+            writing.get(shard).put(first, new Writing(first + count - 1, System.nanoTime()));
+        }
+    }
+
+    /**
+     * The write of the positions from {@code first} is settled: its items are kept (call {@link #committed} first),
+     * fenced, or of unknown outcome. Readers read those positions from the table from now on.
+     */
+    void settled(int shard, long first) {
+        if (shard < writing.size()) {
+            writing.get(shard).remove(first);
+        }
+    }
+
+    /**
+     * Whether {@code position} is one this engine is writing now, for less than {@code maxNanos}: its reader would
+     * only find a gap there. Past {@code maxNanos} (the gap timeout) the reader reads as usual, and may fence it.
+     */
+    boolean beingWritten(int shard, long position, long maxNanos) {
+        if (shard >= writing.size()) {
+            return false;
+        }
+        Map.Entry<Long, Writing> range = writing.get(shard).floorEntry(position);
+        return range != null && range.getValue().last() >= position
+                && System.nanoTime() - range.getValue().startedNanos() < maxNanos;
     }
 }

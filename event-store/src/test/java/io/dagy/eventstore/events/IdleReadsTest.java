@@ -70,7 +70,13 @@ class IdleReadsTest {
     }
 
     private DynamoEventStorageEngine engine(int shards, Duration idle, Duration busy, ExecutionInterceptor... interceptors) {
+        return engine(shards, idle, busy, DynamoEventStorageEngine.AppendHook.NONE, interceptors);
+    }
+
+    private DynamoEventStorageEngine engine(int shards, Duration idle, Duration busy,
+                                            DynamoEventStorageEngine.AppendHook hook, ExecutionInterceptor... interceptors) {
         return DynamoEventStorageEngine.builder()
+                .appendHook(hook)
                 .dynamoDb(TestTables.dynamoDbWith(interceptors))
                 .tables(tables.name(DagyTable.EVENTS), tables.name(DagyTable.SNAPSHOTS))
                 .settings(EventStoreSettings.defaults().withShards(shards).withGapTimeout(Duration.ofMillis(300)))
@@ -206,6 +212,108 @@ class IdleReadsTest {
         } finally {
             store.shutDown();
         }
+    }
+
+    /**
+     * Two commits of this engine in one shard land out of order: the first holds its positions on the wire while the
+     * second lands behind it. The reader, woken by the second, waits for the first rather than querying a gap it knows
+     * is there (decision 100); once the first lands, both come from memory, in order, without a query.
+     */
+    @Test
+    void aCommitLandingBehindThisEnginesWriteOnTheWireCostsNoQuery() throws Exception {
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        DynamoEventStorageEngine node = engine(1, IDLE, Duration.ofMillis(200), holdingTheSlowWriter(held, release),
+                counting);
+        EmbeddedEventStore store = polling(node);
+        var slow = java.util.concurrent.Executors.newSingleThreadExecutor(task -> new Thread(task, SLOW_WRITER));
+        try (BlockingStream<TrackedEventMessage<?>> stream = store.openStream(null)) {
+            node.appendEvents(List.of(event("a", 0)));
+            List<TrackedEventMessage<?>> got = new ArrayList<>(poll(stream, 300));
+            streamQueries.set(0);
+            counterReads.set(0);
+
+            var first = slow.submit(() -> node.appendEvents(List.of(event("slow", 0))));
+            assertThat(held.await(5, TimeUnit.SECONDS)).isTrue();
+            node.appendEvents(List.of(event("a", 1)));
+            got.addAll(poll(stream, 150)); // within the gap timeout: the reader must not pass the first's position
+            assertThat(got).hasSize(1);
+            release.countDown();
+            first.get(5, TimeUnit.SECONDS);
+            long end = System.nanoTime() + 5_000_000_000L;
+            while (got.size() < 3 && System.nanoTime() < end) {
+                got.addAll(poll(stream, 20));
+            }
+
+            assertThat(got).extracting(IdleReadsTest::name).containsExactly("a/0", "slow/0", "a/1");
+            assertThat(streamQueries.get()).isZero();
+            assertThat(counterReads.get()).isZero();
+        } finally {
+            release.countDown();
+            slow.shutdownNow();
+            store.shutDown();
+        }
+    }
+
+    /**
+     * A write of this engine stuck on the wire holds its own readers back only for the gap timeout: then they read the
+     * shard as another node's readers would, fence the position, and the writer appends again at new positions. The
+     * event is delivered once, and the commit behind it is not held back for ever.
+     */
+    @Test
+    void aStuckWriteOfThisEngineIsFencedByItsOwnReaderAfterTheGapTimeout() throws Exception {
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        DynamoEventStorageEngine node = engine(1, IDLE, Duration.ofMillis(200), holdingTheSlowWriter(held, release));
+        EmbeddedEventStore store = polling(node);
+        var slow = java.util.concurrent.Executors.newSingleThreadExecutor(task -> new Thread(task, SLOW_WRITER));
+        try (BlockingStream<TrackedEventMessage<?>> stream = store.openStream(null)) {
+            var first = slow.submit(() -> node.appendEvents(List.of(event("slow", 0))));
+            assertThat(held.await(5, TimeUnit.SECONDS)).isTrue();
+            node.appendEvents(List.of(event("a", 0)));
+            List<TrackedEventMessage<?>> got = new ArrayList<>();
+            long end = System.nanoTime() + 5_000_000_000L;
+            while (got.isEmpty() && System.nanoTime() < end) {
+                got.addAll(poll(stream, 20)); // the gap timeout is 300 ms
+            }
+            assertThat(got).extracting(IdleReadsTest::name).containsExactly("a/0");
+
+            release.countDown();
+            first.get(5, TimeUnit.SECONDS); // fenced out, it appended again behind a/0
+            end = System.nanoTime() + 5_000_000_000L;
+            while (got.size() < 2 && System.nanoTime() < end) {
+                got.addAll(poll(stream, 20));
+            }
+            got.addAll(poll(stream, 200));
+            assertThat(got).extracting(IdleReadsTest::name).containsExactly("a/0", "slow/0");
+        } finally {
+            release.countDown();
+            slow.shutdownNow();
+            store.shutDown();
+        }
+    }
+
+    private static final String SLOW_WRITER = "slow-writer";
+
+    /** Holds the first append of the thread {@link #SLOW_WRITER} once it reserved its positions, until {@code release}. */
+    private static DynamoEventStorageEngine.AppendHook holdingTheSlowWriter(java.util.concurrent.CountDownLatch held,
+                                                                           java.util.concurrent.CountDownLatch release) {
+        java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+        return (first, counts) -> {
+            if (Thread.currentThread().getName().equals(SLOW_WRITER) && once.compareAndSet(false, true)) {
+                held.countDown();
+                try {
+                    release.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+    }
+
+    private static String name(TrackedEventMessage<?> event) {
+        return ((DomainEventMessage<?>) event).getAggregateIdentifier() + "/"
+                + ((DomainEventMessage<?>) event).getSequenceNumber();
     }
 
     /** Axon's event store over the engine, its producer asking every 20 ms as production's does every 100 ms. */
