@@ -5,6 +5,7 @@ import io.dagy.contracts.identity.OrgId;
 import io.dagy.contracts.run.WorkerQueue;
 import io.dagy.saga.report.ReportTooLargeException;
 import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
@@ -45,6 +46,8 @@ public final class WorkerBackend implements ExecutionBackend {
     private static final String QUEUED = "queued";
     private static final String LEASED = "leased";
     private static final String CANCEL_REQUESTED = "cancel_requested";
+    /** A guard's attribute: the id of the lease of an offer that wrote it, so its put knows it again. */
+    private static final String LEASE = "lease";
     /**
      * How long a poll of an empty queue waits before it looks again: a dispatch on this node wakes it at once, one on
      * another node is seen within this time.
@@ -337,17 +340,41 @@ public final class WorkerBackend implements ExecutionBackend {
         }
     }
 
+    /**
+     * Writes an offered attempt's guard as leased to this worker. The guard carries a lease id of its own, so a put
+     * that finds a guard tells whether it is its own: the SDK sends a put whose answer was lost again, and that second
+     * put finds the first. When even the retries leave the outcome unknown, a guard the put may have written is
+     * withdrawn before the poll fails, so the saga's dispatch queues the attempt instead of finding it leased to a
+     * worker that never got it.
+     */
     private boolean putLeasedGuard(Offer offer, String queue, String workerId) {
-        Map<String, AttributeValue> guard = new HashMap<>(guardKey(offer.item().dispatchId()));
+        String dispatchId = offer.item().dispatchId();
+        String lease = java.util.UUID.randomUUID().toString();
+        Map<String, AttributeValue> guard = new HashMap<>(guardKey(dispatchId));
         guard.put("state", s(LEASED));
         guard.put("queue", s(queue));
         guard.put("org", s(offer.org()));
         guard.put("worker", s(workerId));
+        guard.put(LEASE, s(lease));
         try {
             dynamoDb.putItem(b -> b.tableName(table).item(guard).conditionExpression("attribute_not_exists(pk)"));
             return true;
-        } catch (ConditionalCheckFailedException queuedAlready) {
-            return false;
+        } catch (ConditionalCheckFailedException guarded) {
+            // the saga queued it first, or this very put landed before its answer was lost
+            var found = dynamoDb.getItem(b -> b.tableName(table).consistentRead(true).key(guardKey(dispatchId))).item();
+            return found != null && found.containsKey(LEASE) && lease.equals(found.get(LEASE).s());
+        } catch (SdkException unknown) {
+            try {
+                dynamoDb.deleteItem(b -> b.tableName(table).key(guardKey(dispatchId))
+                        .conditionExpression("#lease = :lease")
+                        .expressionAttributeNames(Map.of("#lease", LEASE))
+                        .expressionAttributeValues(Map.of(":lease", s(lease))));
+            } catch (ConditionalCheckFailedException neverLanded) {
+                // nothing to withdraw
+            } catch (SdkException stillUnknown) {
+                unknown.addSuppressed(stillUnknown); // the attempt's timeouts are what is left to settle it
+            }
+            throw unknown;
         }
     }
 

@@ -2,6 +2,10 @@ package io.dagy.saga.backend;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.http.SdkHttpResponse;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.PutItemRequest;
@@ -73,5 +77,74 @@ class WorkerOfferLeaseTest {
         assertThat(guard.get("state").s()).isEqualTo("leased");
         assertThat(guard).doesNotContainKey("entry");
         assertThat(dynamoDb.scan(b -> b.tableName(table)).count()).as("the guard alone: nothing queued").isEqualTo(1);
+    }
+
+    /**
+     * The offer's put lands but its answer is lost (a 500): the SDK sends it again, and that put finds the guard the
+     * first one wrote. It is this lease's own, so the poll gets the attempt; were it taken for the saga's queue write,
+     * the attempt would stay leased to a worker that never got it.
+     */
+    @Test
+    void anOffersLeaseWhoseAnswerWasLostIsKnownAgainByItsRetry() throws Exception {
+        AtomicInteger guardPuts = new AtomicInteger();
+        DynamoDbClient dynamoDb = WorkerTestKit.dynamoDbAnswering((request, status) ->
+                request instanceof PutItemRequest && guardPuts.incrementAndGet() == 1 ? 500 : status);
+        String table = WorkerTestKit.table(dynamoDb);
+        WorkerBackend backend = WorkerTestKit.backend(dynamoDb, table);
+        Dispatch dispatch = WorkerTestKit.dispatch();
+
+        backend.reportBeforePoll(dispatch.org(), "q", () -> backend.offer(dispatch));
+        Optional<WorkerBackend.WorkItem> polled = backend.poll(dispatch.org(), "q", "w1", Duration.ofSeconds(2));
+
+        assertThat(guardPuts).as("the put was sent again").hasValueGreaterThan(1);
+        assertThat(polled).map(WorkerBackend.WorkItem::dispatchId).contains(dispatch.dispatchId());
+        assertThat(guard(dynamoDb, table, dispatch).get("worker").s()).isEqualTo("w1");
+    }
+
+    /**
+     * Every answer to the offer's put is lost, so whether it landed is unknown: the poll fails, and the guard it may
+     * have written is withdrawn first. The saga's dispatch then queues the attempt, and the worker's next poll gets it.
+     */
+    @Test
+    void anOffersLeaseOfUnknownOutcomeIsWithdrawnSoTheDispatchQueuesTheAttempt() throws Exception {
+        // the first put lands and its answer is lost; the SDK's retries never reach DynamoDB (the connection fails)
+        AtomicInteger guardPuts = new AtomicInteger();
+        DynamoDbClient dynamoDb = io.dagy.localstack.LocalAwsClients.dynamoDb(
+                io.dagy.localstack.SharedLocalStack.get().dynamoDbEndpoint(), new ExecutionInterceptor() {
+                    @Override
+                    public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+                        if (context.request() instanceof PutItemRequest && guardPuts.incrementAndGet() > 1) {
+                            throw software.amazon.awssdk.core.exception.SdkClientException.create("connection reset",
+                                    new java.io.IOException("connection reset"));
+                        }
+                    }
+
+                    @Override
+                    public SdkHttpResponse modifyHttpResponse(Context.ModifyHttpResponse context,
+                                                              ExecutionAttributes attributes) {
+                        return context.request() instanceof PutItemRequest
+                                ? context.httpResponse().toBuilder().statusCode(500).build() : context.httpResponse();
+                    }
+                });
+        String table = WorkerTestKit.table(dynamoDb);
+        WorkerBackend backend = WorkerTestKit.backend(dynamoDb, table);
+        Dispatch dispatch = WorkerTestKit.dispatch();
+
+        backend.reportBeforePoll(dispatch.org(), "q", () -> backend.offer(dispatch));
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                () -> backend.poll(dispatch.org(), "q", "w1", Duration.ofSeconds(2)))
+                .isInstanceOf(software.amazon.awssdk.core.exception.SdkException.class);
+        assertThat(guardPuts).as("the put was tried again").hasValueGreaterThan(1);
+        assertThat(guard(dynamoDb, table, dispatch)).as("the landed put was withdrawn").isNullOrEmpty();
+
+        backend.dispatch(dispatch);
+        Optional<WorkerBackend.WorkItem> polled = backend.poll(dispatch.org(), "q", "w1", Duration.ofSeconds(2));
+        assertThat(polled).map(WorkerBackend.WorkItem::dispatchId).contains(dispatch.dispatchId());
+    }
+
+    private static Map<String, AttributeValue> guard(DynamoDbClient dynamoDb, String table, Dispatch dispatch) {
+        return dynamoDb.getItem(b -> b.tableName(table).consistentRead(true).key(Map.of(
+                "pk", AttributeValue.fromS("worker-dispatch#" + dispatch.dispatchId()),
+                "sk", AttributeValue.fromS("dispatch")))).item();
     }
 }

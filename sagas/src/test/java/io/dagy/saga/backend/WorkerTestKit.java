@@ -46,6 +46,21 @@ final class WorkerTestKit {
         });
     }
 
+    /**
+     * A client of the shared DynamoDB Local whose answers' status codes {@code answering} may change after DynamoDB
+     * applied the request: a 500 is an answer lost after the write landed, which the SDK sends again.
+     */
+    static DynamoDbClient dynamoDbAnswering(java.util.function.BiFunction<SdkRequest, Integer, Integer> answering) {
+        return LocalAwsClients.dynamoDb(SharedLocalStack.get().dynamoDbEndpoint(), new ExecutionInterceptor() {
+            @Override
+            public software.amazon.awssdk.http.SdkHttpResponse modifyHttpResponse(Context.ModifyHttpResponse context,
+                                                                                 ExecutionAttributes attributes) {
+                int status = answering.apply(context.request(), context.httpResponse().statusCode());
+                return context.httpResponse().toBuilder().statusCode(status).build();
+            }
+        });
+    }
+
     static WorkerBackend backend(DynamoDbClient dynamoDb, String table) {
         return new WorkerBackend(dynamoDb, table, JsonMapper.builder().build(), new NoReports(), Clock.systemUTC());
     }
