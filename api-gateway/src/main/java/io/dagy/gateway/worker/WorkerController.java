@@ -80,9 +80,10 @@ class WorkerController {
             apply.run();
             return ResponseEntity.accepted().build();
         }
-        workers.reportBeforePoll(caller.org(), report.poll().queue(), apply);
+        var held = workers.reportBeforePoll(caller.org(), report.poll().queue(), apply);
         try {
-            return workers.poll(caller.org(), report.poll().queue(), report.workerId(), waitOf(report.poll().waitSeconds()))
+            return workers.poll(caller.org(), report.poll().queue(), report.workerId(), waitOf(report.poll().waitSeconds()),
+                            held)
                     .<ResponseEntity<?>>map(ResponseEntity::ok)
                     .orElseGet(() -> ResponseEntity.accepted().build());
         } catch (InterruptedException e) {

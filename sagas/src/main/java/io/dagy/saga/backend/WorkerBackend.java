@@ -127,6 +127,9 @@ public final class WorkerBackend implements ExecutionBackend {
      */
     private final Map<String, CompletableFuture<Boolean>> leasing = new ConcurrentHashMap<>();
 
+    /** Set while a report whose poll follows it commits on this thread (see {@link #reportBeforePoll}). */
+    private final ThreadLocal<Held> holding = new ThreadLocal<>();
+
     private final DynamoDbClient dynamoDb;
     private final String table;
     private final JsonMapper json;
@@ -223,6 +226,15 @@ public final class WorkerBackend implements ExecutionBackend {
             return; // nobody waits here, or older attempts wait in the queue: the saga queues this one behind them
         }
         Offer offer = new Offer(workItem(dispatch), dispatch.org().value(), System.nanoTime(), startMayWait(dispatch));
+        Held held = holding.get();
+        if (held != null && held.hold(queue, offer)) {
+            return; // committed by the report whose poll follows: that poll takes it first (decision 102)
+        }
+        share(queue, offer);
+    }
+
+    /** Puts an offer where this node's waiting polls take it, and wakes one. */
+    private void share(String queue, Offer offer) {
         // not an arrival in the queue: the polls' last look at it stays good. Counting it made every poll woken here
         // but beaten to the offer look at the queue again, one query per hand-off (decision 89). An offer nobody
         // takes is queued by the saga, whose dispatch counts as an arrival.
@@ -323,9 +335,9 @@ public final class WorkerBackend implements ExecutionBackend {
      * Leases an offered attempt: its guard is written as leased to this worker, unless the saga queued it first.
      * While the put is on the wire, {@link #leasing} tells the saga's dispatch to wait for it.
      */
-    private boolean leaseOffered(Offer offer, String queue, String workerId) {
+    private boolean leaseOffered(Offer offer, String queue, String workerId, CompletableFuture<Boolean> heldOutcome) {
         String dispatchId = offer.item().dispatchId();
-        var outcome = new CompletableFuture<Boolean>();
+        var outcome = heldOutcome != null ? heldOutcome : new CompletableFuture<Boolean>();
         leasing.put(dispatchId, outcome);
         boolean leased = false;
         try {
@@ -410,29 +422,89 @@ public final class WorkerBackend implements ExecutionBackend {
     /**
      * Applies a worker's report that will be followed by the worker's poll of {@code queueName} (decision 84): while
      * the report commits, that poll counts as waiting on the queue, so an attempt the report itself makes ready (the
-     * next task of a chain) is offered to this node rather than left to the saga's queueing, and the poll takes it
-     * unless another waiting poll did first. A report that fails throws.
+     * next task of a chain) is offered to this node rather than left to the saga's queueing. The first such attempt
+     * committed on this thread is held for this poll (decision 102): the saga's dispatch of it waits for the poll's
+     * lease rather than racing it to the queue. Pass what this answers to {@link #poll(OrgId, String, String,
+     * Duration, Held)}. A report that fails throws, and its held attempt is left to the saga.
      */
-    public void reportBeforePoll(OrgId org, String queueName, Runnable report) {
-        var waiters = waiting.computeIfAbsent(queuePartition(org, queueName),
-                q -> new java.util.concurrent.atomic.AtomicInteger());
+    public Held reportBeforePoll(OrgId org, String queueName, Runnable report) {
+        String queue = queuePartition(org, queueName);
+        var waiters = waiting.computeIfAbsent(queue, q -> new java.util.concurrent.atomic.AtomicInteger());
+        Held held = new Held(queue);
+        holding.set(held);
         waiters.incrementAndGet();
+        boolean reported = false;
         try {
             report.run();
+            reported = true;
+            return held;
         } finally {
             waiters.decrementAndGet();
+            holding.remove();
+            if (!reported) {
+                held.release();
+            }
         }
+    }
+
+    /**
+     * The attempt a report made ready, held for the poll that follows it: while held, the saga's dispatch of it waits
+     * for that poll's lease (through {@link #leasing}) rather than queueing it.
+     */
+    public final class Held {
+        private final String queue;
+        private Offer offer;
+        private CompletableFuture<Boolean> outcome;
+
+        private Held(String queue) {
+            this.queue = queue;
+        }
+
+        private boolean hold(String queueOfOffer, Offer offered) {
+            if (offer != null || !queue.equals(queueOfOffer)) {
+                return false;
+            }
+            offer = offered;
+            outcome = new CompletableFuture<>();
+            leasing.put(offered.item().dispatchId(), outcome);
+            return true;
+        }
+
+        /** Lets the saga's dispatch go on: the held attempt was not leased by its poll. */
+        private void release() {
+            if (offer != null && !outcome.isDone()) {
+                outcome.complete(false);
+                leasing.remove(offer.item().dispatchId(), outcome);
+            }
+        }
+    }
+
+    /** A poll with nothing held for it. */
+    public Optional<WorkItem> poll(OrgId org, String queueName, String workerId, Duration wait) throws InterruptedException {
+        return poll(org, queueName, workerId, wait, null);
     }
 
     /**
      * Leases the oldest queued attempt of an organization's queue to a worker, waiting up to {@code wait} for one.
      */
-    public Optional<WorkItem> poll(OrgId org, String queueName, String workerId, Duration wait) throws InterruptedException {
+    public Optional<WorkItem> poll(OrgId org, String queueName, String workerId, Duration wait, Held held)
+            throws InterruptedException {
         String queue = queuePartition(org, queueName);
         long deadline = System.nanoTime() + wait.toNanos();
+        if (held != null && held.offer != null) {
+            try {
+                if (!handOffsFirst(queue)) {
+                    share(queue, held.offer); // as any offer: taken once this node has looked at the queue lately
+                } else if (leaseOffered(held.offer, queue, workerId, held.outcome)) {
+                    return Optional.of(leased(held.offer.item(), org, workerId, held.offer.startMayWait()));
+                }
+            } finally {
+                held.release();
+            }
+        }
         do {
             for (Offer offer = handOffsFirst(queue) ? takeOffer(queue) : null; offer != null; offer = takeOffer(queue)) {
-                if (leaseOffered(offer, queue, workerId)) {
+                if (leaseOffered(offer, queue, workerId, null)) {
                     return Optional.of(leased(offer.item(), org, workerId, offer.startMayWait()));
                 }
             }

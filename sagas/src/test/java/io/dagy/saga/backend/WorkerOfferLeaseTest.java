@@ -65,8 +65,8 @@ class WorkerOfferLeaseTest {
         backend[0] = WorkerTestKit.backend(dynamoDb, table);
 
         // a worker's report whose poll follows it: the attempt it made ready is offered to that poll
-        backend[0].reportBeforePoll(dispatch.org(), "q", () -> backend[0].offer(dispatch));
-        Optional<WorkerBackend.WorkItem> polled = backend[0].poll(dispatch.org(), "q", "w1", Duration.ofSeconds(5));
+        var held = backend[0].reportBeforePoll(dispatch.org(), "q", () -> backend[0].offer(dispatch));
+        Optional<WorkerBackend.WorkItem> polled = backend[0].poll(dispatch.org(), "q", "w1", Duration.ofSeconds(5), held);
 
         assertThat(polled).map(WorkerBackend.WorkItem::dispatchId).contains(dispatch.dispatchId());
         sagaDispatch.get(10, TimeUnit.SECONDS).get(10, TimeUnit.SECONDS);
@@ -77,6 +77,37 @@ class WorkerOfferLeaseTest {
         assertThat(guard.get("state").s()).isEqualTo("leased");
         assertThat(guard).doesNotContainKey("entry");
         assertThat(dynamoDb.scan(b -> b.tableName(table)).count()).as("the guard alone: nothing queued").isEqualTo(1);
+    }
+
+    /**
+     * The saga's dispatch of the attempt a report made ready comes before the report's own poll does (a busy node):
+     * the attempt is held for that poll, so the dispatch waits for its lease instead of queueing it, and the poll gets
+     * it without a queue write or a lease from the queue (decision 102).
+     */
+    @Test
+    void theAttemptAReportMadeReadyIsHeldForItsPollEvenWhenTheSagaComesFirst() throws Exception {
+        AtomicInteger transactions = new AtomicInteger();
+        DynamoDbClient dynamoDb = WorkerTestKit.dynamoDbSeeing(request -> {
+            if (request instanceof TransactWriteItemsRequest) {
+                transactions.incrementAndGet();
+            }
+        });
+        String table = WorkerTestKit.table(dynamoDb);
+        WorkerBackend backend = WorkerTestKit.backend(dynamoDb, table);
+        Dispatch dispatch = WorkerTestKit.dispatch();
+        // the worker's previous poll looked at the (empty) queue
+        assertThat(backend.poll(dispatch.org(), "q", "w1", Duration.ofMillis(50))).isEmpty();
+
+        var held = backend.reportBeforePoll(dispatch.org(), "q", () -> backend.offer(dispatch));
+        CompletableFuture<Void> sagaDispatch = CompletableFuture.runAsync(() -> backend.dispatch(dispatch), saga);
+        Thread.sleep(300); // the saga's dispatch has long been on its way
+        Optional<WorkerBackend.WorkItem> polled = backend.poll(dispatch.org(), "q", "w1", Duration.ofSeconds(2), held);
+        sagaDispatch.get(10, TimeUnit.SECONDS);
+
+        assertThat(polled).map(WorkerBackend.WorkItem::dispatchId).contains(dispatch.dispatchId());
+        assertThat(transactions).as("no queue write, no lease from the queue").hasValue(0);
+        assertThat(guard(dynamoDb, table, dispatch)).doesNotContainKey("entry")
+                .satisfies(guard -> assertThat(guard.get("worker").s()).isEqualTo("w1"));
     }
 
     /**
@@ -93,8 +124,8 @@ class WorkerOfferLeaseTest {
         WorkerBackend backend = WorkerTestKit.backend(dynamoDb, table);
         Dispatch dispatch = WorkerTestKit.dispatch();
 
-        backend.reportBeforePoll(dispatch.org(), "q", () -> backend.offer(dispatch));
-        Optional<WorkerBackend.WorkItem> polled = backend.poll(dispatch.org(), "q", "w1", Duration.ofSeconds(2));
+        var held = backend.reportBeforePoll(dispatch.org(), "q", () -> backend.offer(dispatch));
+        Optional<WorkerBackend.WorkItem> polled = backend.poll(dispatch.org(), "q", "w1", Duration.ofSeconds(2), held);
 
         assertThat(guardPuts).as("the put was sent again").hasValueGreaterThan(1);
         assertThat(polled).map(WorkerBackend.WorkItem::dispatchId).contains(dispatch.dispatchId());
@@ -130,9 +161,9 @@ class WorkerOfferLeaseTest {
         WorkerBackend backend = WorkerTestKit.backend(dynamoDb, table);
         Dispatch dispatch = WorkerTestKit.dispatch();
 
-        backend.reportBeforePoll(dispatch.org(), "q", () -> backend.offer(dispatch));
+        var held = backend.reportBeforePoll(dispatch.org(), "q", () -> backend.offer(dispatch));
         org.assertj.core.api.Assertions.assertThatThrownBy(
-                () -> backend.poll(dispatch.org(), "q", "w1", Duration.ofSeconds(2)))
+                () -> backend.poll(dispatch.org(), "q", "w1", Duration.ofSeconds(2), held))
                 .isInstanceOf(software.amazon.awssdk.core.exception.SdkException.class);
         assertThat(guardPuts).as("the put was tried again").hasValueGreaterThan(1);
         assertThat(guard(dynamoDb, table, dispatch)).as("the landed put was withdrawn").isNullOrEmpty();

@@ -34,8 +34,8 @@ class WorkerQueueOrderTest {
         Dispatch younger = dispatch();
         node.dispatch(older); // no poll waits: queued
 
-        node.reportBeforePoll(younger.org(), "q", () -> node.offer(younger)); // a report that made `younger` ready
-        Optional<WorkerBackend.WorkItem> first = node.poll(younger.org(), "q", "w1", Duration.ofSeconds(5));
+        var held = node.reportBeforePoll(younger.org(), "q", () -> node.offer(younger)); // a report that made `younger` ready
+        Optional<WorkerBackend.WorkItem> first = node.poll(younger.org(), "q", "w1", Duration.ofSeconds(5), held);
         node.dispatch(younger); // the saga's dispatch: not handed over, so queued behind `older`
         Optional<WorkerBackend.WorkItem> second = node.poll(younger.org(), "q", "w1", Duration.ofSeconds(5));
 
@@ -51,8 +51,8 @@ class WorkerQueueOrderTest {
         Dispatch younger = dispatch();
         nodeB.dispatch(older);
 
-        nodeA.reportBeforePoll(younger.org(), "q", () -> nodeA.offer(younger));
-        Optional<WorkerBackend.WorkItem> first = nodeA.poll(younger.org(), "q", "w1", Duration.ofSeconds(5));
+        var held = nodeA.reportBeforePoll(younger.org(), "q", () -> nodeA.offer(younger));
+        Optional<WorkerBackend.WorkItem> first = nodeA.poll(younger.org(), "q", "w1", Duration.ofSeconds(5), held);
 
         assertThat(first).map(WorkerBackend.WorkItem::dispatchId).contains(older.dispatchId());
     }
@@ -64,8 +64,8 @@ class WorkerQueueOrderTest {
         // the worker's previous poll looked at the (empty) queue: its next report's task is handed over
         assertThat(node.poll(only.org(), "q", "w1", Duration.ofMillis(50))).isEmpty();
 
-        node.reportBeforePoll(only.org(), "q", () -> node.offer(only));
-        Optional<WorkerBackend.WorkItem> handed = node.poll(only.org(), "q", "w1", Duration.ofSeconds(5));
+        var held = node.reportBeforePoll(only.org(), "q", () -> node.offer(only));
+        Optional<WorkerBackend.WorkItem> handed = node.poll(only.org(), "q", "w1", Duration.ofSeconds(5), held);
         node.dispatch(only); // the saga's dispatch finds it leased here
 
         assertThat(handed).map(WorkerBackend.WorkItem::dispatchId).contains(only.dispatchId());
