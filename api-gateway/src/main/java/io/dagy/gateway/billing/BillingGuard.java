@@ -1,13 +1,16 @@
 package io.dagy.gateway.billing;
 
+import io.dagy.contracts.BusinessError;
 import io.dagy.contracts.ErrorCode;
 import io.dagy.contracts.billing.Plan;
 import io.dagy.contracts.billing.SubscriptionStatus;
 import io.dagy.contracts.billing.SubscriptionView;
 import io.dagy.contracts.identity.OrgId;
+import io.dagy.contracts.identity.OrganizationCommands.Limit;
 import io.dagy.gateway.problem.ProblemException;
 import io.dagy.projection.billing.SubscriptionDirectory;
 import io.dagy.projection.usage.UsageAggregates;
+import org.axonframework.commandhandling.CommandExecutionException;
 import org.springframework.http.HttpStatus;
 
 import java.time.Clock;
@@ -116,19 +119,44 @@ public final class BillingGuard {
     /**
      * Before one more member or API key is added: 402 {@code plan_limit_reached} when the organization has as many as
      * its plan allows. {@code current} is what the identity directory counts (this node's view, caught up after its
-     * own commands), so two nodes adding at the same moment may pass the limit by one each (docs/billing.md).
+     * own commands). Answers the limit for the command that adds it (null: none), which the organization applies
+     * again, so that two nodes adding at the same moment cannot both pass it (decision 103); see {@link #refused}.
      */
-    public void requireRoomFor(OrgId org, Countable what, long current) {
+    public Limit requireRoomFor(OrgId org, Countable what, long current) {
+        Limit limit = limitOf(org, what);
+        if (limit != null && current >= limit.most()) {
+            throw limitReached(limit, what, current);
+        }
+        return limit;
+    }
+
+    /** The organization's plan limit on {@code what}; null when billing is off or the plan sets none. */
+    public Limit limitOf(OrgId org, Countable what) {
         if (!enabled()) {
-            return;
+            return null;
         }
         Plan plan = subscriptions.find(org).effectivePlan();
         BillingProperties.Limits limits = properties.limitsOf(plan);
-        long limit = what == Countable.MEMBERS ? limits.members() : limits.apiKeys();
-        if (limit >= 0 && current >= limit) {
-            throw limitReached(ErrorCode.PLAN_LIMIT_REACHED, plan, what.code, limit, current,
-                    "The " + plan.code() + " plan allows " + limit + " " + what.code.replace('_', ' ') + ".");
-        }
+        long most = what == Countable.MEMBERS ? limits.members() : limits.apiKeys();
+        return most < 0 ? null : new Limit(plan.code(), most);
+    }
+
+    /**
+     * The problem for a command the organization refused because {@code limit} was reached meanwhile (another node
+     * added one): the same 402 as {@link #requireRoomFor}'s; any other failure is answered as it is.
+     */
+    public RuntimeException refused(CommandExecutionException failure, Countable what, Limit limit) {
+        boolean limitReached = limit != null && failure.getDetails().filter(BusinessError.class::isInstance)
+                .map(BusinessError.class::cast).filter(error -> error.code() == ErrorCode.PLAN_LIMIT_REACHED)
+                .isPresent();
+        return limitReached ? limitReached(limit, what, limit.most()) : failure;
+    }
+
+    private static ProblemException limitReached(Limit limit, Countable what, long current) {
+        return new ProblemException(HttpStatus.PAYMENT_REQUIRED, ErrorCode.PLAN_LIMIT_REACHED, "The " + limit.plan()
+                + " plan allows " + limit.most() + " " + what.code.replace('_', ' ') + ".")
+                .with("plan", limit.plan()).with("limit", what.code).with("limit_value", limit.most())
+                .with("used", current);
     }
 
     /** @throws ProblemException 402 {@code subscription_read_only} when the organization may only read */

@@ -11,6 +11,7 @@ import io.dagy.gateway.problem.ProblemException;
 import io.dagy.gateway.security.ApiKeys;
 import io.dagy.gateway.security.Caller;
 import io.dagy.projection.identity.IdentityDirectory;
+import org.axonframework.commandhandling.CommandExecutionException;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.springframework.http.HttpStatus;
@@ -75,11 +76,15 @@ class ApiKeyController {
         }
         Instant expiresAt = expiry(body.expiresAt());
         Instant now = clock.instant();
-        billing.requireRoomFor(caller.org(), BillingGuard.Countable.API_KEYS, directory.keys(caller.org()).stream()
-                .filter(k -> !k.revoked() && (k.expiresAt() == null || k.expiresAt().isAfter(now))).count());
+        var limit = billing.requireRoomFor(caller.org(), BillingGuard.Countable.API_KEYS, directory.keys(caller.org())
+                .stream().filter(k -> !k.revoked() && (k.expiresAt() == null || k.expiresAt().isAfter(now))).count());
         ApiKeys.NewKey key = ApiKeys.generate();
-        commands.sendAndWait(new CreateApiKey(caller.org(), key.id(), body.name(), role, key.prefix(), key.hash(),
-                expiresAt));
+        try {
+            commands.sendAndWait(new CreateApiKey(caller.org(), key.id(), body.name(), role, key.prefix(), key.hash(),
+                    expiresAt, limit));
+        } catch (CommandExecutionException refused) {
+            throw billing.refused(refused, BillingGuard.Countable.API_KEYS, limit);
+        }
         directory.catchUp(eventStore, caller.org());
         return new CreatedResponse(key.id().value(), key.key(), key.prefix(), body.name(), role.code(), expiresAt);
     }

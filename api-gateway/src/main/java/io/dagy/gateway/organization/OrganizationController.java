@@ -14,6 +14,7 @@ import io.dagy.gateway.security.Caller;
 import io.dagy.gateway.security.CallerFilter;
 import io.dagy.projection.identity.IdentityDirectory;
 import jakarta.servlet.http.HttpServletRequest;
+import org.axonframework.commandhandling.CommandExecutionException;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.springframework.http.HttpStatus;
@@ -124,10 +125,13 @@ class OrganizationController {
                 throw ProblemException.of(ErrorCode.FORBIDDEN, "You cannot change the role of a member above your own.");
             }
         });
-        if (existing.isEmpty()) {
-            billing.requireRoomFor(caller.org(), BillingGuard.Countable.MEMBERS, directory.members(caller.org()).size());
+        var limit = existing.isPresent() ? billing.limitOf(caller.org(), BillingGuard.Countable.MEMBERS)
+                : billing.requireRoomFor(caller.org(), BillingGuard.Countable.MEMBERS, directory.members(caller.org()).size());
+        try {
+            commands.sendAndWait(new PutMember(caller.org(), userId, role, limit));
+        } catch (CommandExecutionException refused) {
+            throw billing.refused(refused, BillingGuard.Countable.MEMBERS, limit);
         }
-        commands.sendAndWait(new PutMember(caller.org(), userId, role));
         directory.catchUp(eventStore, caller.org());
         return new MemberResponse(userId, role.code());
     }

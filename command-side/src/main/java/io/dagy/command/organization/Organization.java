@@ -7,6 +7,7 @@ import org.axonframework.modelling.command.CommandHandlerInterceptor;
 import io.dagy.contracts.BusinessError;
 import io.dagy.contracts.ErrorCode;
 import io.dagy.contracts.identity.ApiKeyId;
+import io.dagy.contracts.identity.OrganizationCommands;
 import io.dagy.contracts.identity.OrganizationCommands.CreateApiKey;
 import io.dagy.contracts.identity.OrganizationCommands.CreateOrganization;
 import io.dagy.contracts.identity.OrganizationCommands.DeleteOrganization;
@@ -22,12 +23,14 @@ import io.dagy.contracts.identity.OrganizationEvents.OrganizationCreated;
 import io.dagy.contracts.identity.OrganizationEvents.OrganizationDeleted;
 import io.dagy.contracts.identity.Role;
 import org.axonframework.commandhandling.CommandHandler;
+import org.axonframework.eventhandling.GenericEventMessage;
 import org.axonframework.eventsourcing.EventSourcingHandler;
 import org.axonframework.modelling.command.AggregateCreationPolicy;
 import org.axonframework.modelling.command.AggregateIdentifier;
 import org.axonframework.modelling.command.CreationPolicy;
 import org.axonframework.spring.stereotype.Aggregate;
 
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -44,8 +47,12 @@ public class Organization {
     private String id;
     private boolean deleted;
     private final Map<String, Role> members = new HashMap<>();
-    /** Key id → hash, for the keys not revoked. */
-    private final Map<ApiKeyId, String> activeKeys = new HashMap<>();
+    /** The keys not revoked (expired ones included). */
+    private final Map<ApiKeyId, ActiveKey> activeKeys = new HashMap<>();
+
+    /** A key not revoked: its hash, and when it expires (null: never). */
+    private record ActiveKey(String hash, Instant expiresAt) {
+    }
 
     protected Organization() {
         // for Axon
@@ -87,6 +94,7 @@ public class Organization {
             return;
         }
         if (current == null) {
+            requireRoom(command.limit(), members.size(), "members");
             apply(new MemberAdded(command.organization(), command.userId(), command.role()));
             return;
         }
@@ -114,6 +122,9 @@ public class Organization {
         if (activeKeys.containsKey(command.keyId())) {
             return; // the same key id twice is the same key
         }
+        Instant now = GenericEventMessage.clock.instant();
+        requireRoom(command.limit(), activeKeys.values().stream()
+                .filter(key -> key.expiresAt() == null || key.expiresAt().isAfter(now)).count(), "api keys");
         apply(new ApiKeyCreated(command.organization(), command.keyId(), command.name().strip(), command.role(),
                 command.prefix(), command.hash(), command.expiresAt()));
     }
@@ -121,12 +132,12 @@ public class Organization {
     @CommandHandler
     void handle(RevokeApiKey command) {
         requireLive();
-        String hash = activeKeys.get(command.keyId());
-        if (hash == null) {
+        ActiveKey key = activeKeys.get(command.keyId());
+        if (key == null) {
             throw new DagyRuleViolation(BusinessError.of(ErrorCode.API_KEY_NOT_FOUND,
                     "No active API key has id '" + command.keyId() + "'."));
         }
-        apply(new ApiKeyRevoked(command.organization(), command.keyId(), hash));
+        apply(new ApiKeyRevoked(command.organization(), command.keyId(), key.hash()));
     }
 
     @CommandHandler
@@ -141,6 +152,17 @@ public class Organization {
         if (deleted) {
             throw new DagyRuleViolation(BusinessError.of(ErrorCode.ORGANIZATION_NOT_FOUND,
                     "The organization does not exist."));
+        }
+    }
+
+    /**
+     * A plan's limit, applied here rather than only on the gateway's view, so that two nodes adding at the same moment
+     * cannot both pass it: the second append finds the first's events and is handled again (decision 103).
+     */
+    private static void requireRoom(OrganizationCommands.Limit limit, long held, String what) {
+        if (limit != null && limit.most() >= 0 && held >= limit.most()) {
+            throw new DagyRuleViolation(BusinessError.of(ErrorCode.PLAN_LIMIT_REACHED,
+                    "The " + limit.plan() + " plan allows " + limit.most() + " " + what + "."));
         }
     }
 
@@ -180,7 +202,7 @@ public class Organization {
 
     @EventSourcingHandler
     void on(ApiKeyCreated event) {
-        activeKeys.put(event.keyId(), event.hash());
+        activeKeys.put(event.keyId(), new ActiveKey(event.hash(), event.expiresAt()));
     }
 
     @EventSourcingHandler

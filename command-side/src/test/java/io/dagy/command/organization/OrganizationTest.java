@@ -8,6 +8,7 @@ import io.dagy.contracts.identity.OrgId;
 import io.dagy.contracts.identity.OrganizationCommands.CreateApiKey;
 import io.dagy.contracts.identity.OrganizationCommands.CreateOrganization;
 import io.dagy.contracts.identity.OrganizationCommands.DeleteOrganization;
+import io.dagy.contracts.identity.OrganizationCommands.Limit;
 import io.dagy.contracts.identity.OrganizationCommands.PutMember;
 import io.dagy.contracts.identity.OrganizationCommands.RemoveMember;
 import io.dagy.contracts.identity.OrganizationCommands.RevokeApiKey;
@@ -22,6 +23,8 @@ import io.dagy.contracts.identity.Role;
 import org.axonframework.test.aggregate.AggregateTestFixture;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
 
 class OrganizationTest {
 
@@ -128,5 +131,50 @@ class OrganizationTest {
         fixture.given(new OrganizationCreated(ACME, "Acme"))
                 .when(new DeleteOrganization(ACME))
                 .expectEvents(new OrganizationDeleted(ACME));
+    }
+
+    /**
+     * A plan's limit is applied by the organization itself (decision 103): the gateway's check reads its own view, so
+     * two nodes adding at the same moment could each pass it; here the second append finds the first's events.
+     */
+    @Test
+    void anApiKeyBeyondThePlansLimitIsRefused() {
+        fixture.given(new OrganizationCreated(ACME, "Acme"), key("key_aaaaaaaaaaaaaaaa", null),
+                        key("key_bbbbbbbbbbbbbbbb", null))
+                .when(new CreateApiKey(ACME, KEY, "ci", Role.DEVELOPER, "dagy_ABCDEFGH", "hash-1", null,
+                        new Limit("free", 2)))
+                .expectException(DagyRuleViolation.class)
+                .expectExceptionMessage("The free plan allows 2 api keys.")
+                .expectNoEvents();
+    }
+
+    @Test
+    void revokedAndExpiredKeysLeaveRoomUnderTheLimit() {
+        ApiKeyCreated revoked = key("key_aaaaaaaaaaaaaaaa", null);
+        fixture.given(new OrganizationCreated(ACME, "Acme"), revoked,
+                        new ApiKeyRevoked(ACME, revoked.keyId(), revoked.hash()),
+                        key("key_bbbbbbbbbbbbbbbb", Instant.parse("2001-01-01T00:00:00Z")),
+                        key("key_cccccccccccccccc", Instant.parse("2999-01-01T00:00:00Z")))
+                .when(new CreateApiKey(ACME, KEY, "ci", Role.DEVELOPER, "dagy_ABCDEFGH", "hash-1", null,
+                        new Limit("free", 2)))
+                .expectEvents(new ApiKeyCreated(ACME, KEY, "ci", Role.DEVELOPER, "dagy_ABCDEFGH", "hash-1", null));
+    }
+
+    @Test
+    void aNewMemberBeyondThePlansLimitIsRefusedAndAMembersRoleStillChanges() {
+        fixture.given(new OrganizationCreated(ACME, "Acme"), new MemberAdded(ACME, "user_1", Role.OWNER),
+                        new MemberAdded(ACME, "user_2", Role.VIEWER))
+                .when(new PutMember(ACME, "user_3", Role.VIEWER, new Limit("free", 2)))
+                .expectException(DagyRuleViolation.class)
+                .expectNoEvents();
+        fixture.given(new OrganizationCreated(ACME, "Acme"), new MemberAdded(ACME, "user_1", Role.OWNER),
+                        new MemberAdded(ACME, "user_2", Role.VIEWER))
+                .when(new PutMember(ACME, "user_2", Role.DEVELOPER, new Limit("free", 2)))
+                .expectEvents(new MemberRoleChanged(ACME, "user_2", Role.DEVELOPER));
+    }
+
+    private static ApiKeyCreated key(String id, Instant expiresAt) {
+        return new ApiKeyCreated(ACME, new ApiKeyId(id), id, Role.DEVELOPER, "dagy_" + id.substring(4, 12),
+                "hash-" + id, expiresAt);
     }
 }

@@ -27,8 +27,23 @@ public final class OrganizationCommands {
         }
     }
 
-    /** Adds a member, or changes the role of one who is a member already. */
-    public record PutMember(OrgId organization, String userId, Role role) implements AggregateCommand {
+    /**
+     * A plan's limit on what an organization may hold (members, or API keys neither revoked nor expired): at most
+     * {@code most} under plan {@code plan}. The gateway reads it from the subscription; the organization applies it
+     * when it adds one, so two nodes adding at the same moment cannot both pass it.
+     */
+    public record Limit(String plan, long most) {
+    }
+
+    /**
+     * Adds a member, or changes the role of one who is a member already; a new member is refused when the
+     * organization already has {@code limit}'s most (null: no limit).
+     */
+    public record PutMember(OrgId organization, String userId, Role role, Limit limit) implements AggregateCommand {
+        public PutMember(OrgId organization, String userId, Role role) {
+            this(organization, userId, role, null);
+        }
+
         @Override
         public String targetAggregateId() {
             return aggregateId(organization);
@@ -45,10 +60,16 @@ public final class OrganizationCommands {
 
     /**
      * Registers an API key. Only its SHA-256 hash and a display prefix reach the organization; the key itself is shown
-     * once to whoever created it and stored nowhere.
+     * once to whoever created it and stored nowhere. Refused when the organization already has {@code limit}'s most
+     * keys neither revoked nor expired (null: no limit).
      */
     public record CreateApiKey(OrgId organization, ApiKeyId keyId, String name, Role role, String prefix,
-                               String hash, Instant expiresAt) implements AggregateCommand {
+                               String hash, Instant expiresAt, Limit limit) implements AggregateCommand {
+        public CreateApiKey(OrgId organization, ApiKeyId keyId, String name, Role role, String prefix, String hash,
+                            Instant expiresAt) {
+            this(organization, keyId, name, role, prefix, hash, expiresAt, null);
+        }
+
         @Override
         public String targetAggregateId() {
             return aggregateId(organization);
