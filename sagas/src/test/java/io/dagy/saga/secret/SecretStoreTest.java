@@ -4,11 +4,10 @@ import io.dagy.contracts.identity.OrgId;
 import io.dagy.localstack.LocalAwsClients;
 import io.dagy.localstack.SharedLocalStack;
 import org.junit.jupiter.api.Test;
+import io.dagy.tables.DagyTable;
+import io.dagy.tables.TableBootstrap;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
-import software.amazon.awssdk.services.dynamodb.model.BillingMode;
-import software.amazon.awssdk.services.dynamodb.model.KeyType;
-import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
 
 import java.util.List;
 import java.util.Map;
@@ -31,11 +30,7 @@ class SecretStoreTest {
 
     private String table() {
         String name = "secrets-" + UUID.randomUUID().toString().substring(0, 8);
-        dynamoDb.createTable(b -> b.tableName(name).billingMode(BillingMode.PAY_PER_REQUEST)
-                .attributeDefinitions(a -> a.attributeName("pk").attributeType(ScalarAttributeType.S),
-                        a -> a.attributeName("sk").attributeType(ScalarAttributeType.S))
-                .keySchema(k -> k.attributeName("pk").keyType(KeyType.HASH),
-                        k -> k.attributeName("sk").keyType(KeyType.RANGE)));
+        new TableBootstrap(dynamoDb).createMissing(Map.of(DagyTable.SECRETS, name));
         return name;
     }
 

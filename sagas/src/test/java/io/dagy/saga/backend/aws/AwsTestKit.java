@@ -10,11 +10,10 @@ import io.dagy.localstack.LocalAwsClients;
 import io.dagy.localstack.SharedLocalStack;
 import io.dagy.saga.backend.BackendReports;
 import io.dagy.saga.backend.Dispatch;
+import io.dagy.tables.DagyTable;
+import io.dagy.tables.TableBootstrap;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
-import software.amazon.awssdk.services.dynamodb.model.BillingMode;
-import software.amazon.awssdk.services.dynamodb.model.KeyType;
-import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
 
 import java.net.URI;
 import java.util.List;
@@ -32,14 +31,10 @@ final class AwsTestKit {
         return LocalAwsClients.dynamoDb(SharedLocalStack.get().dynamoDbEndpoint());
     }
 
-    /** A fresh table with the read tables' key design (pk, sk), as {@code DAGY_TASK_RUNS} has. */
+    /** A fresh table of {@code DAGY_TASK_RUNS}' design, made as the application makes it. */
     static String table(DynamoDbClient dynamoDb) {
         String name = "aws-backends-" + UUID.randomUUID().toString().substring(0, 8);
-        dynamoDb.createTable(b -> b.tableName(name).billingMode(BillingMode.PAY_PER_REQUEST)
-                .attributeDefinitions(a -> a.attributeName("pk").attributeType(ScalarAttributeType.S),
-                        a -> a.attributeName("sk").attributeType(ScalarAttributeType.S))
-                .keySchema(k -> k.attributeName("pk").keyType(KeyType.HASH),
-                        k -> k.attributeName("sk").keyType(KeyType.RANGE)));
+        new TableBootstrap(dynamoDb).createMissing(Map.of(DagyTable.TASK_RUNS, name));
         return name;
     }
 
