@@ -1,6 +1,7 @@
 package io.dagy.gateway.run;
 
 import io.dagy.gateway.security.LocalOwnerKey;
+import io.dagy.gateway.support.ApiCalls;
 
 import io.dagy.contracts.run.RunEvents.RunStarted;
 import io.dagy.gateway.DagyApplication;
@@ -92,7 +93,7 @@ class RunExecutionTest {
                   {"id": "load", "backend": {"type": "noop"}, "depends_on": ["left", "right"]}
                 ]}""");
 
-        JsonNode run = awaitFinished(startRun(deployment, null));
+        JsonNode run = awaitFinished(startRun(deployment));
 
         assertThat(run.get("status").asString()).isEqualTo("SUCCEEDED");
         assertThat(run.get("version").asInt()).isEqualTo(1);
@@ -114,7 +115,7 @@ class RunExecutionTest {
         dag.append(", {\"id\": \"join\", \"backend\": {\"type\": \"noop\"}, \"depends_on\": [").append(middle).append("]}]}");
         String deployment = deploy(dag.toString());
 
-        JsonNode run = awaitFinished(startRun(deployment, null));
+        JsonNode run = awaitFinished(startRun(deployment));
 
         assertThat(run.get("status").asString()).isEqualTo("SUCCEEDED");
         assertThat(run.get("tasks")).hasSize(100); // the first page; the rest through /tasks
@@ -143,7 +144,7 @@ class RunExecutionTest {
     void aBatchOfNewTasksWithATaskRunThatExistsIsRefusedWhole() throws Exception {
         String deployment = deploy("""
                 {"tasks": [{"id": "a", "backend": {"type": "noop"}}]}""");
-        String runId = startRun(deployment, null);
+        String runId = startRun(deployment);
         assertThat(awaitFinished(runId).get("status").asString()).isEqualTo("SUCCEEDED");
         long eventsOfA = storageEngine.readEvents(runId + "/a").asStream().count();
         Dag.Task again = new Dag.Task("a", new Dag.Backend(BackendType.NOOP, Map.of()), List.of(), TriggerRule.ALL_SUCCESS,
@@ -168,7 +169,7 @@ class RunExecutionTest {
                   {"id": "load", "backend": {"type": "noop"}, "depends_on": ["extract"]}
                 ]}""");
 
-        JsonNode run = awaitFinished(startRun(deployment, null));
+        JsonNode run = awaitFinished(startRun(deployment));
 
         assertThat(run.get("status").asString()).isEqualTo("FAILED");
         JsonNode extract = run.get("tasks").get(0);
@@ -188,7 +189,7 @@ class RunExecutionTest {
                    "retry": {"max_attempts": 3, "initial_interval": "PT0.3S", "jitter": false}}
                 ]}""");
 
-        JsonNode run = awaitFinished(startRun(deployment, null));
+        JsonNode run = awaitFinished(startRun(deployment));
 
         assertThat(run.get("status").asString()).isEqualTo("SUCCEEDED");
         JsonNode attempts = run.at("/tasks/0/attempts");
@@ -209,7 +210,7 @@ class RunExecutionTest {
                    "timeouts": {"start_to_close": "PT1S"}}
                 ]}""".formatted(pidFile));
 
-        JsonNode run = awaitFinished(startRun(deployment, null));
+        JsonNode run = awaitFinished(startRun(deployment));
 
         assertThat(run.get("status").asString()).isEqualTo("FAILED");
         assertThat(run.at("/tasks/0/status").asString()).isEqualTo("TIMED_OUT");
@@ -225,7 +226,7 @@ class RunExecutionTest {
                   {"id": "slow", "backend": {"type": "local", "command": ["sh", "-c", "echo $$ > %s; exec sleep 60"]}},
                   {"id": "after", "backend": {"type": "noop"}, "depends_on": ["slow"]}
                 ]}""".formatted(pidFile));
-        String runId = startRun(deployment, null);
+        String runId = startRun(deployment);
         await().atMost(Duration.ofSeconds(30)).until(() ->
                 "RUNNING".equals(json.readTree(get("/v1/runs/" + runId).body()).at("/tasks/0/status").asString()));
 
@@ -248,7 +249,7 @@ class RunExecutionTest {
         String deployment = deploy("""
                 {"tasks": [{"id": "remote", "backend": {"type": "worker", "queue": "%s", "image": "etl:1"}}]}"""
                 .formatted(queue));
-        String runId = startRun(deployment, null);
+        String runId = startRun(deployment);
 
         HttpResponse<String> polled = workerPost("/v1/workers/poll",
                 "{\"queue\": \"%s\", \"worker_id\": \"w1\", \"wait_seconds\": 15}".formatted(queue), null);
@@ -284,7 +285,7 @@ class RunExecutionTest {
         String deployment = deploy("""
                 {"tasks": [{"id": "remote", "backend": {"type": "worker", "queue": "%s"},
                             "timeouts": {"heartbeat": "PT1S"}}]}""".formatted(queue));
-        String runId = startRun(deployment, null);
+        String runId = startRun(deployment);
 
         HttpResponse<String> polled = workerPost("/v1/workers/poll",
                 "{\"queue\": \"%s\", \"worker_id\": \"w1\", \"wait_seconds\": 15}".formatted(queue), null);
@@ -306,7 +307,7 @@ class RunExecutionTest {
                    "depends_on": ["first"]},
                   {"id": "last", "backend": {"type": "noop"}, "depends_on": ["fragile"]}
                 ]}""".formatted(flag));
-        String runId = startRun(deployment, null);
+        String runId = startRun(deployment);
         assertThat(awaitFinished(runId).get("status").asString()).isEqualTo("FAILED");
         assertThat(post("/v1/runs/" + runId + "/rerun", "", null).statusCode()).isEqualTo(202);
         Files.createFile(flag);
@@ -363,7 +364,7 @@ class RunExecutionTest {
         String deployment = deploy("{\"tasks\": [{\"id\": \"only\", \"backend\": {\"type\": \"noop\"}}]}");
         List<String> started = new java.util.ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            started.add(startRun(deployment, null));
+            started.add(startRun(deployment));
             awaitFinished(started.get(i));
         }
 
@@ -406,19 +407,11 @@ class RunExecutionTest {
     }
 
     private String deploy(String dag) throws Exception {
-        String name = unique("run");
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri("/v1/deployments/" + name))
-                .header("Authorization", "Bearer " + ownerKey.key())
-                .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(dag)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-        return name;
+        return ApiCalls.deploy(port, ownerKey.key(), unique("run"), dag);
     }
 
-    private String startRun(String deployment, String key) throws Exception {
-        HttpResponse<String> response = post("/v1/deployments/" + deployment + "/runs", "{\"params\": {\"day\": \"2026-11-22\"}}", key);
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
-        return json.readTree(response.body()).get("run_id").asString();
+    private String startRun(String deployment) throws Exception {
+        return ApiCalls.startRun(port, ownerKey.key(), deployment, "{\"params\": {\"day\": \"2026-11-22\"}}");
     }
 
     private JsonNode awaitFinished(String runId) {
@@ -453,8 +446,7 @@ class RunExecutionTest {
     }
 
     private HttpResponse<String> get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(uri(path)).header("Authorization", "Bearer " + ownerKey.key()).build(),
-                HttpResponse.BodyHandlers.ofString());
+        return ApiCalls.send(port, ownerKey.key(), "GET", path, null);
     }
 
     private static String text(JsonNode node) {

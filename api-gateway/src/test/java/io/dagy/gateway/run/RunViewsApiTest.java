@@ -1,5 +1,6 @@
 package io.dagy.gateway.run;
 
+import io.dagy.gateway.support.ApiCalls;
 import io.dagy.gateway.DagyApplication;
 import io.dagy.gateway.security.LocalOwnerKey;
 import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
@@ -236,19 +237,11 @@ class RunViewsApiTest {
     }
 
     private String deploy(String dag) throws Exception {
-        String name = "views-" + UUID.randomUUID().toString().substring(0, 8);
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri("/v1/deployments/" + name))
-                        .header("Authorization", "Bearer " + ownerKey.key())
-                        .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(dag)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-        return name;
+        return ApiCalls.deploy(port, ownerKey.key(), "views-" + UUID.randomUUID().toString().substring(0, 8), dag);
     }
 
     private String startRun(String deployment) throws Exception {
-        HttpResponse<String> response = post("/v1/deployments/" + deployment + "/runs", "{}", ownerKey.key());
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
-        return json.readTree(response.body()).get("run_id").asString();
+        return ApiCalls.startRun(port, ownerKey.key(), deployment, "{}");
     }
 
     private String workerKey() throws Exception {
@@ -259,14 +252,11 @@ class RunViewsApiTest {
     }
 
     private HttpResponse<String> post(String path, String body, String key) throws Exception {
-        return http.send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
-                .header("Authorization", "Bearer " + key)
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        return ApiCalls.send(port, key, "POST", path, body);
     }
 
     private HttpResponse<String> get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(uri(path)).header("Authorization", "Bearer " + ownerKey.key()).build(),
-                HttpResponse.BodyHandlers.ofString());
+        return ApiCalls.send(port, ownerKey.key(), "GET", path, null);
     }
 
     private URI uri(String path) {

@@ -26,6 +26,20 @@ public final class ApiCalls {
         return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** Publishes a deployment (200) and answers its name. */
+    public static String deploy(int port, String key, String name, String dag) throws Exception {
+        HttpResponse<String> response = send(port, key, "PUT", "/v1/deployments/" + name, dag);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return name;
+    }
+
+    /** Starts a run of a deployment (202) and answers its id. */
+    public static String startRun(int port, String key, String deployment, String body) throws Exception {
+        HttpResponse<String> response = send(port, key, "POST", "/v1/deployments/" + deployment + "/runs", body);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
+        return JSON.readTree(response.body()).get("run_id").asString();
+    }
+
     /** A problem response (RFC 9457) with this status and stable code. */
     public static void assertProblem(HttpResponse<String> response, int status, String code) {
         assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
