@@ -56,14 +56,27 @@ final class MeterReports {
         }
     }
 
+    /**
+     * The report, in place of a meter's name, of what an hour's meter grew by after {@code reported} had been sent
+     * (decision 104): its own record, claim and identifier, so it too is sent once and retried alone.
+     */
+    static String correction(String meter, long reported) {
+        return meter + "#" + reported;
+    }
+
     /** The delay before attempt {@code attempts + 1}: 30 s doubling to at most an hour. */
     static Duration backoff(int attempts) {
         Duration delay = FIRST_RETRY.multipliedBy(1L << Math.min(attempts - 1, 20));
         return delay.compareTo(LAST_RETRY) > 0 ? LAST_RETRY : delay;
     }
 
-    /** Claims the report for sending; false if it was sent, is claimed by a live node, or waits for its retry time. */
-    boolean claim(OrgId org, String hour, String meter, long value, Instant now) {
+    /**
+     * Claims the report for sending, and answers the value to send: {@code value} on its first claim, and on every
+     * later one the value of that first, since Stripe may have kept an attempt whose answer was lost and keeps one
+     * event per identifier (what the hour gained since goes in a correction, decision 104). Empty if it was sent, is
+     * claimed by a live node, or waits for its retry time.
+     */
+    java.util.OptionalLong claim(OrgId org, String hour, String meter, long value, Instant now) {
         Map<String, AttributeValue> values = new HashMap<>();
         values.put(":claimed", AttributeValue.fromS(CLAIMED));
         values.put(":sent", AttributeValue.fromS(SENT));
@@ -72,15 +85,17 @@ final class MeterReports {
         values.put(":value", AttributeValue.fromN(Long.toString(value)));
         values.put(":id", AttributeValue.fromS(identifier(org, meter, hour)));
         try {
-            dynamoDb.updateItem(b -> b.tableName(table).key(key(org, hour, meter))
-                    .updateExpression("SET #state = :claimed, claim_until = :until, #value = :value, identifier = :id")
+            var claimed = dynamoDb.updateItem(b -> b.tableName(table).key(key(org, hour, meter))
+                    .updateExpression("SET #state = :claimed, claim_until = :until, "
+                            + "#value = if_not_exists(#value, :value), identifier = :id")
                     .conditionExpression("attribute_not_exists(pk) OR (#state <> :sent AND claim_until <= :now "
                             + "AND (attribute_not_exists(next_attempt_at) OR next_attempt_at <= :now))")
                     .expressionAttributeNames(Map.of("#state", "state", "#value", "value"))
-                    .expressionAttributeValues(values));
-            return true;
+                    .expressionAttributeValues(values)
+                    .returnValues(software.amazon.awssdk.services.dynamodb.model.ReturnValue.UPDATED_NEW));
+            return java.util.OptionalLong.of(Long.parseLong(claimed.attributes().get("value").n()));
         } catch (ConditionalCheckFailedException notNow) {
-            return false;
+            return java.util.OptionalLong.empty();
         }
     }
 

@@ -25,8 +25,9 @@ import java.util.Map;
  * per meter (runs started; billable task milliseconds), timestamped inside that hour, with an identifier derived from
  * organization, meter and hour. An hour is reported once it ended {@code reportSettle} ago (the usage projection's
  * lag); hours of a billing period that has closed (before the subscription's current period) are reported at the
- * next run without that wait. Every node runs it every {@code reportInterval}; {@link MeterReports} keeps two nodes
- * from sending one report at once and records every outcome.
+ * next run without that wait. Usage that reaches an hour after it was reported is sent as a correction for the
+ * difference. Every node runs it every {@code reportInterval}; {@link MeterReports} keeps two nodes from sending one
+ * report at once and records every outcome.
  */
 final class UsageReporter {
 
@@ -87,11 +88,16 @@ final class UsageReporter {
             values.put(properties.meterRuns(), period.totals().getOrDefault("runs_started", 0L));
             values.put(properties.meterTaskMs(), BillingGuard.taskMillis(period.totals()));
             for (var meter : values.entrySet()) {
-                var known = recorded.get(period.period() + "#" + meter.getKey());
-                if (meter.getValue() <= 0 || known != null && MeterReports.SENT.equals(known.state())) {
+                long total = meter.getValue();
+                long reported = reported(recorded, period.period(), meter.getKey());
+                if (total <= reported) {
                     continue;
                 }
-                if (send(subscription, period.period(), meter.getKey(), meter.getValue(), hourEnd.minusSeconds(1))) {
+                // nothing sent yet: the hour's report; else usage that reached the aggregates after it was sent (a
+                // projection that lagged past the settle time): a correction for the difference
+                String report = reported == 0 ? meter.getKey() : MeterReports.correction(meter.getKey(), reported);
+                if (send(subscription, period.period(), meter.getKey(), report, total - reported,
+                        hourEnd.minusSeconds(1))) {
                     sent++;
                 }
             }
@@ -99,20 +105,36 @@ final class UsageReporter {
         return sent;
     }
 
-    private boolean send(SubscriptionView subscription, String hour, String meter, long value, Instant timestamp) {
+    /**
+     * How much of an hour's meter Stripe has been sent: the hour's report, then each correction sent after it, each
+     * recorded under the total it added to (decision 104). Zero when the report itself is not sent yet.
+     */
+    static long reported(Map<String, MeterReports.Report> recorded, String hour, String meter) {
+        long total = 0;
+        for (var report = recorded.get(hour + "#" + meter); report != null && MeterReports.SENT.equals(report.state());
+             report = recorded.get(hour + "#" + MeterReports.correction(meter, total))) {
+            total += report.value();
+        }
+        return total;
+    }
+
+    /** Sends one report ({@code report}: the meter, or a correction of it) of {@code value} for the hour. */
+    private boolean send(SubscriptionView subscription, String hour, String meter, String report, long value,
+                         Instant timestamp) {
         var org = subscription.organization();
         Instant now = clock.instant();
-        if (!reports.claim(org, hour, meter, value, now)) {
+        var claimed = reports.claim(org, hour, report, value, now);
+        if (claimed.isEmpty()) {
             return false;
         }
-        String identifier = MeterReports.identifier(org, meter, hour);
+        String identifier = MeterReports.identifier(org, report, hour);
         try {
             stripe.v1().billing().meterEvents().create(MeterEventCreateParams.builder()
                             .setEventName(meter)
                             .setIdentifier(identifier)
                             .setTimestamp(timestamp.getEpochSecond())
                             .putPayload("stripe_customer_id", subscription.customerId())
-                            .putPayload("value", Long.toString(value))
+                            .putPayload("value", Long.toString(claimed.getAsLong()))
                             .build(),
                     RequestOptions.builder().setIdempotencyKey(identifier).build());
         } catch (StripeException | RuntimeException failed) {
@@ -120,10 +142,10 @@ final class UsageReporter {
                     ? "stripe " + stripeError.getStatusCode() + " " + stripeError.getCode()
                     : failed.getClass().getSimpleName();
             log.warn("Reporting {} of {} for {} to Stripe failed ({}); retried with backoff", meter, hour, org, error);
-            reports.failed(org, hour, meter, clock.instant(), error);
+            reports.failed(org, hour, report, clock.instant(), error);
             return false;
         }
-        reports.sent(org, hour, meter, clock.instant());
+        reports.sent(org, hour, report, clock.instant());
         return true;
     }
 }

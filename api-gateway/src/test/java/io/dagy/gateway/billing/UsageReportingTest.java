@@ -208,6 +208,74 @@ class UsageReportingTest {
         assertThat(after.get("failures")).isEmpty();
     }
 
+    /**
+     * Usage that reaches an hour after it was reported (a projection that lagged past the settle time) is sent as a
+     * correction for the difference, under an identifier of its own, once; Stripe's sum for the hour is the usage.
+     */
+    @Test
+    void usageThatReachesAnHourAfterItWasReportedIsSentAsACorrection() {
+        Instant hour = thisHour.minus(7, ChronoUnit.HOURS);
+        String period = UsageAggregates.Granularity.HOUR.periodOf(hour);
+        usage(hour, 5, 0);
+        reporter.reportDue();
+        assertThat(billedRuns(hour)).isEqualTo(5);
+
+        usage(hour, 8, 0);
+        reporter.reportDue();
+        reporter.reportDue();
+
+        String correction = MeterReports.identifier(org, MeterReports.correction("dagy_runs", 5), period);
+        var sends = STRIPE.to(METER_EVENTS).stream().filter(r -> correction.equals(r.form().get("identifier"))).toList();
+        assertThat(sends).singleElement().satisfies(send -> assertThat(send.form())
+                .containsEntry("event_name", "dagy_runs").containsEntry("payload[value]", "3")
+                .containsEntry("timestamp", Long.toString(hour.plus(Duration.ofHours(1)).minusSeconds(1).getEpochSecond())));
+        assertThat(billedRuns(hour)).isEqualTo(8);
+
+        usage(hour, 10, 0);
+        reporter.reportDue();
+        assertThat(billedRuns(hour)).isEqualTo(10);
+    }
+
+    /**
+     * A report whose first attempt Stripe kept though its answer was lost is sent again with that attempt's value,
+     * even when the hour grew meanwhile (Stripe keeps the first event of an identifier): the growth follows as a
+     * correction, so Stripe's sum is the usage, not the first attempt's value.
+     */
+    @Test
+    void aReportSentAgainCarriesItsFirstValueAndTheGrowthFollowsAsACorrection() {
+        Instant hour = thisHour.minus(8, ChronoUnit.HOURS);
+        String period = UsageAggregates.Granularity.HOUR.periodOf(hour);
+        usage(hour, 3, 0);
+        reporter.reportDue();
+        // the node died after Stripe answered and before it recorded the report; the hour then grew
+        dynamoDb.updateItem(b -> b.tableName(resources.table(DagyTable.SUBSCRIPTIONS))
+                .key(Map.of("pk", AttributeValue.fromS("meter-report#" + org.value()),
+                        "sk", AttributeValue.fromS(period + "#dagy_runs")))
+                .updateExpression("SET #s = :claimed, claim_until = :past")
+                .expressionAttributeNames(Map.of("#s", "state"))
+                .expressionAttributeValues(Map.of(":claimed", AttributeValue.fromS(MeterReports.CLAIMED),
+                        ":past", AttributeValue.fromN("0"))));
+        usage(hour, 5, 0);
+
+        secondNode().reportDue();
+        secondNode().reportDue();
+
+        String identifier = MeterReports.identifier(org, "dagy_runs", period);
+        assertThat(STRIPE.to(METER_EVENTS).stream().filter(r -> identifier.equals(r.form().get("identifier"))))
+                .extracting(r -> r.form().get("payload[value]")).containsExactly("3", "3");
+        assertThat(billedRuns(hour)).isEqualTo(5);
+    }
+
+    /** What Stripe keeps for an hour's runs: one value per identifier, summed over the hour's report and corrections. */
+    private long billedRuns(Instant hour) {
+        String timestamp = Long.toString(hour.plus(Duration.ofHours(1)).minusSeconds(1).getEpochSecond());
+        return STRIPE.to(METER_EVENTS).stream()
+                .filter(r -> customer.equals(r.form().get("payload[stripe_customer_id]"))
+                        && "dagy_runs".equals(r.form().get("event_name")) && timestamp.equals(r.form().get("timestamp")))
+                .map(r -> r.form().get("identifier")).distinct()
+                .mapToLong(identifier -> STRIPE.billed.getOrDefault(identifier, 0L)).sum();
+    }
+
     private UsageReporter secondNode() {
         return new UsageReporter(context.getBean(BillingProperties.class), directory,
                 context.getBean(UsageAggregates.class), new MeterReports(dynamoDb, resources.table(DagyTable.SUBSCRIPTIONS)),
