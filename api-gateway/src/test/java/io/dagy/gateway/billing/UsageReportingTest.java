@@ -144,14 +144,7 @@ class UsageReportingTest {
         String identifier = MeterReports.identifier(org, "dagy_runs", period);
         assertThat(STRIPE.billed).containsEntry(identifier, 3L);
 
-        // the node died after Stripe answered and before it recorded the report: the record is its claim, lapsed
-        dynamoDb.updateItem(b -> b.tableName(resources.table(DagyTable.SUBSCRIPTIONS))
-                .key(Map.of("pk", AttributeValue.fromS("meter-report#" + org.value()),
-                        "sk", AttributeValue.fromS(period + "#dagy_runs")))
-                .updateExpression("SET #s = :claimed, claim_until = :past")
-                .expressionAttributeNames(Map.of("#s", "state"))
-                .expressionAttributeValues(Map.of(":claimed", AttributeValue.fromS(MeterReports.CLAIMED),
-                        ":past", AttributeValue.fromN("0"))));
+        diedBeforeRecordingTheRuns(period);
 
         secondNode().reportDue();
 
@@ -247,15 +240,8 @@ class UsageReportingTest {
         String period = UsageAggregates.Granularity.HOUR.periodOf(hour);
         usage(hour, 3, 0);
         reporter.reportDue();
-        // the node died after Stripe answered and before it recorded the report; the hour then grew
-        dynamoDb.updateItem(b -> b.tableName(resources.table(DagyTable.SUBSCRIPTIONS))
-                .key(Map.of("pk", AttributeValue.fromS("meter-report#" + org.value()),
-                        "sk", AttributeValue.fromS(period + "#dagy_runs")))
-                .updateExpression("SET #s = :claimed, claim_until = :past")
-                .expressionAttributeNames(Map.of("#s", "state"))
-                .expressionAttributeValues(Map.of(":claimed", AttributeValue.fromS(MeterReports.CLAIMED),
-                        ":past", AttributeValue.fromN("0"))));
-        usage(hour, 5, 0);
+        diedBeforeRecordingTheRuns(period);
+        usage(hour, 5, 0); // and then the hour grew
 
         secondNode().reportDue();
         secondNode().reportDue();
@@ -264,6 +250,17 @@ class UsageReportingTest {
         assertThat(STRIPE.to(METER_EVENTS).stream().filter(r -> identifier.equals(r.form().get("identifier"))))
                 .extracting(r -> r.form().get("payload[value]")).containsExactly("3", "3");
         assertThat(billedRuns(hour)).isEqualTo(5);
+    }
+
+    /** The node that sent the hour's runs died after Stripe answered and before it recorded it: its claim lapsed. */
+    private void diedBeforeRecordingTheRuns(String period) {
+        dynamoDb.updateItem(b -> b.tableName(resources.table(DagyTable.SUBSCRIPTIONS))
+                .key(Map.of("pk", AttributeValue.fromS("meter-report#" + org.value()),
+                        "sk", AttributeValue.fromS(period + "#dagy_runs")))
+                .updateExpression("SET #s = :claimed, claim_until = :past")
+                .expressionAttributeNames(Map.of("#s", "state"))
+                .expressionAttributeValues(Map.of(":claimed", AttributeValue.fromS(MeterReports.CLAIMED),
+                        ":past", AttributeValue.fromN("0"))));
     }
 
     /** What Stripe keeps for an hour's runs: one value per identifier, summed over the hour's report and corrections. */
