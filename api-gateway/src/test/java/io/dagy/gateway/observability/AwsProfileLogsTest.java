@@ -3,6 +3,7 @@ package io.dagy.gateway.observability;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.util.ContextInitializer;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.slf4j.LoggerFactory;
@@ -10,6 +11,7 @@ import org.slf4j.MDC;
 import org.springframework.boot.Banner;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.logging.LoggingSystem;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.annotation.Configuration;
@@ -54,6 +56,15 @@ class AwsProfileLogsTest {
         public Enumeration<URL> getResources(String name) throws IOException {
             return name.startsWith("logback-test") ? Collections.emptyEnumeration() : super.getResources(name);
         }
+    }
+
+    /**
+     * Spring Boot configures logging once per logger context: a test context the JVM still holds (the test context
+     * cache keeps them open) has marked it configured, and this test's context would then keep their configuration.
+     */
+    @BeforeEach
+    void letThisContextConfigureLogging() {
+        ((LoggerContext) LoggerFactory.getILoggerFactory()).removeObject(LoggingSystem.class.getName());
     }
 
     /** The other tests of this JVM log as {@code logback-test.xml} says, not in JSON. */

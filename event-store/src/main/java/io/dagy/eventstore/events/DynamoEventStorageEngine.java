@@ -221,32 +221,33 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
 
         for (int attempt = 1; ; attempt++) {
             Map<Integer, Long> firstPositions = reserve(byShard);
+            // from here the positions are this engine's write on the wire, until settled (finally, below)
             firstPositions.forEach((shard, first) -> ownCommits.writing(shard, first, byShard.get(shard).size()));
-            appendHook.reserved(firstPositions, byShard.entrySet().stream()
-                    .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> e.getValue().size())));
             List<TransactWriteItem> items = new ArrayList<>();
             List<PendingEvent> itemEvents = new ArrayList<>();
             List<Boolean> isAggregateItem = new ArrayList<>();
             List<Runnable> keepOwn = new ArrayList<>();
-            byShard.forEach((shard, shardEvents) -> {
-                long position = firstPositions.get(shard);
-                for (PendingEvent event : shardEvents) {
-                    Map<String, AttributeValue> streamItem = streamItem(event, position);
-                    long at = position;
-                    keepOwn.add(() -> ownCommits.committed(shard, at, streamItem,
-                            EventItems.dataSize(event.attributes())));
-                    items.add(putIfAbsent(streamItem));
-                    itemEvents.add(event);
-                    isAggregateItem.add(false);
-                    if (event.aggregateId() != null) {
-                        items.add(putIfAbsent(aggregateItem(event, position)));
-                        itemEvents.add(event);
-                        isAggregateItem.add(true);
-                    }
-                    position++;
-                }
-            });
             try {
+                appendHook.reserved(firstPositions, byShard.entrySet().stream()
+                        .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> e.getValue().size())));
+                byShard.forEach((shard, shardEvents) -> {
+                    long position = firstPositions.get(shard);
+                    for (PendingEvent event : shardEvents) {
+                        Map<String, AttributeValue> streamItem = streamItem(event, position);
+                        long at = position;
+                        keepOwn.add(() -> ownCommits.committed(shard, at, streamItem,
+                                EventItems.dataSize(event.attributes())));
+                        items.add(putIfAbsent(streamItem));
+                        itemEvents.add(event);
+                        isAggregateItem.add(false);
+                        if (event.aggregateId() != null) {
+                            items.add(putIfAbsent(aggregateItem(event, position)));
+                            itemEvents.add(event);
+                            isAggregateItem.add(true);
+                        }
+                        position++;
+                    }
+                });
                 write(items);
                 lastAppendNanos = System.nanoTime();
                 keepOwn.forEach(Runnable::run); // before the count moves, so a reader woken by it finds them
@@ -981,7 +982,8 @@ public class DynamoEventStorageEngine extends AbstractEventStorageEngine {
             seen.clear(); // only delays fencing; never unsafe
         }
         for (long p = position; p <= Math.min(rangeEnd, position + MAX_GAP_RANGE); p++) {
-            seen.putIfAbsent(p, now);
+            // a position this engine is writing: its gap began when the write did (its readers skipped it till now)
+            seen.putIfAbsent(p, Math.min(now, ownCommits.writingSince(shard, p).orElse(now)));
         }
         long firstSeen = seen.get(position);
         if (now - firstSeen < settings.gapTimeout().toNanos()) {

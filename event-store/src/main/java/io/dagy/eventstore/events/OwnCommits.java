@@ -88,15 +88,25 @@ final class OwnCommits {
     }
 
     /**
+     * When this engine began writing {@code position} ({@link System#nanoTime}), if it is writing it now: a reader
+     * that finds the position missing counts the gap timeout from then, as another node's reader would from when it
+     * first saw the gap.
+     */
+    java.util.OptionalLong writingSince(int shard, long position) {
+        if (shard >= writing.size()) {
+            return java.util.OptionalLong.empty();
+        }
+        Map.Entry<Long, Writing> range = writing.get(shard).floorEntry(position);
+        return range != null && range.getValue().last() >= position
+                ? java.util.OptionalLong.of(range.getValue().startedNanos()) : java.util.OptionalLong.empty();
+    }
+
+    /**
      * Whether {@code position} is one this engine is writing now, for less than {@code maxNanos}: its reader would
      * only find a gap there. Past {@code maxNanos} (the gap timeout) the reader reads as usual, and may fence it.
      */
     boolean beingWritten(int shard, long position, long maxNanos) {
-        if (shard >= writing.size()) {
-            return false;
-        }
-        Map.Entry<Long, Writing> range = writing.get(shard).floorEntry(position);
-        return range != null && range.getValue().last() >= position
-                && System.nanoTime() - range.getValue().startedNanos() < maxNanos;
+        var since = writingSince(shard, position);
+        return since.isPresent() && System.nanoTime() - since.getAsLong() < maxNanos;
     }
 }

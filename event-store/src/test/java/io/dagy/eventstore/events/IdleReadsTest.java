@@ -70,16 +70,16 @@ class IdleReadsTest {
     }
 
     private DynamoEventStorageEngine engine(int shards, Duration idle, Duration busy, ExecutionInterceptor... interceptors) {
-        return engine(shards, idle, busy, DynamoEventStorageEngine.AppendHook.NONE, interceptors);
+        return engine(shards, idle, busy, Duration.ofMillis(300), DynamoEventStorageEngine.AppendHook.NONE, interceptors);
     }
 
-    private DynamoEventStorageEngine engine(int shards, Duration idle, Duration busy,
+    private DynamoEventStorageEngine engine(int shards, Duration idle, Duration busy, Duration gapTimeout,
                                             DynamoEventStorageEngine.AppendHook hook, ExecutionInterceptor... interceptors) {
         return DynamoEventStorageEngine.builder()
                 .appendHook(hook)
                 .dynamoDb(TestTables.dynamoDbWith(interceptors))
                 .tables(tables.name(DagyTable.EVENTS), tables.name(DagyTable.SNAPSHOTS))
-                .settings(EventStoreSettings.defaults().withShards(shards).withGapTimeout(Duration.ofMillis(300)))
+                .settings(EventStoreSettings.defaults().withShards(shards).withGapTimeout(gapTimeout))
                 .eventSerializer(serializer).snapshotSerializer(serializer)
                 .idleReadInterval(idle)
                 .busyReadInterval(busy)
@@ -223,8 +223,9 @@ class IdleReadsTest {
     void aCommitLandingBehindThisEnginesWriteOnTheWireCostsNoQuery() throws Exception {
         java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        DynamoEventStorageEngine node = engine(1, IDLE, Duration.ofMillis(200), holdingTheSlowWriter(held, release),
-                counting);
+        // a gap timeout far beyond the test's steps: the reader must wait for the write, never fence it
+        DynamoEventStorageEngine node = engine(1, IDLE, Duration.ofMillis(200), Duration.ofSeconds(5),
+                holdingTheSlowWriter(held, release), counting);
         EmbeddedEventStore store = polling(node);
         var slow = java.util.concurrent.Executors.newSingleThreadExecutor(task -> new Thread(task, SLOW_WRITER));
         try (BlockingStream<TrackedEventMessage<?>> stream = store.openStream(null)) {
@@ -264,7 +265,8 @@ class IdleReadsTest {
     void aStuckWriteOfThisEngineIsFencedByItsOwnReaderAfterTheGapTimeout() throws Exception {
         java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        DynamoEventStorageEngine node = engine(1, IDLE, Duration.ofMillis(200), holdingTheSlowWriter(held, release));
+        DynamoEventStorageEngine node = engine(1, IDLE, Duration.ofMillis(200), Duration.ofMillis(300),
+                holdingTheSlowWriter(held, release));
         EmbeddedEventStore store = polling(node);
         var slow = java.util.concurrent.Executors.newSingleThreadExecutor(task -> new Thread(task, SLOW_WRITER));
         try (BlockingStream<TrackedEventMessage<?>> stream = store.openStream(null)) {
