@@ -168,32 +168,43 @@ public final class WorkerBackend implements ExecutionBackend {
         if (leasedByOffer(dispatch.dispatchId())) {
             return; // handed over and leased by a poll on this node: its guard is written, the queue write would fail
         }
-        String queue = partition.get();
-        String entryKey = String.format("%015d#%s", clock.millis(), dispatch.dispatchId());
-        WorkItem item = workItem(dispatch);
+        queue(partition.get(), workItem(dispatch), dispatch.org().value(), startMayWait(dispatch),
+                "attribute_not_exists(pk)", Map.of()); // refused: this dispatch id was queued before
+    }
+
+    /**
+     * Queues an attempt: its guard, as queued, and its entry, in one transaction, the guard's put under {@code
+     * condition} (its values in {@code values}, its one name {@code #lease}). False when the condition refused it.
+     */
+    private boolean queue(String queue, WorkItem item, String org, boolean startMayWait, String condition,
+                          Map<String, AttributeValue> values) {
+        String entryKey = String.format("%015d#%s", clock.millis(), item.dispatchId());
         Map<String, AttributeValue> entry = new HashMap<>(key(queue, entryKey));
         entry.put("work", AttributeValue.fromB(SdkBytes.fromByteArray(json.writeValueAsBytes(item))));
-        entry.put(START_MAY_WAIT, AttributeValue.fromBool(startMayWait(dispatch)));
-        Map<String, AttributeValue> guard = new HashMap<>(guardKey(dispatch.dispatchId()));
+        entry.put(START_MAY_WAIT, AttributeValue.fromBool(startMayWait));
+        Map<String, AttributeValue> guard = new HashMap<>(guardKey(item.dispatchId()));
         guard.put("state", s(QUEUED));
         guard.put("queue", s(queue));
-        guard.put("org", s(dispatch.org().value()));
+        guard.put("org", s(org));
         guard.put("entry", s(entryKey));
+        Put.Builder guardPut = Put.builder().tableName(table).item(guard).conditionExpression(condition);
+        if (!values.isEmpty()) {
+            guardPut.expressionAttributeNames(Map.of("#lease", LEASE)).expressionAttributeValues(values);
+        }
         for (int attempt = 1; ; attempt++) {
             try {
                 dynamoDb.transactWriteItems(b -> b.transactItems(
-                        TransactWriteItem.builder().put(Put.builder().tableName(table).item(guard)
-                                .conditionExpression("attribute_not_exists(pk)").build()).build(),
+                        TransactWriteItem.builder().put(guardPut.build()).build(),
                         TransactWriteItem.builder().put(Put.builder().tableName(table).item(entry).build()).build()));
                 break;
             } catch (TransactionCanceledException cancelled) {
                 boolean conflict = cancelled.hasCancellationReasons() && cancelled.cancellationReasons().stream()
                         .anyMatch(reason -> "TransactionConflict".equals(reason.code()));
                 if (!conflict) {
-                    return; // this dispatch id was queued before: one dispatch id is one attempt
+                    return false;
                 }
                 if (attempt == 5) {
-                    throw cancelled; // still conflicting: the saga's unit of work fails and the dispatch is redelivered
+                    throw cancelled; // still conflicting: the caller fails (the saga's dispatch is redelivered)
                 }
                 // another transaction touched the same items at the same moment (real DynamoDB only): send it again
             }
@@ -205,6 +216,7 @@ public final class WorkerBackend implements ExecutionBackend {
             // one attempt wakes one poll: woken together, every poll would query and race to lease the same entry
             signal.notify();
         }
+        return true;
     }
 
     /**
@@ -355,9 +367,10 @@ public final class WorkerBackend implements ExecutionBackend {
     /**
      * Writes an offered attempt's guard as leased to this worker. The guard carries a lease id of its own, so a put
      * that finds a guard tells whether it is its own: the SDK sends a put whose answer was lost again, and that second
-     * put finds the first. When even the retries leave the outcome unknown, a guard the put may have written is
-     * withdrawn before the poll fails, so the saga's dispatch queues the attempt instead of finding it leased to a
-     * worker that never got it.
+     * put finds the first. When the outcome stays unknown (the SDK's retries, or that read, failed), a guard the put may
+     * have written is turned into a queued one with its queue entry, in one transaction conditioned on the lease id,
+     * before the poll fails: the attempt is then in the queue for the next poll, whether or not the saga's dispatch
+     * (on any node) has already found the guard and gone on (decision 101).
      */
     private boolean putLeasedGuard(Offer offer, String queue, String workerId) {
         String dispatchId = offer.item().dispatchId();
@@ -369,20 +382,19 @@ public final class WorkerBackend implements ExecutionBackend {
         guard.put("worker", s(workerId));
         guard.put(LEASE, s(lease));
         try {
-            dynamoDb.putItem(b -> b.tableName(table).item(guard).conditionExpression("attribute_not_exists(pk)"));
-            return true;
-        } catch (ConditionalCheckFailedException guarded) {
-            // the saga queued it first, or this very put landed before its answer was lost
-            var found = dynamoDb.getItem(b -> b.tableName(table).consistentRead(true).key(guardKey(dispatchId))).item();
-            return found != null && found.containsKey(LEASE) && lease.equals(found.get(LEASE).s());
+            try {
+                dynamoDb.putItem(b -> b.tableName(table).item(guard).conditionExpression("attribute_not_exists(pk)"));
+                return true;
+            } catch (ConditionalCheckFailedException guarded) {
+                // the saga queued it first, or this very put landed before its answer was lost
+                var found = dynamoDb.getItem(b -> b.tableName(table).consistentRead(true).key(guardKey(dispatchId)))
+                        .item();
+                return found != null && found.containsKey(LEASE) && lease.equals(found.get(LEASE).s());
+            }
         } catch (SdkException unknown) {
             try {
-                dynamoDb.deleteItem(b -> b.tableName(table).key(guardKey(dispatchId))
-                        .conditionExpression("#lease = :lease")
-                        .expressionAttributeNames(Map.of("#lease", LEASE))
-                        .expressionAttributeValues(Map.of(":lease", s(lease))));
-            } catch (ConditionalCheckFailedException neverLanded) {
-                // nothing to withdraw
+                queue(queue, offer.item(), offer.org(), offer.startMayWait(), "#lease = :lease",
+                        Map.of(":lease", s(lease))); // refused: the put never landed, and the saga's dispatch queues it
             } catch (SdkException stillUnknown) {
                 unknown.addSuppressed(stillUnknown); // the attempt's timeouts are what is left to settle it
             }

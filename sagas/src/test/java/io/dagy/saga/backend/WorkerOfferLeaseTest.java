@@ -134,7 +134,8 @@ class WorkerOfferLeaseTest {
 
     /**
      * Every answer to the offer's put is lost, so whether it landed is unknown: the poll fails, and the guard it may
-     * have written is withdrawn first. The saga's dispatch then queues the attempt, and the worker's next poll gets it.
+     * have written is first turned into a queued one with its entry. The worker's next poll gets the attempt even if
+     * the saga's dispatch had already found the guard and gone on; a dispatch after that queues nothing more.
      */
     @Test
     void anOffersLeaseOfUnknownOutcomeIsWithdrawnSoTheDispatchQueuesTheAttempt() throws Exception {
@@ -166,11 +167,12 @@ class WorkerOfferLeaseTest {
                 () -> backend.poll(dispatch.org(), "q", "w1", Duration.ofSeconds(2), held))
                 .isInstanceOf(software.amazon.awssdk.core.exception.SdkException.class);
         assertThat(guardPuts).as("the put was tried again").hasValueGreaterThan(1);
-        assertThat(guard(dynamoDb, table, dispatch)).as("the landed put was withdrawn").isNullOrEmpty();
+        assertThat(guard(dynamoDb, table, dispatch).get("state").s()).as("the landed put, queued").isEqualTo("queued");
 
-        backend.dispatch(dispatch);
         Optional<WorkerBackend.WorkItem> polled = backend.poll(dispatch.org(), "q", "w1", Duration.ofSeconds(2));
         assertThat(polled).map(WorkerBackend.WorkItem::dispatchId).contains(dispatch.dispatchId());
+        backend.dispatch(dispatch);
+        assertThat(backend.poll(dispatch.org(), "q", "w2", Duration.ofMillis(300))).as("queued once").isEmpty();
     }
 
     private static Map<String, AttributeValue> guard(DynamoDbClient dynamoDb, String table, Dispatch dispatch) {
