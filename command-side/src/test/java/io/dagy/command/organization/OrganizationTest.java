@@ -148,6 +148,16 @@ class OrganizationTest {
                 .expectNoEvents();
     }
 
+    /** A repeated request for a key that exists changes nothing, even at the limit: it is not one more key. */
+    @Test
+    void aKeyCreatedAgainAtTheLimitIsTheSameKey() {
+        fixture.given(new OrganizationCreated(ACME, "Acme"), key(KEY.value(), null), key("key_bbbbbbbbbbbbbbbb", null))
+                .when(new CreateApiKey(ACME, KEY, "ci", Role.DEVELOPER, "dagy_ABCDEFGH", "hash-1", null,
+                        new Limit("free", 2)))
+                .expectSuccessfulHandlerExecution()
+                .expectNoEvents();
+    }
+
     @Test
     void revokedAndExpiredKeysLeaveRoomUnderTheLimit() {
         ApiKeyCreated revoked = key("key_aaaaaaaaaaaaaaaa", null);
