@@ -505,8 +505,11 @@ public final class WorkerBackend implements ExecutionBackend {
         long deadline = System.nanoTime() + wait.toNanos();
         if (held != null && held.offer != null) {
             try {
+                if (!backlog.contains(queue) && !handOffsFirst(queue)) {
+                    lookForEntries(queue); // entries another node queued go first; the saga waits meanwhile
+                }
                 if (!handOffsFirst(queue)) {
-                    share(queue, held.offer); // as any offer: taken once this node has looked at the queue lately
+                    share(queue, held.offer); // as any offer, behind what the queue holds
                 } else if (leaseOffered(held.offer, queue, workerId, held.outcome)) {
                     return Optional.of(leased(held.offer.item(), org, workerId, held.offer.startMayWait()));
                 }
@@ -609,6 +612,22 @@ public final class WorkerBackend implements ExecutionBackend {
         // entries queued before decision 89 do not say: their start is recorded at once
         boolean startMayWait = entry.containsKey(START_MAY_WAIT) && Boolean.TRUE.equals(entry.get(START_MAY_WAIT).bool());
         return Optional.of(leased(item, org, workerId, startMayWait));
+    }
+
+    /**
+     * Looks whether a queue holds entries (one strongly consistent query of one item), for a held attempt when this
+     * node has not looked lately: entries found make it a backlog, which the held attempt joins behind; none make the
+     * look recent, so the attempt is handed over.
+     */
+    private void lookForEntries(String queue) {
+        long lookedAt = System.nanoTime();
+        boolean empty = dynamoDb.query(b -> b.tableName(table).consistentRead(true).limit(1)
+                .keyConditionExpression("pk = :pk").expressionAttributeValues(Map.of(":pk", s(queue)))).items().isEmpty();
+        if (empty) {
+            lastLook.put(queue, lookedAt);
+        } else {
+            backlog.add(queue);
+        }
     }
 
     /** The next entry a recent look here found and no poll here has tried, or null. */

@@ -86,6 +86,19 @@ class WorkerOfferLeaseTest {
      */
     @Test
     void theAttemptAReportMadeReadyIsHeldForItsPollEvenWhenTheSagaComesFirst() throws Exception {
+        heldWhileTheSagaComesFirst(true);
+    }
+
+    /**
+     * The same when this node has not looked at the queue lately (the report came more than a second after the last
+     * look, or is the first here): the poll looks, finds the queue empty, and takes the held attempt; the saga waits.
+     */
+    @Test
+    void theAttemptIsHeldAlsoWhenThisNodeHasNotLookedAtTheQueueLately() throws Exception {
+        heldWhileTheSagaComesFirst(false);
+    }
+
+    private void heldWhileTheSagaComesFirst(boolean lookedLately) throws Exception {
         AtomicInteger transactions = new AtomicInteger();
         DynamoDbClient dynamoDb = WorkerTestKit.dynamoDbSeeing(request -> {
             if (request instanceof TransactWriteItemsRequest) {
@@ -95,8 +108,10 @@ class WorkerOfferLeaseTest {
         String table = WorkerTestKit.table(dynamoDb);
         WorkerBackend backend = WorkerTestKit.backend(dynamoDb, table);
         Dispatch dispatch = WorkerTestKit.dispatch();
-        // the worker's previous poll looked at the (empty) queue
-        assertThat(backend.poll(dispatch.org(), "q", "w1", Duration.ofMillis(50))).isEmpty();
+        if (lookedLately) {
+            // the worker's previous poll looked at the (empty) queue
+            assertThat(backend.poll(dispatch.org(), "q", "w1", Duration.ofMillis(50))).isEmpty();
+        }
 
         var held = backend.reportBeforePoll(dispatch.org(), "q", () -> backend.offer(dispatch));
         CompletableFuture<Void> sagaDispatch = CompletableFuture.runAsync(() -> backend.dispatch(dispatch), saga);
