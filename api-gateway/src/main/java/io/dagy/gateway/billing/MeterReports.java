@@ -32,9 +32,12 @@ final class MeterReports {
     private static final Duration FIRST_RETRY = Duration.ofSeconds(30);
     private static final Duration LAST_RETRY = Duration.ofHours(1);
 
-    /** One report as recorded. */
-    record Report(String hour, String meter, String identifier, long value, String state, int attempts,
-                  Instant nextAttemptAt, Instant sentAt, String lastError) {
+    /**
+     * One report as recorded; {@code correctionOf}: for a correction, what had been sent for the hour's meter before
+     * it (decision 104), else null.
+     */
+    record Report(String hour, String meter, Long correctionOf, String identifier, long value, String state,
+                  int attempts, Instant nextAttemptAt, Instant sentAt, String lastError) {
     }
 
     private final DynamoDbClient dynamoDb;
@@ -140,8 +143,9 @@ final class MeterReports {
     }
 
     private static Report report(Map<String, AttributeValue> item) {
-        String[] sk = item.get("sk").s().split("#", 2);
-        return new Report(sk[0], sk[1], s(item, "identifier"), n(item, "value"), s(item, "state"),
+        String[] sk = item.get("sk").s().split("#", 3);
+        return new Report(sk[0], sk[1], sk.length > 2 ? Long.valueOf(sk[2]) : null, s(item, "identifier"),
+                n(item, "value"), s(item, "state"),
                 (int) n(item, "attempts"), item.containsKey("next_attempt_at")
                 ? Instant.ofEpochMilli(n(item, "next_attempt_at")) : null,
                 item.containsKey("sent_at") ? Instant.parse(item.get("sent_at").s()) : null, s(item, "last_error"));

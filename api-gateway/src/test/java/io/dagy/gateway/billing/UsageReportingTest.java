@@ -223,6 +223,11 @@ class UsageReportingTest {
                 .containsEntry("event_name", "dagy_runs").containsEntry("payload[value]", "3")
                 .containsEntry("timestamp", Long.toString(hour.plus(Duration.ofHours(1)).minusSeconds(1).getEpochSecond())));
         assertThat(billedRuns(hour)).isEqualTo(8);
+        assertThat(reports.since(org, period).get(period + "#dagy_runs#5")).satisfies(recorded -> {
+            assertThat(recorded.meter()).isEqualTo("dagy_runs");
+            assertThat(recorded.correctionOf()).isEqualTo(5L);
+            assertThat(recorded.state()).isEqualTo(MeterReports.SENT);
+        });
 
         usage(hour, 10, 0);
         reporter.reportDue();
