@@ -85,18 +85,18 @@ public final class BillingGuard {
         Map<String, Long> month = monthTotals(org);
         long runs = month.getOrDefault("runs_started", 0L);
         if (newRun && limits.runsPerMonth() >= 0 && runs >= limits.runsPerMonth()) {
-            throw limitReached(ErrorCode.PLAN_LIMIT_REACHED, plan, "runs_per_month", limits.runsPerMonth(), runs,
-                    "The " + plan.code() + " plan allows " + limits.runsPerMonth() + " runs a month.");
+            throw limitReached(ErrorCode.PLAN_LIMIT_REACHED, plan.code(), "runs_per_month", limits.runsPerMonth(),
+                    runs, "The " + plan.code() + " plan allows " + limits.runsPerMonth() + " runs a month.");
         }
         long taskSeconds = taskMillis(month) / 1000;
         if (limits.taskSecondsPerMonth() >= 0 && taskSeconds >= limits.taskSecondsPerMonth()) {
-            throw limitReached(ErrorCode.PLAN_LIMIT_REACHED, plan, "task_seconds_per_month",
+            throw limitReached(ErrorCode.PLAN_LIMIT_REACHED, plan.code(), "task_seconds_per_month",
                     limits.taskSecondsPerMonth(), taskSeconds,
                     "The " + plan.code() + " plan allows " + limits.taskSecondsPerMonth() + " task-seconds a month.");
         }
         if (limits.concurrentRuns() >= 0) {
             if (!slots.acquire(org, runId, limits.concurrentRuns())) {
-                throw limitReached(ErrorCode.CONCURRENCY_LIMIT_REACHED, plan, "concurrent_runs",
+                throw limitReached(ErrorCode.CONCURRENCY_LIMIT_REACHED, plan.code(), "concurrent_runs",
                         limits.concurrentRuns(), limits.concurrentRuns(), "The " + plan.code() + " plan runs "
                                 + limits.concurrentRuns() + " runs at once; start this one when another has finished.");
             }
@@ -153,10 +153,8 @@ public final class BillingGuard {
     }
 
     private static ProblemException limitReached(Limit limit, Countable what, long current) {
-        return new ProblemException(HttpStatus.PAYMENT_REQUIRED, ErrorCode.PLAN_LIMIT_REACHED, "The " + limit.plan()
-                + " plan allows " + limit.most() + " " + what.code.replace('_', ' ') + ".")
-                .with("plan", limit.plan()).with("limit", what.code).with("limit_value", limit.most())
-                .with("used", current);
+        return limitReached(ErrorCode.PLAN_LIMIT_REACHED, limit.plan(), what.code, limit.most(), current,
+                "The " + limit.plan() + " plan allows " + limit.most() + " " + what.code.replace('_', ' ') + ".");
     }
 
     /** @throws ProblemException 402 {@code subscription_read_only} when the organization may only read */
@@ -201,10 +199,10 @@ public final class BillingGuard {
         return slots.inUse(org);
     }
 
-    private static ProblemException limitReached(ErrorCode code, Plan plan, String limit, long value, long used,
+    private static ProblemException limitReached(ErrorCode code, String plan, String limit, long value, long used,
                                                  String detail) {
         return new ProblemException(code == ErrorCode.CONCURRENCY_LIMIT_REACHED ? HttpStatus.TOO_MANY_REQUESTS
                 : HttpStatus.PAYMENT_REQUIRED, code, detail)
-                .with("plan", plan.code()).with("limit", limit).with("limit_value", value).with("used", used);
+                .with("plan", plan).with("limit", limit).with("limit_value", value).with("used", used);
     }
 }
