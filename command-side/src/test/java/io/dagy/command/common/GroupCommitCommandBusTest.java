@@ -1,6 +1,5 @@
 package io.dagy.command.common;
 
-import io.dagy.command.deployment.DeploymentIds;
 import io.dagy.command.run.RunTestAccess;
 import io.dagy.command.run.TaskOutcomes;
 import io.dagy.command.task.TaskRun;
@@ -15,20 +14,15 @@ import io.dagy.contracts.run.TaskRunCommands.CompleteTaskAttempt;
 import io.dagy.contracts.run.TaskRunEvents.TaskAttemptSucceeded;
 import io.dagy.contracts.run.TaskRunEvents.TaskRunFinished;
 import io.dagy.contracts.run.TaskRunId;
-import org.axonframework.commandhandling.AnnotationCommandHandlerAdapter;
 import org.axonframework.commandhandling.GenericCommandMessage;
 import org.axonframework.commandhandling.SimpleCommandBus;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.commandhandling.gateway.DefaultCommandGateway;
 import org.axonframework.common.transaction.NoTransactionManager;
 import org.axonframework.eventhandling.EventMessage;
-import org.axonframework.eventsourcing.EventSourcingRepository;
-import org.axonframework.eventsourcing.eventstore.EmbeddedEventStore;
-import org.axonframework.eventsourcing.eventstore.inmemory.InMemoryEventStorageEngine;
 import org.axonframework.messaging.correlation.SimpleCorrelationDataProvider;
 import org.axonframework.messaging.interceptors.CorrelationDataInterceptor;
 import org.axonframework.messaging.unitofwork.DefaultUnitOfWork;
-import org.axonframework.modelling.command.AggregateAnnotationCommandHandler;
 import org.axonframework.modelling.command.Repository;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -75,33 +69,24 @@ class GroupCommitCommandBusTest {
 
     @BeforeEach
     void setUp() {
-        InMemoryEventStorageEngine engine = new InMemoryEventStorageEngine() {
-            @Override
-            public void appendEvents(List<? extends EventMessage<?>> events) {
-                if (ends(events).contains("hold")) {
-                    holdCommitting.countDown();
-                    awaitLatch(holdMayCommit);
-                }
-                if (ends(events).size() > 1 && holdAGroup.compareAndSet(true, false)) {
-                    groupCommitting.countDown();
-                    awaitLatch(groupMayCommit);
-                }
-                if (ends(events).size() > 1 && refuseAGroup.compareAndSet(true, false)) {
-                    throw new IllegalStateException("the store refuses this append");
-                }
-                appends.add(events);
-                super.appendEvents(events);
-            }
-        };
-        EmbeddedEventStore store = EmbeddedEventStore.builder().storageEngine(engine).build();
-        runs = EventSourcingRepository.builder(Run.class).eventStore(store).build();
-        taskRuns = EventSourcingRepository.builder(TaskRun.class).eventStore(store).build();
         bus = new GroupCommitCommandBus(SimpleCommandBus.builder(), NoTransactionManager.INSTANCE, TaskOutcomes::runOf);
         bus.registerHandlerInterceptor(new CorrelationDataInterceptor<>(new SimpleCorrelationDataProvider("actor")));
-        DagyCommandTargetResolver targets = new DagyCommandTargetResolver(new DeploymentIds(name -> false));
-        AggregateAnnotationCommandHandler.<TaskRun>builder().aggregateType(TaskRun.class).repository(taskRuns)
-                .commandTargetResolver(targets).build().subscribe(bus);
-        new AnnotationCommandHandlerAdapter<>(new TaskOutcomes(taskRuns, runs)).subscribe(bus);
+        var aggregates = RunTestAccess.onInMemoryStore(events -> {
+            if (ends(events).contains("hold")) {
+                holdCommitting.countDown();
+                awaitLatch(holdMayCommit);
+            }
+            if (ends(events).size() > 1 && holdAGroup.compareAndSet(true, false)) {
+                groupCommitting.countDown();
+                awaitLatch(groupMayCommit);
+            }
+            if (ends(events).size() > 1 && refuseAGroup.compareAndSet(true, false)) {
+                throw new IllegalStateException("the store refuses this append");
+            }
+            appends.add(events);
+        }, bus);
+        runs = aggregates.runs();
+        taskRuns = aggregates.taskRuns();
         commands = DefaultCommandGateway.builder().commandBus(bus).build();
 
         // five tasks that run side by side: "hold", whose commit the store holds, and the others

@@ -25,12 +25,7 @@ import org.axonframework.commandhandling.SimpleCommandBus;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.commandhandling.gateway.DefaultCommandGateway;
 import org.axonframework.eventhandling.EventMessage;
-import org.axonframework.eventsourcing.EventSourcingRepository;
-import org.axonframework.eventsourcing.eventstore.EmbeddedEventStore;
-import org.axonframework.eventsourcing.eventstore.inmemory.InMemoryEventStorageEngine;
-import org.axonframework.modelling.command.AggregateAnnotationCommandHandler;
 import org.axonframework.modelling.command.Repository;
-import org.axonframework.commandhandling.AnnotationCommandHandlerAdapter;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -62,25 +57,13 @@ class TaskOutcomesTest {
 
     @BeforeEach
     void setUp() {
-        InMemoryEventStorageEngine engine = new InMemoryEventStorageEngine() {
-            @Override
-            public void appendEvents(List<? extends EventMessage<?>> batch) {
-                appends.add(batch.stream().<Class<?>>map(EventMessage::getPayloadType).toList());
-                events.addAll(batch);
-                super.appendEvents(batch);
-            }
-        };
-        EmbeddedEventStore store = EmbeddedEventStore.builder().storageEngine(engine).build();
-        runs = EventSourcingRepository.builder(Run.class).eventStore(store).build();
-        taskRuns = EventSourcingRepository.builder(TaskRun.class).eventStore(store).build();
         SimpleCommandBus bus = SimpleCommandBus.builder().build();
-        var targets = new io.dagy.command.common.DagyCommandTargetResolver(
-                new io.dagy.command.deployment.DeploymentIds(name -> false));
-        AggregateAnnotationCommandHandler.<TaskRun>builder().aggregateType(TaskRun.class).repository(taskRuns)
-                .commandTargetResolver(targets).build().subscribe(bus);
-        AggregateAnnotationCommandHandler.<Run>builder().aggregateType(Run.class).repository(runs)
-                .commandTargetResolver(targets).build().subscribe(bus);
-        new AnnotationCommandHandlerAdapter<>(new TaskOutcomes(taskRuns, runs)).subscribe(bus);
+        var aggregates = RunTestAccess.onInMemoryStore(batch -> {
+            appends.add(batch.stream().<Class<?>>map(EventMessage::getPayloadType).toList());
+            events.addAll(batch);
+        }, bus);
+        runs = aggregates.runs();
+        taskRuns = aggregates.taskRuns();
         commands = DefaultCommandGateway.builder().commandBus(bus).build();
     }
 
