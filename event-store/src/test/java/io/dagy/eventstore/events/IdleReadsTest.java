@@ -21,7 +21,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -221,13 +224,13 @@ class IdleReadsTest {
      */
     @Test
     void aCommitLandingBehindThisEnginesWriteOnTheWireCostsNoQuery() throws Exception {
-        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
         // a gap timeout far beyond the test's steps: the reader must wait for the write, never fence it
         DynamoEventStorageEngine node = engine(1, IDLE, Duration.ofMillis(200), Duration.ofSeconds(5),
                 holdingTheSlowWriter(held, release), counting);
         EmbeddedEventStore store = polling(node);
-        var slow = java.util.concurrent.Executors.newSingleThreadExecutor(task -> new Thread(task, SLOW_WRITER));
+        var slow = Executors.newSingleThreadExecutor(task -> new Thread(task, SLOW_WRITER));
         try (BlockingStream<TrackedEventMessage<?>> stream = store.openStream(null)) {
             node.appendEvents(List.of(event("a", 0)));
             List<TrackedEventMessage<?>> got = new ArrayList<>(poll(stream, 300));
@@ -263,12 +266,12 @@ class IdleReadsTest {
      */
     @Test
     void aStuckWriteOfThisEngineIsFencedByItsOwnReaderAfterTheGapTimeout() throws Exception {
-        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
         DynamoEventStorageEngine node = engine(1, IDLE, Duration.ofMillis(200), Duration.ofMillis(300),
                 holdingTheSlowWriter(held, release));
         EmbeddedEventStore store = polling(node);
-        var slow = java.util.concurrent.Executors.newSingleThreadExecutor(task -> new Thread(task, SLOW_WRITER));
+        var slow = Executors.newSingleThreadExecutor(task -> new Thread(task, SLOW_WRITER));
         try (BlockingStream<TrackedEventMessage<?>> stream = store.openStream(null)) {
             var first = slow.submit(() -> node.appendEvents(List.of(event("slow", 0))));
             assertThat(held.await(5, TimeUnit.SECONDS)).isTrue();
@@ -298,9 +301,9 @@ class IdleReadsTest {
     private static final String SLOW_WRITER = "slow-writer";
 
     /** Holds the first append of the thread {@link #SLOW_WRITER} once it reserved its positions, until {@code release}. */
-    private static DynamoEventStorageEngine.AppendHook holdingTheSlowWriter(java.util.concurrent.CountDownLatch held,
-                                                                           java.util.concurrent.CountDownLatch release) {
-        java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+    private static DynamoEventStorageEngine.AppendHook holdingTheSlowWriter(CountDownLatch held,
+                                                                           CountDownLatch release) {
+        AtomicBoolean once = new AtomicBoolean();
         return (first, counts) -> {
             if (Thread.currentThread().getName().equals(SLOW_WRITER) && once.compareAndSet(false, true)) {
                 held.countDown();
